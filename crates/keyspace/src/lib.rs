@@ -1,0 +1,5 @@
+//! The keyspace: databases of keys mapping to values, expiry, and pure data-type operations.
+//! It never sees a RESP frame: the server's command families call into it.
+
+pub mod dict;
+pub mod value;
