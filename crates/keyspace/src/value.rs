@@ -34,7 +34,10 @@ impl Str {
         if let Some(i) = parse_canonical_i64(b) {
             return Str::Int(i);
         }
-        Str::Bytes { data: SmallVec::from_slice(b), raw: b.len() > EMBSTR_MAX }
+        Str::Bytes {
+            data: SmallVec::from_slice(b),
+            raw: b.len() > EMBSTR_MAX,
+        }
     }
 
     /// Builds a string that Redis would hold as a raw (mutable) sds, as after APPEND.
@@ -107,7 +110,11 @@ pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
     if b.is_empty() || b.len() > 20 {
         return None;
     }
-    let (neg, digits) = if b[0] == b'-' { (true, &b[1..]) } else { (false, b) };
+    let (neg, digits) = if b[0] == b'-' {
+        (true, &b[1..])
+    } else {
+        (false, b)
+    };
     if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
         return None;
     }

@@ -248,7 +248,9 @@ fn decode_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Frame, DecodeE
         b',' => Frame::Double(match l {
             b"inf" => f64::INFINITY,
             b"-inf" => f64::NEG_INFINITY,
-            _ => text(l).parse().map_err(|_| DecodeError::Invalid("bad double".into()))?,
+            _ => text(l)
+                .parse()
+                .map_err(|_| DecodeError::Invalid("bad double".into()))?,
         }),
         b'(' => Frame::BigNumber(text(l)),
         b'=' | b'!' => {
@@ -261,7 +263,11 @@ fn decode_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Frame, DecodeE
                 Frame::Bulk(b)
             }
         }
-        other => return Err(DecodeError::Invalid(format!("unknown type byte {other:#04x}"))),
+        other => {
+            return Err(DecodeError::Invalid(format!(
+                "unknown type byte {other:#04x}"
+            )))
+        }
     })
 }
 

@@ -74,7 +74,10 @@ impl ReplyWriter {
 
     fn push_line_safe(&mut self, s: &[u8]) {
         if s.iter().any(|&c| c == b'\r' || c == b'\n') {
-            self.buf.extend(s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+            self.buf.extend(
+                s.iter()
+                    .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+            );
         } else {
             self.buf.extend_from_slice(s);
         }
@@ -159,7 +162,8 @@ impl ReplyWriter {
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, b: bool) {
         if self.resp3() {
-            self.buf.extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
+            self.buf
+                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(b as i64);
         }
@@ -206,7 +210,11 @@ pub fn format_g(d: f64, precision: usize) -> String {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let p = precision.max(1);
     // Round to p significant digits first; the exponent of the rounded value decides the style.
@@ -243,7 +251,10 @@ mod tests {
         w.boolean(true);
         w.double(1.5);
         assert_eq!(w.buf, b"*4\r\n$-1\r\n:1\r\n$3\r\n1.5\r\n");
-        let mut w = ReplyWriter { proto: Proto::Resp3, ..Default::default() };
+        let mut w = ReplyWriter {
+            proto: Proto::Resp3,
+            ..Default::default()
+        };
         w.map(2);
         w.null();
         w.boolean(true);
@@ -266,7 +277,10 @@ mod tests {
         assert_eq!(format_double(1e20), "1e+20");
         assert_eq!(format_double(1.5e-7), "1.4999999999999999e-07");
         assert_eq!(format_double(0.0001), "0.0001");
-        assert_eq!(format_double(123456789012345678.0), "1.2345678901234568e+17");
+        assert_eq!(
+            format_double(123456789012345678.0),
+            "1.2345678901234568e+17"
+        );
         assert_eq!(format_double(f64::INFINITY), "inf");
         assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
         assert_eq!(format_g(0.1, 17), "0.10000000000000001");

@@ -31,7 +31,10 @@ pub struct RequestLimits {
 
 impl Default for RequestLimits {
     fn default() -> Self {
-        RequestLimits { max_bulk_len: 512 * 1024 * 1024, unauthenticated: false }
+        RequestLimits {
+            max_bulk_len: 512 * 1024 * 1024,
+            unauthenticated: false,
+        }
     }
 }
 
@@ -136,7 +139,11 @@ impl RequestParser {
         }
     }
 
-    fn parse_multibulk(&mut self, buf: &[u8], limits: &RequestLimits) -> Result<Parsed, ParseError> {
+    fn parse_multibulk(
+        &mut self,
+        buf: &[u8],
+        limits: &RequestLimits,
+    ) -> Result<Parsed, ParseError> {
         let Some(nl) = find_crlf(buf, 1) else {
             if buf.len() > INLINE_MAX_SIZE {
                 return Err(ParseError::TooBigMbulkCount);
@@ -247,7 +254,11 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
     if b.is_empty() || b.len() > 20 {
         return None;
     }
-    let (neg, digits) = if b[0] == b'-' { (true, &b[1..]) } else { (false, b) };
+    let (neg, digits) = if b[0] == b'-' {
+        (true, &b[1..])
+    } else {
+        (false, b)
+    };
     if digits.is_empty() || (digits[0] == b'0' && digits.len() > 1) {
         return None;
     }
@@ -315,7 +326,6 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     if i + 1 < n && !is_space(line[i + 1]) {
                         return None;
                     }
-                    in_dq = false;
                     i += 1;
                     break;
                 } else {
@@ -335,7 +345,6 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     if i + 1 < n && !is_space(line[i + 1]) {
                         return None;
                     }
-                    in_sq = false;
                     i += 1;
                     break;
                 }

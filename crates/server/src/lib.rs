@@ -1,1 +1,19 @@
-pub fn x(){}
+//! The tern server: networking, the command table and dispatch, the command families,
+//! the replication log, INFO and the cron. The binary calls [`net::run`].
+
+pub mod args;
+pub mod clients;
+pub mod conn;
+pub mod cron;
+pub mod ctx;
+pub mod dispatch;
+pub mod errors;
+pub mod families;
+pub mod log;
+pub mod net;
+pub mod server;
+pub mod slowlog;
+pub mod stats;
+pub mod table;
+
+pub use server::Server;

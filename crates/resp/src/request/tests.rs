@@ -2,7 +2,9 @@ use super::*;
 use proptest::prelude::*;
 
 fn args(p: &RequestParser, buf: &[u8]) -> Vec<Vec<u8>> {
-    (0..p.request.len()).map(|i| p.request.arg(buf, i).to_vec()).collect()
+    (0..p.request.len())
+        .map(|i| p.request.arg(buf, i).to_vec())
+        .collect()
 }
 
 fn parse_all(buf: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, ParseError> {
@@ -24,7 +26,10 @@ fn parse_all(buf: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, ParseError> {
 #[test]
 fn multibulk_request_parses_to_its_arguments() {
     let got = parse_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n").unwrap();
-    assert_eq!(got, vec![vec![b"SET".to_vec(), b"k".to_vec(), b"".to_vec()]]);
+    assert_eq!(
+        got,
+        vec![vec![b"SET".to_vec(), b"k".to_vec(), b"".to_vec()]]
+    );
 }
 
 #[test]
@@ -40,18 +45,32 @@ fn a_request_split_at_every_byte_is_incomplete_until_whole() {
     let mut p = RequestParser::new();
     for cut in 0..whole.len() {
         let r = p.parse(&whole[..cut], &RequestLimits::default()).unwrap();
-        assert!(matches!(r, Parsed::Incomplete { .. }), "cut at {cut}: {r:?}");
+        assert!(
+            matches!(r, Parsed::Incomplete { .. }),
+            "cut at {cut}: {r:?}"
+        );
     }
-    assert_eq!(p.parse(whole, &RequestLimits::default()).unwrap(), Parsed::Complete(whole.len()));
+    assert_eq!(
+        p.parse(whole, &RequestLimits::default()).unwrap(),
+        Parsed::Complete(whole.len())
+    );
 }
 
 #[test]
 fn inline_requests_split_on_spaces_and_honour_quotes() {
-    assert_eq!(parse_all(b"SET k  v\r\n").unwrap(), vec![vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]]);
+    assert_eq!(
+        parse_all(b"SET k  v\r\n").unwrap(),
+        vec![vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]]
+    );
     assert_eq!(parse_all(b"PING\n").unwrap(), vec![vec![b"PING".to_vec()]]);
     assert_eq!(
         parse_all(b"SET \"a b\" 'c\\'d' \"\\x41\\n\"\r\n").unwrap(),
-        vec![vec![b"SET".to_vec(), b"a b".to_vec(), b"c'd".to_vec(), b"A\n".to_vec()]]
+        vec![vec![
+            b"SET".to_vec(),
+            b"a b".to_vec(),
+            b"c'd".to_vec(),
+            b"A\n".to_vec()
+        ]]
     );
     assert_eq!(parse_all(b"\r\n").unwrap(), vec![Vec::<Vec<u8>>::new()]);
 }
@@ -60,12 +79,24 @@ fn inline_requests_split_on_spaces_and_honour_quotes() {
 fn protocol_errors_carry_redis_texts() {
     let e = |b: &[u8]| parse_all(b).unwrap_err().to_string();
     assert_eq!(e(b"*abc\r\n"), "Protocol error: invalid multibulk length");
-    assert_eq!(e(b"*3000000000\r\n"), "Protocol error: invalid multibulk length");
+    assert_eq!(
+        e(b"*3000000000\r\n"),
+        "Protocol error: invalid multibulk length"
+    );
     assert_eq!(e(b"*1\r\n$-1\r\n"), "Protocol error: invalid bulk length");
-    assert_eq!(e(b"*1\r\n$999999999999\r\n"), "Protocol error: invalid bulk length");
+    assert_eq!(
+        e(b"*1\r\n$999999999999\r\n"),
+        "Protocol error: invalid bulk length"
+    );
     assert_eq!(e(b"*1\r\nfoo\r\n"), "Protocol error: expected '$', got 'f'");
-    assert_eq!(e(b"SET \"a\r\n"), "Protocol error: unbalanced quotes in request");
-    assert_eq!(e(&vec![b'a'; INLINE_MAX_SIZE + 1]), "Protocol error: too big inline request");
+    assert_eq!(
+        e(b"SET \"a\r\n"),
+        "Protocol error: unbalanced quotes in request"
+    );
+    assert_eq!(
+        e(&vec![b'a'; INLINE_MAX_SIZE + 1]),
+        "Protocol error: too big inline request"
+    );
     let mut big = b"*".to_vec();
     big.extend(vec![b'1'; INLINE_MAX_SIZE + 1]);
     assert_eq!(e(&big), "Protocol error: too big mbulk count string");
@@ -74,24 +105,46 @@ fn protocol_errors_carry_redis_texts() {
 #[test]
 fn bulk_length_limit_is_configurable() {
     let mut p = RequestParser::new();
-    let limits = RequestLimits { max_bulk_len: 4, unauthenticated: false };
+    let limits = RequestLimits {
+        max_bulk_len: 4,
+        unauthenticated: false,
+    };
     assert!(p.parse(b"*1\r\n$4\r\nPING\r\n", &limits).is_ok());
-    assert_eq!(p.parse(b"*1\r\n$5\r\nHELLO\r\n", &limits), Err(ParseError::InvalidBulkLength));
+    assert_eq!(
+        p.parse(b"*1\r\n$5\r\nHELLO\r\n", &limits),
+        Err(ParseError::InvalidBulkLength)
+    );
 }
 
 #[test]
 fn unauthenticated_clients_get_stricter_limits() {
     let mut p = RequestParser::new();
-    let limits = RequestLimits { unauthenticated: true, ..Default::default() };
-    assert_eq!(p.parse(b"*11\r\n", &limits), Err(ParseError::UnauthenticatedMultibulk));
-    assert_eq!(p.parse(b"*1\r\n$16385\r\n", &limits), Err(ParseError::UnauthenticatedBulk));
+    let limits = RequestLimits {
+        unauthenticated: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        p.parse(b"*11\r\n", &limits),
+        Err(ParseError::UnauthenticatedMultibulk)
+    );
+    assert_eq!(
+        p.parse(b"*1\r\n$16385\r\n", &limits),
+        Err(ParseError::UnauthenticatedBulk)
+    );
 }
 
 #[test]
 fn huge_declared_lengths_do_not_allocate() {
     let mut p = RequestParser::new();
-    let r = p.parse(b"*2147483647\r\n$536870912\r\n", &RequestLimits::default()).unwrap();
-    assert_eq!(r, Parsed::Incomplete { hint: 13 + 12 + 536870912 + 2 });
+    let r = p
+        .parse(b"*2147483647\r\n$536870912\r\n", &RequestLimits::default())
+        .unwrap();
+    assert_eq!(
+        r,
+        Parsed::Incomplete {
+            hint: 13 + 12 + 536870912 + 2
+        }
+    );
     assert!(p.request.ranges.capacity() <= 1024);
 }
 

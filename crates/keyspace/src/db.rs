@@ -1,0 +1,328 @@
+//! Databases and shards: where keys live.
+//!
+//! The keyspace is split into a fixed number of [`Shard`]s by the top bits of each key's hash.
+//! Each shard holds one [`Db`] per logical database (SELECT 0..15), so a key stays in the same
+//! shard whatever database it is in: MOVE and SWAPDB never cross shards. A shard is guarded by
+//! one mutex; a command locks the shards of the keys it touches (in ascending shard order when
+//! it touches several, so two commands can never deadlock), applies its change, and appends its
+//! propagated form to the replication log before unlocking. That makes the log's order agree
+//! with the order in which writes to the same key were applied.
+//!
+//! Expiry times are absolute Unix milliseconds. A key with a TTL is recorded twice: its
+//! [`Entry`] carries the deadline (so reads check it without a second lookup) and the db's
+//! `expires` table lists it (so the active expiry cycle samples only keys that can expire).
+
+use crate::dict::{hash_bytes, Dict};
+use crate::value::{Bytes16, Value};
+use parking_lot::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A key: up to 16 bytes inline, longer on the heap.
+pub type Key = Bytes16;
+
+/// What a key maps to: its value, its expiry deadline, and its access metadata.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds, or 0 for none.
+    pub expire_at: i64,
+    /// Last access in seconds of the LRU clock (for OBJECT IDLETIME and eviction later).
+    pub lru: u32,
+}
+
+impl Entry {
+    /// A new entry without expiry, touched now.
+    pub fn new(value: Value) -> Entry {
+        Entry {
+            value,
+            expire_at: 0,
+            lru: lru_clock(),
+        }
+    }
+
+    /// True if the entry has a deadline at or before `now_ms`.
+    #[inline]
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}
+
+/// One logical database's part of a shard.
+#[derive(Default)]
+pub struct Db {
+    /// Every key of this database in this shard.
+    pub keys: Dict<Key, Entry>,
+    /// The keys of `keys` that have a deadline.
+    pub expires: Dict<Key, ()>,
+}
+
+/// A key deleted because its deadline passed, waiting to be propagated as DEL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    /// The database index.
+    pub db: usize,
+    /// The key.
+    pub key: Key,
+}
+
+/// One shard: a part of every database, under one lock.
+pub struct Shard {
+    /// One `Db` per logical database.
+    pub dbs: Vec<Db>,
+    /// Keys deleted by expiry since the last drain. The server propagates them as DEL, before
+    /// the write that noticed them, while it still holds this shard's lock.
+    pub expired: Vec<Expired>,
+}
+
+impl Shard {
+    fn new(databases: usize) -> Shard {
+        Shard {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            expired: Vec::new(),
+        }
+    }
+}
+
+/// Lookup results that distinguish "absent" from "present".
+impl Db {
+    /// Looks a key up for reading or writing, deleting it first if it has expired.
+    /// Returns None if the key is absent (or just expired). `expired` collects deletions.
+    pub fn lookup(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        now_ms: i64,
+        expired: &mut Vec<Expired>,
+        db: usize,
+    ) -> Option<&mut Entry> {
+        if self.expire_if_needed(hash, key, now_ms, expired, db) {
+            return None;
+        }
+        self.keys.get_mut(hash, key)
+    }
+
+    /// Looks a key up without modifying anything except the expiry of that key.
+    pub fn get(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        now_ms: i64,
+        expired: &mut Vec<Expired>,
+        db: usize,
+    ) -> Option<&Entry> {
+        self.lookup(hash, key, now_ms, expired, db).map(|e| &*e)
+    }
+
+    /// Deletes the key if its deadline has passed. Returns true if it did.
+    pub fn expire_if_needed(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        now_ms: i64,
+        expired: &mut Vec<Expired>,
+        db: usize,
+    ) -> bool {
+        let is_expired = match self.keys.get(hash, key) {
+            Some((_, e)) => e.is_expired(now_ms),
+            None => false,
+        };
+        if is_expired {
+            if let Some((k, _)) = self.remove(hash, key) {
+                expired.push(Expired { db, key: k });
+            }
+        }
+        is_expired
+    }
+
+    /// Inserts or replaces a key's entry, keeping the `expires` index in step.
+    /// Returns the previous entry if there was one.
+    pub fn insert(&mut self, hash: u64, key: &[u8], entry: Entry) -> Option<Entry> {
+        let has_ttl = entry.expire_at != 0;
+        let old = self.keys.insert(hash, Key::from_slice(key), entry);
+        let had_ttl = old.as_ref().is_some_and(|o| o.expire_at != 0);
+        if has_ttl && !had_ttl {
+            self.expires.insert(hash, Key::from_slice(key), ());
+        } else if had_ttl && !has_ttl {
+            self.expires.remove(hash, key);
+        }
+        old
+    }
+
+    /// Removes a key (and its deadline), returning it.
+    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(Key, Entry)> {
+        let removed = self.keys.remove(hash, key)?;
+        if removed.1.expire_at != 0 {
+            self.expires.remove(hash, key);
+        }
+        Some(removed)
+    }
+
+    /// Sets or clears (0) the deadline of an existing key. Returns false if the key is absent.
+    pub fn set_expire(&mut self, hash: u64, key: &[u8], at_ms: i64) -> bool {
+        let Some(e) = self.keys.get_mut(hash, key) else {
+            return false;
+        };
+        let had = e.expire_at != 0;
+        e.expire_at = at_ms;
+        if at_ms != 0 && !had {
+            self.expires.insert(hash, Key::from_slice(key), ());
+        } else if at_ms == 0 && had {
+            self.expires.remove(hash, key);
+        }
+        true
+    }
+
+    /// The number of keys, expired-but-not-yet-reclaimed ones included (as Redis's DBSIZE).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when the database part holds no keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.expires.clear();
+    }
+}
+
+/// All shards of all databases.
+pub struct Keyspace {
+    shards: Box<[Mutex<Shard>]>,
+    shift: u32,
+    databases: usize,
+}
+
+/// A locked shard, as handed to the code that operates on it.
+pub type ShardGuard<'a> = MutexGuard<'a, Shard>;
+
+impl Keyspace {
+    /// Creates a keyspace with `databases` logical databases split into `2^shard_bits` shards.
+    pub fn new(databases: usize, shard_bits: u32) -> Keyspace {
+        assert!((1..=16).contains(&shard_bits) || shard_bits == 0);
+        let n = 1usize << shard_bits;
+        Keyspace {
+            shards: (0..n).map(|_| Mutex::new(Shard::new(databases))).collect(),
+            shift: 64 - shard_bits,
+            databases,
+        }
+    }
+
+    /// The number of logical databases.
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// The number of shards.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// The hash of a key, used both for picking its shard and inside the shard's tables.
+    #[inline]
+    pub fn hash(key: &[u8]) -> u64 {
+        hash_bytes(key)
+    }
+
+    /// The shard index of a hash.
+    #[inline]
+    pub fn shard_of(&self, hash: u64) -> usize {
+        if self.shards.len() == 1 {
+            0
+        } else {
+            (hash >> self.shift) as usize
+        }
+    }
+
+    /// Locks shard `i`.
+    #[inline]
+    pub fn lock(&self, i: usize) -> ShardGuard<'_> {
+        self.shards[i].lock()
+    }
+
+    /// Locks every shard in ascending order (FLUSHALL, SWAPDB, KEYS, MULTI/EXEC...).
+    pub fn lock_all(&self) -> Vec<ShardGuard<'_>> {
+        self.shards.iter().map(|s| s.lock()).collect()
+    }
+}
+
+static LRU_BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+static LRU_CACHED: AtomicU64 = AtomicU64::new(0);
+
+/// The LRU clock: seconds since the process started, as a u32.
+pub fn lru_clock() -> u32 {
+    LRU_CACHED.load(Ordering::Relaxed) as u32
+}
+
+/// Advances the LRU clock; the server calls this from its periodic tick.
+pub fn tick_lru_clock() {
+    let base = LRU_BASE.get_or_init(std::time::Instant::now);
+    LRU_CACHED.store(base.elapsed().as_secs(), Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Str;
+
+    fn v(s: &str) -> Entry {
+        Entry::new(Value::Str(Str::from_bytes(s.as_bytes())))
+    }
+
+    #[test]
+    fn expired_keys_vanish_on_lookup_and_are_reported() {
+        let mut db = Db::default();
+        let h = hash_bytes(b"k");
+        let mut e = v("x");
+        e.expire_at = 1000;
+        db.insert(h, b"k", e);
+        assert_eq!(db.expires.len(), 1);
+        let mut exp = Vec::new();
+        assert!(db.lookup(h, b"k", 999, &mut exp, 0).is_some());
+        assert!(exp.is_empty());
+        assert!(db.lookup(h, b"k", 1000, &mut exp, 3).is_none());
+        assert_eq!(
+            exp,
+            vec![Expired {
+                db: 3,
+                key: Key::from_slice(b"k")
+            }]
+        );
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires.len(), 0);
+    }
+
+    #[test]
+    fn expires_index_follows_inserts_and_persist() {
+        let mut db = Db::default();
+        let h = hash_bytes(b"k");
+        db.insert(h, b"k", v("x"));
+        assert!(db.set_expire(h, b"k", 5));
+        assert_eq!(db.expires.len(), 1);
+        assert!(db.set_expire(h, b"k", 0));
+        assert_eq!(db.expires.len(), 0);
+        let mut e = v("y");
+        e.expire_at = 9;
+        db.insert(h, b"k", e);
+        assert_eq!(db.expires.len(), 1);
+        db.insert(h, b"k", v("z"));
+        assert_eq!(db.expires.len(), 0);
+        assert!(!db.set_expire(hash_bytes(b"nope"), b"nope", 5));
+    }
+
+    #[test]
+    fn shards_partition_by_top_hash_bits() {
+        let ks = Keyspace::new(16, 4);
+        assert_eq!(ks.shard_count(), 16);
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..1000 {
+            let k = format!("key:{i}");
+            seen.insert(ks.shard_of(Keyspace::hash(k.as_bytes())));
+        }
+        assert_eq!(seen.len(), 16);
+    }
+}

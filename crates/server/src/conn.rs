@@ -1,0 +1,218 @@
+//! The connection loop: read, parse every complete request in the buffer, execute each, and
+//! write all replies with one write. This batching is what makes deep pipelines cheap: a
+//! pipeline of 16 commands costs one read and one write system call, as in Redis.
+//!
+//! Errors are kept in three tiers (see ARCHITECTURE.md):
+//! - a command error is a `-ERR ...` reply and the connection goes on (dispatch handles it);
+//! - a protocol error is a `-ERR Protocol error: ...` reply, then the connection is closed;
+//! - an I/O error closes the connection silently (logged at debug).
+
+use crate::clients::cflags;
+use crate::ctx::Client;
+use crate::dispatch::{self, Flow};
+use crate::server::{now_ms, Server};
+use crate::stats::WorkerStats;
+use smallvec::SmallVec;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use tern_resp::request::Parsed;
+use tern_resp::{ReplyWriter, RequestLimits, RequestParser};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Replies are flushed early once this many bytes are pending, so a huge pipeline does not
+/// buffer all its replies in memory.
+const FLUSH_AT: usize = 64 * 1024;
+/// Read buffer growth step.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerStats>) {
+    let _ = stream.set_nodelay(true);
+    let addr = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let info = srv.clients.register(addr, laddr, stream.as_raw_fd());
+    srv.stats.connections_received.fetch_add(1, Relaxed);
+    let id = info.id;
+    if srv.clients.len() as u64 > srv.hot.maxclients.load(Relaxed) {
+        srv.stats.rejected_connections.fetch_add(1, Relaxed);
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+    } else {
+        let authenticated = !srv.hot.requirepass_set.load(Relaxed);
+        info.authenticated.store(authenticated, Relaxed);
+        let mut cl = Client::new(info, stats, authenticated);
+        if let Err(e) = run(&srv, &mut stream, &mut cl).await {
+            tracing::debug!(client = id, error = %e, "connection closed on I/O error");
+        }
+        if cl.monitor {
+            crate::families::server::remove_monitor(&srv);
+        }
+    }
+    // Unregister before the socket closes, so CLIENT KILL never touches a reused fd.
+    srv.clients.unregister(id);
+    drop(stream);
+}
+
+async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::Result<()> {
+    let mut rbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut out = ReplyWriter::new();
+    let mut parser = RequestParser::new();
+    loop {
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
+            rbuf.reserve(READ_CHUNK);
+        }
+        let n = match read_some(srv, stream, cl, &mut rbuf, &mut out).await? {
+            Some(n) => n,
+            None => return Ok(()),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        cl.stats.net_input.add(n as u64);
+        let limit = srv.hot.query_buffer_limit.load(Relaxed);
+        if rbuf.len() as u64 > limit {
+            tracing::warn!(client = cl.info.id, addr = %cl.info.addr, "closing client that reached max query buffer length");
+            return Ok(());
+        }
+        // Execute every complete request in the buffer, pausing when CLIENT PAUSE says so.
+        let mut pos = 0;
+        loop {
+            let limits = RequestLimits {
+                max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
+                unauthenticated: !cl.authenticated,
+            };
+            match parser.parse(&rbuf[pos..], &limits) {
+                Ok(Parsed::Complete(used)) => {
+                    let req = &parser.request;
+                    if !req.is_empty() {
+                        let base = &rbuf[pos..];
+                        let args: SmallVec<[&[u8]; 8]> =
+                            (0..req.len()).map(|i| req.arg(base, i)).collect();
+                        if dispatch::execute(srv, cl, &mut out, &args, now_ms()) == Flow::Paused {
+                            // Nothing was executed: flush what we have, wait, and retry.
+                            drop(args);
+                            flush(stream, cl, &mut out).await?;
+                            wait_unpaused(srv).await;
+                            continue;
+                        }
+                    }
+                    pos += used;
+                    if cl.close_after_reply || cl.info.killed.load(Relaxed) {
+                        flush(stream, cl, &mut out).await?;
+                        return Ok(());
+                    }
+                    if out.buf.len() >= FLUSH_AT {
+                        flush(stream, cl, &mut out).await?;
+                    }
+                }
+                Ok(Parsed::Incomplete { hint }) => {
+                    let have = rbuf.len() - pos;
+                    if hint > have {
+                        // Reserve for a large argument in one go, but never more than a chunk
+                        // beyond what has actually arrived, so a lying client cannot make us
+                        // allocate memory it never fills.
+                        let want = (hint - have).min(have.max(READ_CHUNK) * 2);
+                        rbuf.reserve(want);
+                    }
+                    break;
+                }
+                Err(e) => {
+                    out.error(&format!("ERR {e}"));
+                    flush(stream, cl, &mut out).await?;
+                    tracing::debug!(client = cl.info.id, error = %e, "protocol error");
+                    return Ok(());
+                }
+            }
+        }
+        rbuf.drain(..pos);
+        cl.info.qbuf.store(rbuf.len(), Relaxed);
+        cl.info
+            .last_interaction_ms
+            .store(cl.info.created.elapsed().as_millis() as u64, Relaxed);
+        flush(stream, cl, &mut out).await?;
+        if rbuf.is_empty() && rbuf.capacity() > 4 * READ_CHUNK {
+            rbuf = Vec::with_capacity(READ_CHUNK);
+        }
+    }
+}
+
+/// Reads more bytes, honouring the idle timeout and delivering MONITOR output meanwhile.
+/// Returns None when the connection must close without error.
+async fn read_some(
+    srv: &Server,
+    stream: &mut TcpStream,
+    cl: &mut Client,
+    rbuf: &mut Vec<u8>,
+    out: &mut ReplyWriter,
+) -> std::io::Result<Option<usize>> {
+    if let Some(mut rx) = cl.monitor_rx.take() {
+        // A MONITOR client also receives every command the server runs, so wait on both.
+        let r = loop {
+            tokio::select! {
+                r = stream.read_buf(rbuf) => break r.map(Some),
+                line = rx.recv() => match line {
+                    Some(line) => {
+                        out.raw(&line);
+                        if let Err(e) = flush(stream, cl, out).await {
+                            break Err(e);
+                        }
+                    }
+                    None => break Ok(None),
+                },
+            }
+        };
+        if cl.monitor {
+            cl.monitor_rx = Some(rx);
+        }
+        return r;
+    }
+    let timeout = srv.hot.idle_timeout.load(Relaxed);
+    let exempt = cl.info.flags.load(Relaxed) & (cflags::PUBSUB | cflags::BLOCKED) != 0;
+    if timeout > 0 && !exempt {
+        match tokio::time::timeout(Duration::from_secs(timeout), stream.read_buf(rbuf)).await {
+            Ok(r) => r.map(Some),
+            Err(_) => {
+                tracing::debug!(client = cl.info.id, "closing idle client");
+                Ok(None)
+            }
+        }
+    } else {
+        stream.read_buf(rbuf).await.map(Some)
+    }
+}
+
+async fn flush(
+    stream: &mut TcpStream,
+    cl: &mut Client,
+    out: &mut ReplyWriter,
+) -> std::io::Result<()> {
+    if out.buf.is_empty() {
+        return Ok(());
+    }
+    stream.write_all(&out.buf).await?;
+    cl.stats.net_output.add(out.buf.len() as u64);
+    out.buf.clear();
+    if out.buf.capacity() > 1024 * 1024 {
+        out.buf = Vec::with_capacity(READ_CHUNK);
+    }
+    Ok(())
+}
+
+async fn wait_unpaused(srv: &Server) {
+    let until = srv.pause.until_ms.load(Relaxed);
+    let wait = (until - now_ms()).max(0) as u64;
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+        _ = srv.pause.unpaused.notified() => {}
+    }
+}

@@ -1,0 +1,253 @@
+//! What a command handler works with: the server, the calling client, the reply writer, the
+//! arguments, and the helpers that lock shards and propagate writes.
+//!
+//! The write rule every handler follows (see ARCHITECTURE.md, "The write path"):
+//! lock the shard(s) of the keys, apply the change, call [`Ctx::propagate`] with the
+//! deterministic form of the change, and only then let the guard go. [`Locked`] also propagates
+//! DELs for keys that expiry removed while the lock was held, before anything else is logged,
+//! and when it is dropped.
+
+use crate::clients::ClientInfo;
+use crate::server::Server;
+use crate::stats::WorkerStats;
+use crate::table::Spec;
+use std::sync::Arc;
+use tern_keyspace::{Db, Entry, Keyspace, Shard, ShardGuard};
+use tern_resp::ReplyWriter;
+
+/// How the client wants replies (CLIENT REPLY).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Normal.
+    On,
+    /// No replies at all.
+    Off,
+    /// Skip the reply of the next command.
+    SkipNext,
+    /// Currently skipping this command's reply.
+    Skip,
+}
+
+/// A connection's private state.
+pub struct Client {
+    /// Published view (CLIENT LIST).
+    pub info: Arc<ClientInfo>,
+    /// The selected database.
+    pub db: usize,
+    /// True once AUTH succeeded (or when no password is required).
+    pub authenticated: bool,
+    /// CLIENT REPLY mode.
+    pub reply_mode: ReplyMode,
+    /// Set by QUIT and fatal errors: close after writing pending replies.
+    pub close_after_reply: bool,
+    /// True after MONITOR.
+    pub monitor: bool,
+    /// The worker's counters.
+    pub stats: Arc<WorkerStats>,
+    /// MONITOR output waiting to be written, once the client is a monitor.
+    pub monitor_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
+}
+
+impl Client {
+    /// A new client state for a connection.
+    pub fn new(info: Arc<ClientInfo>, stats: Arc<WorkerStats>, authenticated: bool) -> Client {
+        Client {
+            info,
+            db: 0,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            monitor: false,
+            stats,
+            monitor_rx: None,
+        }
+    }
+}
+
+/// A handler's view of one command invocation.
+pub struct Ctx<'a> {
+    /// The server.
+    pub srv: &'a Server,
+    /// The calling client.
+    pub cl: &'a mut Client,
+    /// Where the reply goes.
+    pub out: &'a mut ReplyWriter,
+    /// The arguments, command name first.
+    pub args: &'a [&'a [u8]],
+    /// The command being run.
+    pub spec: &'a Spec,
+    /// The time the command runs at, Unix milliseconds (fixed for the whole command).
+    pub now_ms: i64,
+}
+
+impl<'a> Ctx<'a> {
+    /// Argument `i` (0 is the command name).
+    #[inline]
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        self.args[i]
+    }
+
+    /// The number of arguments, the command name included.
+    #[inline]
+    pub fn argc(&self) -> usize {
+        self.args.len()
+    }
+
+    /// The selected database.
+    #[inline]
+    pub fn db(&self) -> usize {
+        self.cl.db
+    }
+
+    /// Locks the shard that holds `key`.
+    #[inline]
+    pub fn lock_key(&self, key: &[u8]) -> (Locked<'a>, u64) {
+        let hash = Keyspace::hash(key);
+        let i = self.srv.keyspace.shard_of(hash);
+        (
+            Locked {
+                g: self.srv.keyspace.lock(i),
+                srv: self.srv,
+            },
+            hash,
+        )
+    }
+
+    /// Locks the shards of several keys, in ascending shard order.
+    pub fn lock_keys(&self, keys: &[&[u8]]) -> MultiLocked<'a> {
+        let ks = &self.srv.keyspace;
+        let hashes: Vec<u64> = keys.iter().map(|k| Keyspace::hash(k)).collect();
+        let mut idx: Vec<usize> = hashes.iter().map(|&h| ks.shard_of(h)).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        let guards = idx
+            .iter()
+            .map(|&i| {
+                (
+                    i,
+                    Locked {
+                        g: ks.lock(i),
+                        srv: self.srv,
+                    },
+                )
+            })
+            .collect();
+        MultiLocked {
+            guards,
+            hashes,
+            srv: self.srv,
+        }
+    }
+
+    /// Appends the propagated form of a write on the current database to the replication log.
+    /// Call while the shard guard is still held.
+    #[inline]
+    pub fn propagate(&self, lk: &mut Shard, argv: &[&[u8]]) {
+        self.propagate_db(lk, self.cl.db, argv);
+    }
+
+    /// Like [`Ctx::propagate`] for an explicit database.
+    pub fn propagate_db(&self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
+        flush_expired(self.srv, lk);
+        self.srv.log.append(db, argv);
+        self.srv
+            .dirty
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Counts a keyspace hit or miss (INFO keyspace_hits / keyspace_misses).
+    #[inline]
+    pub fn hit(&self, found: bool) {
+        if found {
+            self.cl.stats.hits.add(1);
+        } else {
+            self.cl.stats.misses.add(1);
+        }
+    }
+}
+
+/// Propagates DEL for keys expiry removed, in the order they were removed.
+pub fn flush_expired(srv: &Server, shard: &mut Shard) {
+    if shard.expired.is_empty() {
+        return;
+    }
+    for e in shard.expired.drain(..) {
+        srv.log.append(e.db, &[b"DEL", &e.key]);
+        srv.stats
+            .expired_keys
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A locked shard that propagates pending expiry DELs when released.
+pub struct Locked<'a> {
+    g: ShardGuard<'a>,
+    srv: &'a Server,
+}
+
+impl Locked<'_> {
+    /// Looks up a live key in database `db` (deleting it first if expired).
+    #[inline]
+    pub fn lookup(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        let s = &mut *self.g;
+        s.dbs[db].lookup(hash, key, now_ms, &mut s.expired, db)
+    }
+
+    /// Database `db` of this shard.
+    #[inline]
+    pub fn db(&mut self, db: usize) -> &mut Db {
+        &mut self.g.dbs[db]
+    }
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Shard;
+    fn deref(&self) -> &Shard {
+        &self.g
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Shard {
+        &mut self.g
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        flush_expired(self.srv, &mut self.g);
+    }
+}
+
+/// Several locked shards (for multi-key commands), each found by a key's hash.
+pub struct MultiLocked<'a> {
+    guards: Vec<(usize, Locked<'a>)>,
+    /// The hashes of the keys, in the order given to `lock_keys`.
+    pub hashes: Vec<u64>,
+    srv: &'a Server,
+}
+
+impl<'a> MultiLocked<'a> {
+    /// The locked shard holding the key with this hash.
+    pub fn shard(&mut self, hash: u64) -> &mut Locked<'a> {
+        let i = self.srv.keyspace.shard_of(hash);
+        let pos = self
+            .guards
+            .iter()
+            .position(|(j, _)| *j == i)
+            .expect("shard was locked");
+        &mut self.guards[pos].1
+    }
+
+    /// Any one locked shard, to propagate a multi-key write through.
+    pub fn first(&mut self) -> &mut Locked<'a> {
+        &mut self.guards[0].1
+    }
+
+    /// Propagates pending expiry DELs of every locked shard.
+    pub fn flush_expired(&mut self) {
+        for (_, g) in &mut self.guards {
+            flush_expired(self.srv, g);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Command errors, with texts byte-identical to Redis 7's (clients and tests match on them).
+//!
+//! A handler returns `Err(CmdError)`; dispatch writes it as one `-...` reply and the connection
+//! goes on. Protocol errors (which close the connection) live in `tern_resp::ParseError`.
+
+/// `-WRONGTYPE ...`
+pub const WRONG_TYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+/// `-ERR syntax error`
+pub const SYNTAX: &str = "ERR syntax error";
+/// Integer arguments that do not parse.
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+/// Float arguments that do not parse.
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+/// INCR family overflow.
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+/// Key lookups that need an existing key.
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+/// SELECT/MOVE with a bad index.
+pub const DB_INDEX: &str = "ERR DB index is out of range";
+/// Expiry arguments out of range.
+pub const INVALID_EXPIRE: &str = "ERR invalid expire time in '{}' command";
+/// AUTH needed.
+pub const NOAUTH: &str = "NOAUTH Authentication required.";
+/// Bad password.
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+/// String growth beyond proto-max-bulk-len.
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+/// Offsets out of range in SETRANGE.
+pub const OFFSET_RANGE: &str = "ERR offset is out of range";
+
+/// An error a command replies with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmdError {
+    /// A fixed Redis error text (the whole line after '-').
+    Static(&'static str),
+    /// A formatted error text (the whole line after '-').
+    Msg(String),
+}
+
+impl CmdError {
+    /// The whole error line after '-'.
+    pub fn text(&self) -> &str {
+        match self {
+            CmdError::Static(s) => s,
+            CmdError::Msg(s) => s,
+        }
+    }
+
+    /// `ERR unknown command 'x', with args beginning with: 'a' 'b' `
+    pub fn unknown_command(name: &[u8], args: &[&[u8]]) -> CmdError {
+        let mut s = format!(
+            "ERR unknown command '{}', with args beginning with: ",
+            lossy_trunc(name)
+        );
+        for a in args.iter().take(128) {
+            s.push_str(&format!("'{}' ", lossy_trunc(a)));
+        }
+        CmdError::Msg(s)
+    }
+
+    /// `ERR wrong number of arguments for 'get' command`
+    pub fn arity(name: &str) -> CmdError {
+        CmdError::Msg(format!(
+            "ERR wrong number of arguments for '{}' command",
+            name.to_ascii_lowercase()
+        ))
+    }
+
+    /// `ERR unknown subcommand 'x'. Try CONFIG HELP.`
+    pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> CmdError {
+        CmdError::Msg(format!(
+            "ERR unknown subcommand '{}'. Try {} HELP.",
+            lossy_trunc(sub),
+            cmd.to_ascii_uppercase()
+        ))
+    }
+
+    /// `ERR invalid expire time in 'set' command`
+    pub fn invalid_expire(cmd: &str) -> CmdError {
+        CmdError::Msg(INVALID_EXPIRE.replace("{}", &cmd.to_ascii_lowercase()))
+    }
+}
+
+impl From<&'static str> for CmdError {
+    fn from(s: &'static str) -> Self {
+        CmdError::Static(s)
+    }
+}
+
+/// What a handler returns.
+pub type CmdResult = Result<(), CmdError>;
+
+/// Redis truncates names echoed in errors to 128 bytes and sanitizes them.
+fn lossy_trunc(b: &[u8]) -> String {
+    let b = &b[..b.len().min(128)];
+    String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
+}

@@ -1,0 +1,195 @@
+//! The replication log: every write, in its deterministic propagated form, in one totally
+//! ordered byte stream with Redis-compatible offsets.
+//!
+//! Writers append while they still hold the locks of the shards they changed, so the log's
+//! order agrees with the order in which conflicting writes were applied. A `SELECT` is inserted
+//! whenever the database differs from the previous entry's, exactly as Redis's
+//! `replicationFeedSlaves` does, so the stream can be replayed by a Redis replica.
+//!
+//! The recent tail of the stream is kept in a ring buffer (the backlog, `repl-backlog-size`),
+//! so consumers can read from any offset it still holds. Replicas, the AOF and `tern tail`
+//! plug in as readers of this log.
+
+use parking_lot::Mutex;
+
+/// The log. Cheap to append to; one short critical section per write.
+pub struct ReplLog {
+    inner: Mutex<LogInner>,
+}
+
+struct LogInner {
+    /// The offset after the last byte appended (Redis's `master_repl_offset`).
+    offset: u64,
+    /// The database of the last appended command, or None before the first.
+    cur_db: Option<usize>,
+    /// Recent bytes of the stream.
+    backlog: Backlog,
+}
+
+/// A ring buffer holding the newest `cap` bytes of the stream.
+struct Backlog {
+    buf: Vec<u8>,
+    cap: usize,
+    /// Bytes held (at most `cap`).
+    len: usize,
+    /// Index in `buf` where the next byte goes.
+    head: usize,
+}
+
+impl Backlog {
+    fn new(cap: usize) -> Backlog {
+        Backlog {
+            buf: Vec::new(),
+            cap: cap.max(16 * 1024),
+            len: 0,
+            head: 0,
+        }
+    }
+
+    fn push(&mut self, mut data: &[u8]) {
+        self.len = (self.len + data.len()).min(self.cap);
+        if self.buf.len() < self.cap {
+            // Growth phase: the ring is still linear and `head == buf.len()`. Growing lazily
+            // means an idle server does not pay for a large backlog.
+            let take = (self.cap - self.buf.len()).min(data.len());
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            self.head = self.buf.len() % self.cap;
+        }
+        if data.len() > self.cap {
+            data = &data[data.len() - self.cap..];
+        }
+        while !data.is_empty() {
+            let n = (self.cap - self.head).min(data.len());
+            self.buf[self.head..self.head + n].copy_from_slice(&data[..n]);
+            self.head = (self.head + n) % self.cap;
+            data = &data[n..];
+        }
+    }
+
+    /// The last `n` bytes (n <= len), oldest first.
+    fn tail(&self, n: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n);
+        let end = self.head;
+        let start = (end + self.buf.len() - n) % self.buf.len().max(1);
+        if n == 0 {
+            return out;
+        }
+        if start < end {
+            out.extend_from_slice(&self.buf[start..end]);
+        } else {
+            out.extend_from_slice(&self.buf[start..]);
+            out.extend_from_slice(&self.buf[..end]);
+        }
+        out
+    }
+}
+
+impl ReplLog {
+    /// A log whose backlog keeps `backlog_size` bytes.
+    pub fn new(backlog_size: usize) -> ReplLog {
+        ReplLog {
+            inner: Mutex::new(LogInner {
+                offset: 0,
+                cur_db: None,
+                backlog: Backlog::new(backlog_size),
+            }),
+        }
+    }
+
+    /// Appends one command (RESP array of bulk strings) for database `db`.
+    pub fn append(&self, db: usize, argv: &[&[u8]]) {
+        let mut scratch = Vec::with_capacity(64);
+        encode_command(&mut scratch, argv);
+        let mut g = self.inner.lock();
+        if g.cur_db != Some(db) {
+            let mut sel = Vec::with_capacity(32);
+            let mut b = itoa::Buffer::new();
+            encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
+            g.offset += sel.len() as u64;
+            g.backlog.push(&sel);
+            g.cur_db = Some(db);
+        }
+        g.offset += scratch.len() as u64;
+        g.backlog.push(&scratch);
+    }
+
+    /// The offset after the last byte appended (`master_repl_offset`).
+    pub fn offset(&self) -> u64 {
+        self.inner.lock().offset
+    }
+
+    /// The offset of the first byte the backlog still holds, and how many bytes it holds.
+    pub fn backlog_range(&self) -> (u64, usize) {
+        let g = self.inner.lock();
+        (g.offset - g.backlog.len as u64, g.backlog.len)
+    }
+
+    /// The configured backlog capacity in bytes.
+    pub fn backlog_capacity(&self) -> usize {
+        self.inner.lock().backlog.cap
+    }
+
+    /// The bytes from `from` to the current offset, if the backlog still holds them.
+    pub fn since(&self, from: u64) -> Option<Vec<u8>> {
+        let g = self.inner.lock();
+        let first = g.offset - g.backlog.len as u64;
+        if from < first || from > g.offset {
+            return None;
+        }
+        Some(g.backlog.tail((g.offset - from) as usize))
+    }
+}
+
+/// Encodes a command as a RESP array of bulk strings.
+pub fn encode_command(out: &mut Vec<u8>, argv: &[&[u8]]) {
+    let mut b = itoa::Buffer::new();
+    out.push(b'*');
+    out.extend_from_slice(b.format(argv.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        out.push(b'$');
+        out.extend_from_slice(b.format(a.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_is_inserted_when_the_db_changes() {
+        let log = ReplLog::new(1 << 20);
+        log.append(0, &[b"SET", b"a", b"1"]);
+        log.append(0, &[b"DEL", b"a"]);
+        log.append(2, &[b"DEL", b"b"]);
+        let all = log.since(0).unwrap();
+        let text = String::from_utf8(all).unwrap();
+        assert_eq!(
+            text,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n\
+             *2\r\n$3\r\nDEL\r\n$1\r\na\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n"
+        );
+        assert_eq!(log.offset() as usize, text.len());
+    }
+
+    #[test]
+    fn backlog_keeps_only_the_newest_bytes() {
+        let log = ReplLog::new(16 * 1024);
+        let big = vec![b'x'; 1000];
+        for _ in 0..100 {
+            log.append(0, &[b"SET", b"k", &big]);
+        }
+        let (first, len) = log.backlog_range();
+        assert_eq!(len, 16 * 1024);
+        assert_eq!(first + len as u64, log.offset());
+        assert!(log.since(0).is_none());
+        let tail = log.since(log.offset() - 100).unwrap();
+        assert_eq!(tail.len(), 100);
+        assert!(tail.ends_with(b"xxx\r\n"));
+        assert_eq!(log.since(log.offset()).unwrap(), b"");
+    }
+}

@@ -1,0 +1,213 @@
+//! Start-up and threading: bind the listeners, start one worker thread per core, each with its
+//! own single-threaded tokio runtime accepting and serving connections, plus the main thread's
+//! runtime for the periodic cron and signals.
+//!
+//! Why this model (see ARCHITECTURE.md, "Threading"): a connection is served entirely by one
+//! thread (read, parse, execute, write) with no hand-off, so one core does what Redis's event
+//! loop does at least as cheaply; more cores serve more connections in parallel, meeting only
+//! at the shard locks of the keys they touch and at the short append to the replication log.
+
+use crate::server::Server;
+use anyhow::Context;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use tern_config::Config;
+
+/// A running server, as returned to the binary (and to in-process tests).
+pub struct Running {
+    /// The shared state.
+    pub srv: Arc<Server>,
+    /// The bound addresses.
+    pub addrs: Vec<SocketAddr>,
+}
+
+/// Sets up logging per `loglevel` and `logfile`. Safe to call once per process.
+pub fn init_logging(config: &Config) -> anyhow::Result<()> {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match config.get_str("loglevel").as_deref() {
+        Some("debug") => LevelFilter::DEBUG,
+        Some("verbose") => LevelFilter::DEBUG,
+        Some("warning") => LevelFilter::WARN,
+        Some("nothing") => LevelFilter::OFF,
+        _ => LevelFilter::INFO,
+    };
+    let logfile = config.get_str("logfile").unwrap_or_default();
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false);
+    if logfile.is_empty() {
+        builder.with_writer(std::io::stderr).try_init().ok();
+    } else {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&logfile)
+            .with_context(|| format!("can't open the log file {logfile}"))?;
+        builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init()
+            .ok();
+    }
+    Ok(())
+}
+
+/// The number of worker threads: the `server-threads` setting, or the CPUs this process may run on.
+fn worker_count(config: &Config) -> usize {
+    match config.get_u64("server-threads") {
+        Some(n) if n > 0 => n as usize,
+        _ => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    }
+}
+
+fn bind(config: &Config) -> anyhow::Result<Vec<TcpListener>> {
+    let port = config.port();
+    let backlog = config.get_u64("tcp-backlog").unwrap_or(511) as i32;
+    let mut out = Vec::new();
+    let mut chosen_port = port;
+    for addr in config.bind() {
+        // Redis's "-" prefix marks an optional address: failing to bind it is not fatal.
+        let (optional, host) = match addr.strip_prefix('-') {
+            Some(h) => (true, h.to_string()),
+            None => (false, addr.clone()),
+        };
+        let ip: std::net::IpAddr = match host.parse() {
+            Ok(ip) => ip,
+            Err(_) if host == "*" => "0.0.0.0".parse().expect("literal"),
+            Err(_) if host == "::*" => "::".parse().expect("literal"),
+            Err(e) => anyhow::bail!("invalid bind address '{host}': {e}"),
+        };
+        let sa = SocketAddr::new(ip, chosen_port);
+        let domain = if ip.is_ipv6() {
+            socket2::Domain::IPV6
+        } else {
+            socket2::Domain::IPV4
+        };
+        let sock = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
+        sock.set_reuse_address(true)?;
+        if ip.is_ipv6() {
+            let _ = sock.set_only_v6(true);
+        }
+        match sock.bind(&sa.into()).and_then(|_| sock.listen(backlog)) {
+            Ok(()) => {}
+            Err(e) if optional => {
+                tracing::warn!(address = %sa, error = %e, "could not bind optional address");
+                continue;
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("could not create server TCP listening socket {sa}"))
+            }
+        }
+        sock.set_nonblocking(true)?;
+        let l: TcpListener = sock.into();
+        // With --port 0 the first listener picks a port and the others reuse it.
+        chosen_port = l.local_addr()?.port();
+        out.push(l);
+    }
+    anyhow::ensure!(!out.is_empty(), "no address to listen on");
+    Ok(out)
+}
+
+/// Runs the server until SHUTDOWN or a signal. Returns when the server has stopped.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    init_logging(&config)?;
+    let workers = worker_count(&config);
+    let listeners = bind(&config)?;
+    let srv = Server::new(config, workers);
+    let addrs: Vec<SocketAddr> = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect();
+    srv.port.store(addrs[0].port() as u64, Relaxed);
+    tracing::info!(
+        version = crate::server::TERN_VERSION,
+        redis_version = crate::server::REDIS_VERSION,
+        pid = std::process::id(),
+        workers,
+        "tern starting"
+    );
+    for (w, _) in (0..workers).enumerate() {
+        let srv = srv.clone();
+        let ls: Vec<TcpListener> = listeners
+            .iter()
+            .map(|l| l.try_clone())
+            .collect::<Result<_, _>>()?;
+        std::thread::Builder::new()
+            .name(format!("tern-worker-{w}"))
+            .spawn(move || worker(srv, ls))?;
+    }
+    let ports: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+    tracing::info!(port = addrs[0].port(), addresses = %ports.join(" "), "Ready to accept connections tcp");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let cron = tokio::spawn(crate::cron::run(srv.clone()));
+        wait_for_stop(&srv).await;
+        cron.abort();
+    });
+    tracing::info!("tern is now ready to exit, bye bye...");
+    Ok(())
+}
+
+async fn wait_for_stop(srv: &Server) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("signal handler");
+    let mut int = signal(SignalKind::interrupt()).expect("signal handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
+        _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),
+        _ = srv.shutdown.notified() => tracing::info!("User requested shutdown..."),
+    }
+    srv.request_shutdown();
+}
+
+fn worker(srv: Arc<Server>, listeners: Vec<TcpListener>) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "could not start a worker runtime");
+            return;
+        }
+    };
+    let stats = srv.stats.new_worker(srv.table.ids());
+    rt.block_on(async move {
+        let mut tasks = Vec::new();
+        for l in listeners {
+            let l = match tokio::net::TcpListener::from_std(l) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(error = %e, "listener");
+                    continue;
+                }
+            };
+            let srv = srv.clone();
+            let stats = stats.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    match l.accept().await {
+                        Ok((stream, _)) => {
+                            tokio::spawn(crate::conn::serve(srv.clone(), stream, stats.clone()));
+                        }
+                        Err(e) => {
+                            // EMFILE and friends: back off briefly instead of spinning.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        }
+                    }
+                }
+            }));
+        }
+        // Runs until the process exits.
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+}

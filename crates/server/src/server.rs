@@ -1,0 +1,178 @@
+//! The shared server state every connection and background task sees.
+
+use crate::clients::Clients;
+use crate::log::ReplLog;
+use crate::slowlog::SlowLog;
+use crate::stats::Stats;
+use crate::table::CommandTable;
+use parking_lot::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use tern_config::Config;
+use tern_keyspace::Keyspace;
+
+/// The Redis release whose behaviour tern matches; clients gate features on it.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// Tern's own version.
+pub const TERN_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Settings read on hot paths, copied out of the config so that no lock is taken per command.
+#[derive(Debug)]
+pub struct Hot {
+    /// `proto-max-bulk-len`.
+    pub proto_max_bulk_len: AtomicU64,
+    /// `client-query-buffer-limit`.
+    pub query_buffer_limit: AtomicU64,
+    /// `slowlog-log-slower-than` in microseconds (negative disables).
+    pub slowlog_slower_than: AtomicI64,
+    /// `timeout` in seconds (0 disables).
+    pub idle_timeout: AtomicU64,
+    /// `maxclients`.
+    pub maxclients: AtomicU64,
+    /// True when `requirepass` is set.
+    pub requirepass_set: AtomicBool,
+    /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: AtomicBool,
+}
+
+/// Everything shared between connections.
+pub struct Server {
+    /// The configuration (CONFIG GET/SET); hot values are mirrored in `hot`.
+    pub config: RwLock<Config>,
+    /// Mirrors of config values read per command.
+    pub hot: Hot,
+    /// All databases.
+    pub keyspace: Keyspace,
+    /// The replication log.
+    pub log: ReplLog,
+    /// The command table.
+    pub table: CommandTable,
+    /// Connected clients.
+    pub clients: Clients,
+    /// Counters for INFO.
+    pub stats: Stats,
+    /// SLOWLOG entries.
+    pub slowlog: SlowLog,
+    /// 40 hex characters identifying this run (INFO run_id) and the replication history.
+    pub run_id: String,
+    /// The replication id (master_replid).
+    pub replid: String,
+    /// When the server started.
+    pub started: Instant,
+    /// The TCP port actually bound (useful with --port 0).
+    pub port: AtomicU64,
+    /// Set when SHUTDOWN or a signal asks the server to stop.
+    pub shutdown: tokio::sync::Notify,
+    /// True once shutdown has been requested.
+    pub shutting_down: AtomicBool,
+    /// Writes since the last save (rdb_changes_since_last_save).
+    pub dirty: AtomicU64,
+    /// CLIENT PAUSE state.
+    pub pause: crate::clients::Pause,
+    /// Number of worker threads serving connections.
+    pub workers: usize,
+    /// The config file path, if any.
+    pub config_file: Option<String>,
+    /// The executable path (INFO executable).
+    pub executable: String,
+    /// MONITOR clients' queues.
+    pub monitors: parking_lot::Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>>,
+    /// The number of MONITOR clients, checked on every command.
+    pub monitor_count: std::sync::atomic::AtomicUsize,
+}
+
+impl Server {
+    /// Builds the server state from a config.
+    pub fn new(config: Config, workers: usize) -> Arc<Server> {
+        let shard_bits = if workers <= 1 {
+            0
+        } else {
+            (workers.next_power_of_two().trailing_zeros() + 2).min(10)
+        };
+        let hot = Hot {
+            proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len()),
+            query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit()),
+            slowlog_slower_than: AtomicI64::new(config.slowlog_log_slower_than()),
+            idle_timeout: AtomicU64::new(config.timeout()),
+            maxclients: AtomicU64::new(config.maxclients()),
+            requirepass_set: AtomicBool::new(config.requirepass().is_some()),
+            active_expire: AtomicBool::new(true),
+        };
+        let backlog = config.get_u64("repl-backlog-size").unwrap_or(1 << 20) as usize;
+        let slowlog_len = config.slowlog_max_len();
+        Arc::new(Server {
+            keyspace: Keyspace::new(config.databases(), shard_bits),
+            config_file: config.config_file().map(|p| p.display().to_string()),
+            config: RwLock::new(config),
+            hot,
+            log: ReplLog::new(backlog),
+            table: CommandTable::new(),
+            clients: Clients::default(),
+            stats: Stats::default(),
+            slowlog: SlowLog::new(slowlog_len as usize),
+            run_id: random_hex40(),
+            replid: random_hex40(),
+            started: Instant::now(),
+            port: AtomicU64::new(0),
+            shutdown: tokio::sync::Notify::new(),
+            shutting_down: AtomicBool::new(false),
+            dirty: AtomicU64::new(0),
+            pause: Default::default(),
+            workers,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            monitors: Default::default(),
+            monitor_count: Default::default(),
+        })
+    }
+
+    /// Re-reads the hot settings from the config after CONFIG SET.
+    pub fn refresh_hot(&self) {
+        let c = self.config.read();
+        self.hot
+            .proto_max_bulk_len
+            .store(c.proto_max_bulk_len(), Ordering::Relaxed);
+        self.hot
+            .query_buffer_limit
+            .store(c.client_query_buffer_limit(), Ordering::Relaxed);
+        self.hot
+            .slowlog_slower_than
+            .store(c.slowlog_log_slower_than(), Ordering::Relaxed);
+        self.hot.idle_timeout.store(c.timeout(), Ordering::Relaxed);
+        self.hot.maxclients.store(c.maxclients(), Ordering::Relaxed);
+        self.hot
+            .requirepass_set
+            .store(c.requirepass().is_some(), Ordering::Relaxed);
+        self.slowlog.set_max_len(c.slowlog_max_len() as usize);
+    }
+
+    /// Asks every task to stop.
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.shutdown.notify_waiters();
+    }
+}
+
+/// 40 random hex characters, as Redis's run ids and replication ids.
+pub fn random_hex40() -> String {
+    let bytes: [u8; 20] = rand::random();
+    hex::encode(bytes)
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Unix time in microseconds.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
