@@ -37,7 +37,9 @@ pub fn init_logging(config: &Config) -> anyhow::Result<()> {
         .with_max_level(level)
         .with_target(false);
     if logfile.is_empty() {
-        builder.with_writer(std::io::stderr).try_init().ok();
+        use std::io::IsTerminal;
+        let ansi = std::io::stderr().is_terminal();
+        builder.with_ansi(ansi).with_writer(std::io::stderr).try_init().ok();
     } else {
         let file = std::fs::OpenOptions::new()
             .create(true)
