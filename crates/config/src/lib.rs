@@ -16,6 +16,7 @@
 //!   an absolute path (the default stays `./`), and the server joins file
 //!   names onto it.
 //! - `save ""` always clears the save points, even after other `save` lines.
+//! - `notify-keyspace-events` shows `n` after `A` (Redis drops it there).
 //! - Values are only stored; applying them (rebinding, resizing, ...) is the
 //!   server's job, helped by the list of changed names [`Config::set`] returns.
 

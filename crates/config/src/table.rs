@@ -478,6 +478,8 @@ pub(crate) static TABLE: &[Directive] = &[
     // Threads.
     d("io-threads", int(1, 128), "1", IMMUTABLE),
     d("io-threads-do-reads", Kind::Bool, "no", IMMUTABLE),
+    // Tern: worker threads serving connections; 0 means one per CPU this process may use.
+    d("server-threads", int(0, 1024), "0", IMMUTABLE),
     // Kernel.
     d(
         "oom-score-adj",
