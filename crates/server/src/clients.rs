@@ -27,6 +27,8 @@ pub mod cflags {
     pub const BLOCKED: u32 = 1 << 4;
     /// CLIENT NO-EVICT on.
     pub const NO_EVICT: u32 = 1 << 5;
+    /// CLIENT NO-TOUCH on.
+    pub const NO_TOUCH: u32 = 1 << 6;
 }
 
 /// What other connections can see of a client.

@@ -28,6 +28,17 @@ pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (prot
 /// Offsets out of range in SETRANGE.
 pub const OFFSET_RANGE: &str = "ERR offset is out of range";
 
+/// RENAME/COPY/MOVE onto the same key and database.
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+/// RESTORE onto an existing key without REPLACE.
+pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+/// SCAN cursors that do not parse.
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+
+/// `getIntFromObjectOrReply` for integers outside the `int` range.
+pub const INT_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+
 /// An error a command replies with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmdError {

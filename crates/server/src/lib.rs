@@ -9,11 +9,13 @@ pub mod ctx;
 pub mod dispatch;
 pub mod errors;
 pub mod families;
+pub mod glob;
 pub mod log;
 pub mod net;
 pub mod server;
 pub mod slowlog;
 pub mod stats;
 pub mod table;
+pub mod testkit;
 
 pub use server::Server;

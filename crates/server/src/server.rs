@@ -56,8 +56,8 @@ pub struct Server {
     pub slowlog: SlowLog,
     /// 40 hex characters identifying this run (INFO run_id) and the replication history.
     pub run_id: String,
-    /// The replication id (master_replid).
-    pub replid: String,
+    /// The replication id (master_replid); DEBUG CHANGE-REPL-ID replaces it.
+    pub replid: RwLock<String>,
     /// When the server started.
     pub started: Instant,
     /// The TCP port actually bound (useful with --port 0).
@@ -80,6 +80,10 @@ pub struct Server {
     pub monitors: parking_lot::Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>>,
     /// The number of MONITOR clients, checked on every command.
     pub monitor_count: std::sync::atomic::AtomicUsize,
+    /// Unix time in seconds of the last successful save (LASTSAVE); the start time until then.
+    pub lastsave: AtomicI64,
+    /// Memory in use once the server state was built (INFO used_memory_startup).
+    pub used_memory_startup: u64,
 }
 
 impl Server {
@@ -112,7 +116,7 @@ impl Server {
             stats: Stats::default(),
             slowlog: SlowLog::new(slowlog_len as usize),
             run_id: random_hex40(),
-            replid: random_hex40(),
+            replid: RwLock::new(random_hex40()),
             started: Instant::now(),
             port: AtomicU64::new(0),
             shutdown: tokio::sync::Notify::new(),
@@ -125,6 +129,8 @@ impl Server {
                 .unwrap_or_default(),
             monitors: Default::default(),
             monitor_count: Default::default(),
+            lastsave: AtomicI64::new(now_ms() / 1000),
+            used_memory_startup: crate::families::info::used_memory(),
         })
     }
 

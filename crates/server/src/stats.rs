@@ -143,6 +143,9 @@ impl Stats {
         self.connections_received.store(0, Relaxed);
         self.rejected_connections.store(0, Relaxed);
         self.expired_keys.store(0, Relaxed);
+        self.expire_cycle_us.store(0, Relaxed);
+        self.peak_memory.store(0, Relaxed);
+        self.ops_samples.lock().clear();
         self.errorstats.lock().clear();
     }
 

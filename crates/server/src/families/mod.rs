@@ -1,10 +1,19 @@
 //! Command families, one file each, like Redis's `t_*.c`. Each registers its rows in the
 //! command table.
 
+pub mod client;
+pub mod command;
+pub mod config_cmd;
 pub mod connection;
+pub mod db;
+pub mod debug;
 pub mod info;
+pub mod keys;
 pub mod server;
+pub mod slowlog;
 pub mod string;
+#[cfg(test)]
+mod string_tests;
 
 use crate::table::CommandTable;
 
@@ -14,4 +23,11 @@ pub fn register_all(t: &mut CommandTable) {
     connection::register(t);
     server::register(t);
     info::register(t);
+    keys::register(t);
+    db::register(t);
+    command::register(t);
+    config_cmd::register(t);
+    client::register(t);
+    slowlog::register(t);
+    debug::register(t);
 }
