@@ -87,9 +87,6 @@ fn execute_inner(
     ) {
         return Flow::Paused;
     }
-    if srv.clients_monitoring() && !spec.has(flags::SKIP_MONITOR) {
-        crate::families::server::feed_monitors(srv, cl, args, now_ms);
-    }
     let start = Instant::now();
     let handler = spec.handler.expect("checked above");
     let result = {
@@ -115,13 +112,17 @@ fn execute_inner(
         st.failed.add(1);
         write_error(srv, cl, out, &e);
     }
+    // Like Redis, MONITOR sees a command after it ran, never admin commands, and never secrets.
+    if srv.clients_monitoring() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {
+        with_redacted(spec, args, |a| crate::families::server::feed_monitors(srv, cl, a, now_ms));
+    }
     let threshold = srv
         .hot
         .slowlog_slower_than
         .load(std::sync::atomic::Ordering::Relaxed);
     if threshold >= 0 && us >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
         let name = String::from_utf8_lossy(&cl.info.name.lock()).into_owned();
-        srv.slowlog.push(args, us, cl.info.addr.clone(), name);
+        with_redacted(spec, args, |a| srv.slowlog.push(a, us, cl.info.addr.clone(), name));
     }
     Flow::Continue
 }
@@ -137,4 +138,84 @@ fn write_error(srv: &Server, cl: &mut Client, out: &mut ReplyWriter, e: &CmdErro
     cl.stats.errors.add(1);
     srv.stats.count_error(e.text());
     out.error(e.text());
+}
+
+/// Calls `f` with the arguments as MONITOR and SLOWLOG may show them: passwords and sensitive
+/// config values replaced by "(redacted)", as Redis 7 does.
+fn with_redacted<R>(spec: &Spec, args: &[&[u8]], f: impl FnOnce(&[&[u8]]) -> R) -> R {
+    const REDACTED: &[u8] = b"(redacted)";
+    let secret: Vec<usize> = match spec.name.as_str() {
+        "auth" => (1..args.len()).collect(),
+        "hello" => args
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(b"AUTH"))
+            .map(|i| (i + 1..(i + 3).min(args.len())).collect())
+            .unwrap_or_default(),
+        "config|set" => (2..args.len())
+            .step_by(2)
+            .filter(|&i| tern_config::Config::is_sensitive(args[i]) && i + 1 < args.len())
+            .map(|i| i + 1)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if secret.is_empty() {
+        return f(args);
+    }
+    let shown: Vec<&[u8]> =
+        args.iter().enumerate().map(|(i, a)| if secret.contains(&i) { REDACTED } else { *a }).collect();
+    f(&shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::TestDb;
+    use tern_resp::Frame;
+
+    fn slowlog_args(t: &mut TestDb) -> Vec<Vec<String>> {
+        let Frame::Array(entries) = t.run(&["SLOWLOG", "GET", "-1"]) else { panic!("array") };
+        entries
+            .into_iter()
+            .map(|e| {
+                let Frame::Array(fields) = e else { panic!("entry") };
+                let Frame::Array(args) = &fields[3] else { panic!("args") };
+                args.iter().map(|a| String::from_utf8_lossy(a.as_bytes().unwrap()).into_owned()).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn slowlog_never_records_passwords() {
+        let mut t = TestDb::new();
+        t.run(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        t.run(&["AUTH", "default", "hunter2"]);
+        t.run(&["CONFIG", "SET", "requirepass", "hunter2"]);
+        t.run(&["HELLO", "2", "AUTH", "default", "hunter2"]);
+        let all = slowlog_args(&mut t);
+        assert!(all.iter().flatten().all(|a| a != "hunter2"), "{all:?}");
+        assert!(all.contains(&vec!["AUTH".into(), "(redacted)".into(), "(redacted)".into()]), "{all:?}");
+        assert!(all.contains(&vec![
+            "CONFIG".into(),
+            "SET".into(),
+            "requirepass".into(),
+            "(redacted)".into()
+        ]));
+    }
+
+    #[test]
+    fn unknown_commands_and_bad_arity_are_rejected_with_redis_texts() {
+        let mut t = TestDb::new();
+        assert_eq!(
+            t.run(&["NOPE", "a"]),
+            Frame::Error("ERR unknown command 'NOPE', with args beginning with: 'a' ".into())
+        );
+        assert_eq!(t.run(&["GET"]), Frame::Error("ERR wrong number of arguments for 'get' command".into()));
+        assert_eq!(
+            t.run(&["CONFIG", "NOPE"]),
+            Frame::Error("ERR unknown subcommand 'NOPE'. Try CONFIG HELP.".into())
+        );
+        assert_eq!(
+            t.run(&["CONFIG", "GET"]),
+            Frame::Error("ERR wrong number of arguments for 'config|get' command".into())
+        );
+    }
 }

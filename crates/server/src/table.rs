@@ -207,6 +207,11 @@ impl Spec {
     /// The ACL categories, derived from flags and group as Redis does, plus extras.
     pub fn acl_categories(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
+        if self.handler.is_none() && !self.subcommands.is_empty() {
+            // A container (OBJECT, CLIENT, CONFIG...) has only @slow, as in Redis; its
+            // subcommands carry the real categories.
+            return vec!["@slow"];
+        }
         if self.has(flags::WRITE) {
             v.push("@write");
         }
