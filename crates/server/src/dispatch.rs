@@ -114,7 +114,9 @@ fn execute_inner(
     }
     // Like Redis, MONITOR sees a command after it ran, never admin commands, and never secrets.
     if srv.clients_monitoring() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {
-        with_redacted(spec, args, |a| crate::families::server::feed_monitors(srv, cl, a, now_ms));
+        with_redacted(spec, args, |a| {
+            crate::families::server::feed_monitors(srv, cl, a, now_ms)
+        });
     }
     let threshold = srv
         .hot
@@ -122,7 +124,9 @@ fn execute_inner(
         .load(std::sync::atomic::Ordering::Relaxed);
     if threshold >= 0 && us >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
         let name = String::from_utf8_lossy(&cl.info.name.lock()).into_owned();
-        with_redacted(spec, args, |a| srv.slowlog.push(a, us, cl.info.addr.clone(), name));
+        with_redacted(spec, args, |a| {
+            srv.slowlog.push(a, us, cl.info.addr.clone(), name)
+        });
     }
     Flow::Continue
 }
@@ -161,8 +165,11 @@ fn with_redacted<R>(spec: &Spec, args: &[&[u8]], f: impl FnOnce(&[&[u8]]) -> R) 
     if secret.is_empty() {
         return f(args);
     }
-    let shown: Vec<&[u8]> =
-        args.iter().enumerate().map(|(i, a)| if secret.contains(&i) { REDACTED } else { *a }).collect();
+    let shown: Vec<&[u8]> = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| if secret.contains(&i) { REDACTED } else { *a })
+        .collect();
     f(&shown)
 }
 
@@ -172,13 +179,21 @@ mod tests {
     use tern_resp::Frame;
 
     fn slowlog_args(t: &mut TestDb) -> Vec<Vec<String>> {
-        let Frame::Array(entries) = t.run(&["SLOWLOG", "GET", "-1"]) else { panic!("array") };
+        let Frame::Array(entries) = t.run(&["SLOWLOG", "GET", "-1"]) else {
+            panic!("array")
+        };
         entries
             .into_iter()
             .map(|e| {
-                let Frame::Array(fields) = e else { panic!("entry") };
-                let Frame::Array(args) = &fields[3] else { panic!("args") };
-                args.iter().map(|a| String::from_utf8_lossy(a.as_bytes().unwrap()).into_owned()).collect()
+                let Frame::Array(fields) = e else {
+                    panic!("entry")
+                };
+                let Frame::Array(args) = &fields[3] else {
+                    panic!("args")
+                };
+                args.iter()
+                    .map(|a| String::from_utf8_lossy(a.as_bytes().unwrap()).into_owned())
+                    .collect()
             })
             .collect()
     }
@@ -192,7 +207,14 @@ mod tests {
         t.run(&["HELLO", "2", "AUTH", "default", "hunter2"]);
         let all = slowlog_args(&mut t);
         assert!(all.iter().flatten().all(|a| a != "hunter2"), "{all:?}");
-        assert!(all.contains(&vec!["AUTH".into(), "(redacted)".into(), "(redacted)".into()]), "{all:?}");
+        assert!(
+            all.contains(&vec![
+                "AUTH".into(),
+                "(redacted)".into(),
+                "(redacted)".into()
+            ]),
+            "{all:?}"
+        );
         assert!(all.contains(&vec![
             "CONFIG".into(),
             "SET".into(),
@@ -208,7 +230,10 @@ mod tests {
             t.run(&["NOPE", "a"]),
             Frame::Error("ERR unknown command 'NOPE', with args beginning with: 'a' ".into())
         );
-        assert_eq!(t.run(&["GET"]), Frame::Error("ERR wrong number of arguments for 'get' command".into()));
+        assert_eq!(
+            t.run(&["GET"]),
+            Frame::Error("ERR wrong number of arguments for 'get' command".into())
+        );
         assert_eq!(
             t.run(&["CONFIG", "NOPE"]),
             Frame::Error("ERR unknown subcommand 'NOPE'. Try CONFIG HELP.".into())

@@ -39,7 +39,11 @@ pub fn init_logging(config: &Config) -> anyhow::Result<()> {
     if logfile.is_empty() {
         use std::io::IsTerminal;
         let ansi = std::io::stderr().is_terminal();
-        builder.with_ansi(ansi).with_writer(std::io::stderr).try_init().ok();
+        builder
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr)
+            .try_init()
+            .ok();
     } else {
         let file = std::fs::OpenOptions::new()
             .create(true)

@@ -1,0 +1,10 @@
+//! Integration tests: the real `tern` binary driven by real clients (the `redis` crate, raw
+//! TCP, redis-cli) and compared with Debian's real redis-server.
+//!
+//! Run: `cargo test -p tern --test it`. redis-server and redis-cli must be installed
+//! (`./scripts/test` installs them; tests that need them fail, never skip, when missing).
+//! `TERN_IT_SERVER=redis cargo test -p tern --test it` runs the same tests against the real
+//! redis-server, which checks the tests themselves.
+
+mod harness;
+mod strings;
