@@ -191,7 +191,7 @@ impl Spec {
     }
 
     /// Adds a subcommand; its name is given without the parent prefix.
-    pub fn sub(mut self, mut s: Spec) -> Spec {
+    pub fn subcommand(mut self, mut s: Spec) -> Spec {
         s.name = format!("{}|{}", self.name, s.name);
         s.group = self.group;
         self.subcommands.push(s);

@@ -28,7 +28,7 @@ pub fn register(t: &mut CommandTable) {
         Spec::new("client", -2, 0)
             .group(Group::Connection)
             .doc("2.4.0", "A container for client connection commands")
-            .sub(sub(
+            .subcommand(sub(
                 "id",
                 2,
                 conn,
@@ -36,7 +36,7 @@ pub fn register(t: &mut CommandTable) {
                 "Returns the client ID for the current connection",
                 id,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "setname",
                 3,
                 conn,
@@ -44,7 +44,7 @@ pub fn register(t: &mut CommandTable) {
                 "Set the current connection name",
                 setname,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "getname",
                 2,
                 conn,
@@ -52,7 +52,7 @@ pub fn register(t: &mut CommandTable) {
                 "Get the current connection name",
                 getname,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "list",
                 -2,
                 admin,
@@ -60,7 +60,7 @@ pub fn register(t: &mut CommandTable) {
                 "Get the list of client connections",
                 list,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "info",
                 2,
                 conn,
@@ -68,7 +68,7 @@ pub fn register(t: &mut CommandTable) {
                 "Returns information about the current client connection.",
                 info,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "kill",
                 -3,
                 admin,
@@ -76,7 +76,7 @@ pub fn register(t: &mut CommandTable) {
                 "Kill the connection of a client",
                 kill,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "setinfo",
                 4,
                 conn,
@@ -84,7 +84,7 @@ pub fn register(t: &mut CommandTable) {
                 "Set client or connection specific info",
                 setinfo,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "reply",
                 3,
                 conn,
@@ -92,7 +92,7 @@ pub fn register(t: &mut CommandTable) {
                 "Instruct the server whether to reply to commands",
                 reply,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "pause",
                 -3,
                 admin,
@@ -100,7 +100,7 @@ pub fn register(t: &mut CommandTable) {
                 "Stop processing commands from clients for some time",
                 pause,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "unpause",
                 2,
                 admin,
@@ -108,7 +108,7 @@ pub fn register(t: &mut CommandTable) {
                 "Resume processing of clients that were paused",
                 unpause,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "no-evict",
                 3,
                 admin,
@@ -116,7 +116,7 @@ pub fn register(t: &mut CommandTable) {
                 "Set client eviction mode for the current connection",
                 no_evict,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "no-touch",
                 3,
                 conn,
@@ -124,7 +124,7 @@ pub fn register(t: &mut CommandTable) {
                 "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.",
                 no_touch,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "getredir",
                 2,
                 conn,
@@ -132,7 +132,7 @@ pub fn register(t: &mut CommandTable) {
                 "Get tracking notifications redirection client ID if any",
                 getredir,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "help",
                 2,
                 LOADING | STALE,

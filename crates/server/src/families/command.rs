@@ -28,49 +28,49 @@ pub fn register(t: &mut CommandTable) {
             .acl(&["@connection"])
             .doc("2.8.13", "Get array of Redis command details")
             .handler(command)
-            .sub(sub(
+            .subcommand(sub(
                 "count",
                 2,
                 "2.8.13",
                 "Get total number of Redis commands",
                 count,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "docs",
                 -2,
                 "7.0.0",
                 "Get array of specific Redis command documentation",
                 docs,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "getkeys",
                 -4,
                 "2.8.13",
                 "Extract keys given a full Redis command",
                 getkeys,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "getkeysandflags",
                 -4,
                 "7.0.0",
                 "Extract keys and access flags given a full Redis command",
                 getkeysandflags,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "help",
                 2,
                 "5.0.0",
                 "Show helpful text about the different subcommands",
                 help,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "info",
                 -2,
                 "2.8.13",
                 "Get array of specific Redis command details, or all when no argument is given.",
                 info,
             ))
-            .sub(sub(
+            .subcommand(sub(
                 "list",
                 -2,
                 "7.0.0",

@@ -18,22 +18,22 @@ pub fn register(t: &mut CommandTable) {
         Spec::new("config", -2, 0)
             .group(Group::Server)
             .doc("2.0.0", "A container for server configuration commands")
-            .sub(
+            .subcommand(
                 Spec::new("get", -3, admin)
                     .doc("2.0.0", "Get the values of configuration parameters")
                     .handler(get),
             )
-            .sub(
+            .subcommand(
                 Spec::new("set", -4, admin)
                     .doc("2.0.0", "Set configuration parameters to the given values")
                     .handler(set),
             )
-            .sub(
+            .subcommand(
                 Spec::new("resetstat", 2, admin)
                     .doc("2.0.0", "Reset the stats returned by INFO")
                     .handler(resetstat),
             )
-            .sub(
+            .subcommand(
                 Spec::new("rewrite", 2, admin)
                     .doc(
                         "2.8.0",
@@ -41,7 +41,7 @@ pub fn register(t: &mut CommandTable) {
                     )
                     .handler(rewrite),
             )
-            .sub(
+            .subcommand(
                 Spec::new("help", 2, LOADING | STALE)
                     .doc("5.0.0", "Show helpful text about the different subcommands")
                     .handler(help),

@@ -177,13 +177,13 @@ pub fn register(t: &mut CommandTable) {
     t.add(
         g("object", -2, 0)
             .doc("2.2.3", "A container for object introspection commands.")
-            .sub(
+            .subcommand(
                 Spec::new("encoding", 3, READONLY)
                     .keys(2, 2, 1)
                     .doc("2.2.3", "Returns the internal encoding of a Redis object.")
                     .handler(object_encoding),
             )
-            .sub(
+            .subcommand(
                 Spec::new("freq", 3, READONLY)
                     .keys(2, 2, 1)
                     .doc(
@@ -192,7 +192,7 @@ pub fn register(t: &mut CommandTable) {
                     )
                     .handler(object_freq),
             )
-            .sub(
+            .subcommand(
                 Spec::new("idletime", 3, READONLY)
                     .keys(2, 2, 1)
                     .doc(
@@ -201,13 +201,13 @@ pub fn register(t: &mut CommandTable) {
                     )
                     .handler(object_idletime),
             )
-            .sub(
+            .subcommand(
                 Spec::new("refcount", 3, READONLY)
                     .keys(2, 2, 1)
                     .doc("2.2.3", "Returns the reference count of a value of a key.")
                     .handler(object_refcount),
             )
-            .sub(
+            .subcommand(
                 Spec::new("help", 2, LOADING | STALE)
                     .doc(
                         "6.2.0",

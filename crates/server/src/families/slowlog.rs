@@ -14,22 +14,22 @@ pub fn register(t: &mut CommandTable) {
         Spec::new("slowlog", -2, 0)
             .group(Group::Server)
             .doc("2.2.12", "A container for slow log commands")
-            .sub(
+            .subcommand(
                 Spec::new("get", -2, admin)
                     .doc("2.2.12", "Get the slow log's entries")
                     .handler(get),
             )
-            .sub(
+            .subcommand(
                 Spec::new("len", 2, admin)
                     .doc("2.2.12", "Get the slow log's length")
                     .handler(len),
             )
-            .sub(
+            .subcommand(
                 Spec::new("reset", 2, admin)
                     .doc("2.2.12", "Clear all entries from the slow log")
                     .handler(reset),
             )
-            .sub(
+            .subcommand(
                 Spec::new("help", 2, LOADING | STALE)
                     .doc("6.2.0", "Show helpful text about the different subcommands")
                     .handler(help),

@@ -400,11 +400,10 @@ fn getex(cx: &mut Ctx) -> CmdResult {
     let had_ttl = e.expire_at != 0;
     match change {
         None => {}
+        Some(None) if !had_ttl => {}
         Some(None) => {
-            if had_ttl {
-                lk.db(db).set_expire(h, key, 0);
-                cx.propagate(&mut lk, &[b"PERSIST", key]);
-            }
+            lk.db(db).set_expire(h, key, 0);
+            cx.propagate(&mut lk, &[b"PERSIST", key]);
         }
         Some(Some(at)) if at <= cx.now_ms => {
             // A deadline already past deletes the key, as Redis does.
@@ -458,7 +457,7 @@ fn msetnx(cx: &mut Ctx) -> CmdResult {
 }
 
 fn mset_generic(cx: &mut Ctx, nx: bool) -> CmdResult {
-    if cx.argc() % 2 == 0 {
+    if cx.argc().is_multiple_of(2) {
         return Err(CmdError::arity(&cx.spec.name));
     }
     let db = cx.db();
