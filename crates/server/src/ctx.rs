@@ -11,6 +11,7 @@ use crate::clients::ClientInfo;
 use crate::server::Server;
 use crate::stats::WorkerStats;
 use crate::table::Spec;
+use smallvec::SmallVec;
 use std::sync::Arc;
 use tern_keyspace::{Db, Entry, Keyspace, Shard, ShardGuard};
 use tern_resp::ReplyWriter;
@@ -116,8 +117,9 @@ impl<'a> Ctx<'a> {
     /// Locks the shards of several keys, in ascending shard order.
     pub fn lock_keys(&self, keys: &[&[u8]]) -> MultiLocked<'a> {
         let ks = &self.srv.keyspace;
-        let hashes: Vec<u64> = keys.iter().map(|k| Keyspace::hash(k)).collect();
-        let mut idx: Vec<usize> = hashes.iter().map(|&h| ks.shard_of(h)).collect();
+        // Stack-allocated for the common case: multi-key commands rarely name more than 16 keys.
+        let hashes: SmallVec<[u64; 16]> = keys.iter().map(|k| Keyspace::hash(k)).collect();
+        let mut idx: SmallVec<[usize; 16]> = hashes.iter().map(|&h| ks.shard_of(h)).collect();
         idx.sort_unstable();
         idx.dedup();
         let guards = idx
@@ -221,9 +223,9 @@ impl Drop for Locked<'_> {
 
 /// Several locked shards (for multi-key commands), each found by a key's hash.
 pub struct MultiLocked<'a> {
-    guards: Vec<(usize, Locked<'a>)>,
+    guards: SmallVec<[(usize, Locked<'a>); 4]>,
     /// The hashes of the keys, in the order given to `lock_keys`.
-    pub hashes: Vec<u64>,
+    pub hashes: SmallVec<[u64; 16]>,
     srv: &'a Server,
 }
 
