@@ -84,8 +84,10 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             tracing::warn!(client = cl.info.id, addr = %cl.info.addr, "closing client that reached max query buffer length");
             return Ok(());
         }
-        // Execute every complete request in the buffer, pausing when CLIENT PAUSE says so.
+        // Execute every complete request in the buffer, pausing when CLIENT PAUSE says so. The
+        // clock is read once per batch, as Redis caches it per event-loop iteration.
         let mut pos = 0;
+        let mut now = now_ms();
         loop {
             let limits = RequestLimits {
                 max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
@@ -98,11 +100,12 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         let base = &rbuf[pos..];
                         let args: SmallVec<[&[u8]; 8]> =
                             (0..req.len()).map(|i| req.arg(base, i)).collect();
-                        if dispatch::execute(srv, cl, &mut out, &args, now_ms()) == Flow::Paused {
+                        if dispatch::execute(srv, cl, &mut out, &args, now) == Flow::Paused {
                             // Nothing was executed: flush what we have, wait, and retry.
                             drop(args);
                             flush(stream, cl, &mut out).await?;
                             wait_unpaused(srv).await;
+                            now = now_ms();
                             continue;
                         }
                     }

@@ -10,6 +10,10 @@ use crate::ctx::Ctx;
 use crate::errors::CmdResult;
 use std::collections::HashMap;
 
+/// The table is read on every command: a fast hash beats SipHash's flooding resistance here,
+/// since command names come from a fixed set and lookups of unknown names do not insert.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// A command handler: parses `cx.args`, runs the command and writes its reply.
 pub type Handler = fn(&mut Ctx<'_>) -> CmdResult;
 
@@ -268,7 +272,7 @@ impl Spec {
 /// All commands by lowercase name.
 #[derive(Default)]
 pub struct CommandTable {
-    map: HashMap<Vec<u8>, Spec>,
+    map: FastMap<Vec<u8>, Spec>,
     /// Full names (`config|get`) by `Spec::id`.
     names: Vec<String>,
 }
