@@ -13,12 +13,12 @@
 //! `expires` table lists it (so the active expiry cycle samples only keys that can expire).
 
 use crate::dict::{hash_bytes, Dict};
-use crate::value::{Bytes16, Value};
+use crate::value::{SmallBytes, Value};
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A key: up to 16 bytes inline, longer on the heap.
-pub type Key = Bytes16;
+/// A key: up to 23 bytes inline, longer on the heap.
+pub type Key = SmallBytes;
 
 /// What a key maps to: its value, its expiry deadline, and its access metadata.
 #[derive(Clone, Debug)]
@@ -139,10 +139,10 @@ impl Db {
     /// Returns the previous entry if there was one.
     pub fn insert(&mut self, hash: u64, key: &[u8], entry: Entry) -> Option<Entry> {
         let has_ttl = entry.expire_at != 0;
-        let old = self.keys.insert(hash, Key::from_slice(key), entry);
+        let old = self.keys.insert(hash, Key::new(key), entry);
         let had_ttl = old.as_ref().is_some_and(|o| o.expire_at != 0);
         if has_ttl && !had_ttl {
-            self.expires.insert(hash, Key::from_slice(key), ());
+            self.expires.insert(hash, Key::new(key), ());
         } else if had_ttl && !has_ttl {
             self.expires.remove(hash, key);
         }
@@ -166,7 +166,7 @@ impl Db {
         let had = e.expire_at != 0;
         e.expire_at = at_ms;
         if at_ms != 0 && !had {
-            self.expires.insert(hash, Key::from_slice(key), ());
+            self.expires.insert(hash, Key::new(key), ());
         } else if at_ms == 0 && had {
             self.expires.remove(hash, key);
         }
@@ -289,7 +289,7 @@ mod tests {
             exp,
             vec![Expired {
                 db: 3,
-                key: Key::from_slice(b"k")
+                key: Key::new(b"k")
             }]
         );
         assert_eq!(db.len(), 0);

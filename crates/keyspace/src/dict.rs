@@ -59,6 +59,13 @@ impl<const N: usize> DictKey for SmallVec<[u8; N]> {
     }
 }
 
+impl DictKey for compact_bytes::CompactBytes {
+    #[inline]
+    fn key_bytes(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
 impl DictKey for Vec<u8> {
     #[inline]
     fn key_bytes(&self) -> &[u8] {

@@ -158,7 +158,7 @@ mod tests {
             s(b"hello"),
             s(&[b'x'; 45]),
             s(&b"abcdefghij".repeat(50)),
-            Value::Str(Str::raw(smallvec::SmallVec::from_slice(b"12"))),
+            Value::Str(Str::raw(tern_keyspace::value::SmallBytes::new(b"12"))),
         ] {
             let p = dump(&v);
             let back = restore(&p).unwrap();

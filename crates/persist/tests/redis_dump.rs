@@ -301,7 +301,7 @@ fn dump_payloads_are_byte_identical_to_redis() {
     r.ok(&[b"SET", b"a", b"1"]);
     assert_eq!(r.cmd(&[b"APPEND", b"a", b"2"]), Reply::Int(2));
     assert_eq!(r.bulk(&[b"OBJECT", b"ENCODING", b"a"]), b"raw");
-    let appended = Value::Str(Str::raw(smallvec::SmallVec::from_slice(b"12")));
+    let appended = Value::Str(Str::raw(tern_keyspace::value::SmallBytes::new(b"12")));
     assert_eq!(dump(&appended), r.bulk(&[b"DUMP", b"a"]));
 }
 

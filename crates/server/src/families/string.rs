@@ -16,6 +16,7 @@ use crate::errors::{
 use crate::table::{flags::*, CommandTable, Group, Spec};
 use smallvec::SmallVec;
 use std::sync::atomic::Ordering::Relaxed;
+use tern_keyspace::value::SmallBytes;
 use tern_keyspace::{Entry, Str, Value};
 use tern_resp::ReplyWriter;
 
@@ -509,15 +510,15 @@ fn append(cx: &mut Ctx) -> CmdResult {
             lk.db(db).insert(
                 h,
                 key,
-                Entry::new(Value::Str(Str::raw(SmallVec::from_slice(val)))),
+                Entry::new(Value::Str(Str::raw(SmallBytes::new(val)))),
             );
             len
         }
         Some(e) => {
             let s = as_str(e)?;
             check_len(cx, (s.len() + val.len()) as u64)?;
-            let mut data: SmallVec<[u8; 16]> = match s {
-                Str::Int(i) => SmallVec::from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+            let mut data: SmallBytes = match s {
+                Str::Int(i) => SmallBytes::new(itoa::Buffer::new().format(*i).as_bytes()),
                 Str::Bytes { data, .. } => data.clone(),
             };
             data.extend_from_slice(val);
@@ -598,8 +599,9 @@ fn setrange(cx: &mut Ctx) -> CmdResult {
                 return Ok(());
             }
             check_len(cx, offset as u64 + val.len() as u64)?;
-            let mut data: SmallVec<[u8; 16]> = SmallVec::from_elem(0, offset as usize);
+            let mut data = vec![0u8; offset as usize];
             data.extend_from_slice(val);
+            let data = SmallBytes::from(data);
             let n = data.len();
             lk.db(db)
                 .insert(h, key, Entry::new(Value::Str(Str::raw(data))));
@@ -612,14 +614,14 @@ fn setrange(cx: &mut Ctx) -> CmdResult {
                 return Ok(());
             }
             check_len(cx, offset as u64 + val.len() as u64)?;
-            let mut data: SmallVec<[u8; 16]> = s.with_bytes(SmallVec::from_slice);
+            let mut data: Vec<u8> = s.to_vec();
             let end = offset as usize + val.len();
             if data.len() < end {
                 data.resize(end, 0);
             }
             data[offset as usize..end].copy_from_slice(val);
             let n = data.len();
-            e.value = Value::Str(Str::raw(data));
+            e.value = Value::Str(Str::raw(SmallBytes::from(data)));
             n
         }
     };
