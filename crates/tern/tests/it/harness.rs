@@ -69,7 +69,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Polls `cond` every 10 ms until it holds or `timeout` passes. Returns whether it held.
-pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub fn wait_for(mut cond: impl FnMut() -> bool, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
         if cond() {
@@ -82,20 +82,10 @@ pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// Which implementation a [`TestServer`] runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// The tern binary under test.
-    Tern,
-    /// Debian's redis-server.
-    Redis,
-}
-
 /// A server process on 127.0.0.1, stopped (SIGTERM, then SIGKILL after 5 s) on drop.
 pub struct TestServer {
     child: Option<Child>,
     port: u16,
-    kind: Kind,
     password: Option<String>,
     log: Arc<Mutex<String>>,
     cached: Mutex<Option<redis::Connection>>,
@@ -141,7 +131,11 @@ fn spawn(program: &str, args: &[String]) -> (Child, Arc<Mutex<String>>, mpsc::Re
         .unwrap_or_else(|e| panic!("could not start {program}: {e}"));
     let log = Arc::new(Mutex::new(String::new()));
     let (tx, rx) = mpsc::channel();
-    drain(child.stdout.take().expect("stdout"), log.clone(), tx.clone());
+    drain(
+        child.stdout.take().expect("stdout"),
+        log.clone(),
+        tx.clone(),
+    );
     drain(child.stderr.take().expect("stderr"), log.clone(), tx);
     (child, log, rx)
 }
@@ -245,7 +239,6 @@ impl TestServer {
         TestServer {
             child: Some(child),
             port,
-            kind: Kind::Tern,
             password: TestServer::password_in(extra),
             log,
             cached: Mutex::new(None),
@@ -285,7 +278,6 @@ impl TestServer {
             let mut srv = TestServer {
                 child: None,
                 port,
-                kind: Kind::Redis,
                 password: TestServer::password_in(extra),
                 log,
                 cached: Mutex::new(None),
@@ -323,11 +315,6 @@ impl TestServer {
         }
         let mut b = [0u8; 64];
         matches!(s.read(&mut b), Ok(n) if n > 0)
-    }
-
-    /// tern or redis.
-    pub fn kind(&self) -> Kind {
-        self.kind
     }
 
     /// The TCP port.
@@ -799,16 +786,9 @@ impl Raw {
         }
     }
 
-    /// Bytes received but not yet parsed, after waiting `wait` for more.
-    pub fn pending_after(&mut self, wait: Duration) -> Vec<u8> {
-        self.stream
-            .set_read_timeout(Some(wait))
-            .expect("set timeout");
-        let _ = self.fill();
-        self.stream
-            .set_read_timeout(Some(IO_TIMEOUT))
-            .expect("set timeout");
-        self.buf[self.pos..].to_vec()
+    /// Bytes received but not yet parsed.
+    pub fn unread(&self) -> &[u8] {
+        &self.buf[self.pos..]
     }
 
     /// Waits up to `timeout` for the server to close the connection (EOF or reset), ignoring
