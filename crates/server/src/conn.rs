@@ -142,6 +142,12 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
         cl.info
             .last_interaction_ms
             .store(cl.info.created.elapsed().as_millis() as u64, Relaxed);
+        if !out.buf.is_empty() && out.buf.len() < FLUSH_AT {
+            // Let the other connections that became readable in the same event-loop turn run
+            // first, then write: replies leave in a burst (as Redis's beforeSleep writes them),
+            // which lets a client that waits on many connections read them in fewer wakeups.
+            tokio::task::yield_now().await;
+        }
         flush(stream, cl, &mut out).await?;
         if rbuf.is_empty() && rbuf.capacity() > 4 * READ_CHUNK {
             rbuf = Vec::with_capacity(READ_CHUNK);

@@ -177,7 +177,7 @@ fn hello(cx: &mut Ctx) -> CmdResult {
         }
     }
     if !cx.cl.authenticated {
-        return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
+        return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
     }
     if let Some(name) = setname {
         *cx.cl.info.name.lock() = name.to_vec();

@@ -190,7 +190,7 @@ enum Ttl {
 }
 
 /// Unit and base of an expiry argument.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum ExpUnit {
     Sec,
     Ms,
@@ -215,16 +215,27 @@ fn expire_at(arg: &[u8], unit: ExpUnit, now_ms: i64, cmd: &str) -> Result<i64, C
     }
 }
 
-/// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
-/// PXAT unix-time-milliseconds | KEEPTTL]
-fn set(cx: &mut Ctx) -> CmdResult {
-    let (mut nx, mut xx, mut get) = (false, false, false);
-    let mut ttl = Ttl::Clear;
-    let mut expire_given = false;
-    let mut i = 3;
-    while i < cx.argc() {
-        let a = cx.arg(i);
-        let next = cx.args.get(i + 1).copied();
+/// The options shared by SET and GETEX, as Redis's `parseExtendedStringArgumentsOrReply`
+/// accepts them: NX/XX exclude each other, an expiry excludes KEEPTTL/PERSIST and the other
+/// expiry kinds, and repeating the same option is allowed (the last value wins).
+#[derive(Default)]
+struct ExtOpts<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    expire: Option<(ExpUnit, &'a [u8])>,
+}
+
+/// Parses `args` (the options after the key, or key and value). `set` selects SET's options
+/// (NX XX GET KEEPTTL) rather than GETEX's (PERSIST). Only syntax is checked here: expiry
+/// values are validated later, in the same order as Redis.
+fn parse_ext_opts<'a>(args: &[&'a [u8]], set: bool) -> Result<ExtOpts<'a>, CmdError> {
+    let mut o = ExtOpts::default();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
         let unit = if is(a, "EX") {
             Some(ExpUnit::Sec)
         } else if is(a, "PX") {
@@ -236,26 +247,41 @@ fn set(cx: &mut Ctx) -> CmdResult {
         } else {
             None
         };
-        if is(a, "NX") && !xx {
-            nx = true;
-        } else if is(a, "XX") && !nx {
-            xx = true;
-        } else if is(a, "GET") {
-            get = true;
-        } else if is(a, "KEEPTTL") && !expire_given {
-            ttl = Ttl::Keep;
-            expire_given = true;
-        } else if let (Some(unit), Some(v), false) = (unit, next, expire_given) {
-            ttl = Ttl::At(expire_at(v, unit, cx.now_ms, "set")?);
-            expire_given = true;
+        if set && is(a, "NX") && !o.xx {
+            o.nx = true;
+        } else if set && is(a, "XX") && !o.nx {
+            o.xx = true;
+        } else if set && is(a, "GET") {
+            o.get = true;
+        } else if set && is(a, "KEEPTTL") && o.expire.is_none() {
+            o.keepttl = true;
+        } else if !set && is(a, "PERSIST") && o.expire.is_none() {
+            o.persist = true;
+        } else if let (Some(u), Some(&v)) = (unit, args.get(i + 1)) {
+            if o.keepttl || o.persist || o.expire.is_some_and(|(prev, _)| prev != u) {
+                return Err(SYNTAX.into());
+            }
+            o.expire = Some((u, v));
             i += 1;
         } else {
             return Err(SYNTAX.into());
         }
         i += 1;
     }
-    let done = set_generic(cx, cx.arg(1), cx.arg(2), nx, xx, get, ttl)?;
-    if !get {
+    Ok(o)
+}
+
+/// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// PXAT unix-time-milliseconds | KEEPTTL]
+fn set(cx: &mut Ctx) -> CmdResult {
+    let o = parse_ext_opts(&cx.args[3..], true)?;
+    let ttl = match o.expire {
+        Some((unit, v)) => Ttl::At(expire_at(v, unit, cx.now_ms, "set")?),
+        None if o.keepttl => Ttl::Keep,
+        None => Ttl::Clear,
+    };
+    let done = set_generic(cx, cx.arg(1), cx.arg(2), o.nx, o.xx, o.get, ttl)?;
+    if !o.get {
         if done {
             cx.out.ok();
         } else {
@@ -365,53 +391,33 @@ fn getdel(cx: &mut Ctx) -> CmdResult {
 /// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]
 fn getex(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg(1);
-    let mut change: Option<Option<i64>> = None; // Some(None) = PERSIST, Some(Some(at)) = expire
-    let mut i = 2;
-    while i < cx.argc() {
-        let a = cx.arg(i);
-        let next = cx.args.get(i + 1).copied();
-        let unit = if is(a, "EX") {
-            Some(ExpUnit::Sec)
-        } else if is(a, "PX") {
-            Some(ExpUnit::Ms)
-        } else if is(a, "EXAT") {
-            Some(ExpUnit::UnixSec)
-        } else if is(a, "PXAT") {
-            Some(ExpUnit::UnixMs)
-        } else {
-            None
-        };
-        if is(a, "PERSIST") && change.is_none() {
-            change = Some(None);
-        } else if let (Some(unit), Some(v), None) = (unit, next, change) {
-            change = Some(Some(expire_at(v, unit, cx.now_ms, "getex")?));
-            i += 1;
-        } else {
-            return Err(SYNTAX.into());
-        }
-        i += 1;
-    }
+    let o = parse_ext_opts(&cx.args[2..], false)?;
     let db = cx.db();
     let (mut lk, h) = cx.lock_key(key);
+    // Redis looks the key up and checks its type before it validates the expiry value.
     let Some(e) = lk.lookup(db, h, key, cx.now_ms) else {
         cx.out.null();
         return Ok(());
     };
+    as_str(e)?;
+    let at = match o.expire {
+        Some((unit, v)) => Some(expire_at(v, unit, cx.now_ms, "getex")?),
+        None => None,
+    };
     reply_str(cx.out, as_str(e)?);
     let had_ttl = e.expire_at != 0;
-    match change {
-        None => {}
-        Some(None) if !had_ttl => {}
-        Some(None) => {
+    match at {
+        None if o.persist && had_ttl => {
             lk.db(db).set_expire(h, key, 0);
             cx.propagate(&mut lk, &[b"PERSIST", key]);
         }
-        Some(Some(at)) if at <= cx.now_ms => {
+        None => {}
+        Some(at) if at <= cx.now_ms => {
             // A deadline already past deletes the key, as Redis does.
             lk.db(db).remove(h, key);
             cx.propagate(&mut lk, &[b"DEL", key]);
         }
-        Some(Some(at)) => {
+        Some(at) => {
             lk.db(db).set_expire(h, key, at);
             let mut b = itoa::Buffer::new();
             cx.propagate(&mut lk, &[b"PEXPIREAT", key, b.format(at).as_bytes()]);
@@ -510,7 +516,8 @@ fn append(cx: &mut Ctx) -> CmdResult {
             lk.db(db).insert(
                 h,
                 key,
-                Entry::new(Value::Str(Str::raw(SmallBytes::new(val)))),
+                // Redis encodes a new key's value as SET would (int/embstr), not as raw.
+                Entry::new(Value::Str(Str::from_bytes(val))),
             );
             len
         }
@@ -700,7 +707,7 @@ fn incrbyfloat(cx: &mut Ctx) -> CmdResult {
         return Err("ERR increment would produce NaN or Infinity".into());
     }
     let text = add_decimal(&cur_bytes, incr).unwrap_or_else(|| format_long_double(sum));
-    let mut entry = Entry::new(Value::Str(Str::from_bytes(text.as_bytes())));
+    let mut entry = Entry::new(Value::Str(Str::from_bytes_unencoded(text.as_bytes())));
     entry.expire_at = ttl;
     lk.db(db).insert(h, key, entry);
     cx.propagate(&mut lk, &[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
