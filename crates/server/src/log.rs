@@ -99,19 +99,31 @@ impl ReplLog {
 
     /// Appends one command (RESP array of bulk strings) for database `db`.
     pub fn append(&self, db: usize, argv: &[&[u8]]) {
-        let mut scratch = Vec::with_capacity(64);
-        encode_command(&mut scratch, argv);
-        let mut g = self.inner.lock();
-        if g.cur_db != Some(db) {
-            let mut sel = Vec::with_capacity(32);
-            let mut b = itoa::Buffer::new();
-            encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
-            g.offset += sel.len() as u64;
-            g.backlog.push(&sel);
-            g.cur_db = Some(db);
+        thread_local! {
+            // Encoding happens outside the lock, into a per-thread buffer, so a write costs no
+            // allocation and the critical section is just the copy into the backlog.
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(256));
         }
-        g.offset += scratch.len() as u64;
-        g.backlog.push(&scratch);
+        SCRATCH.with(|scratch| {
+            let mut buf = scratch.borrow_mut();
+            buf.clear();
+            encode_command(&mut buf, argv);
+            let mut g = self.inner.lock();
+            if g.cur_db != Some(db) {
+                let mut sel = Vec::with_capacity(32);
+                let mut b = itoa::Buffer::new();
+                encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
+                g.offset += sel.len() as u64;
+                g.backlog.push(&sel);
+                g.cur_db = Some(db);
+            }
+            g.offset += buf.len() as u64;
+            g.backlog.push(&buf);
+            drop(g);
+            if buf.capacity() > 64 * 1024 {
+                *buf = Vec::with_capacity(256);
+            }
+        });
     }
 
     /// The offset after the last byte appended (`master_repl_offset`).
