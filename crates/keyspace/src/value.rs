@@ -43,7 +43,10 @@ impl Str {
     /// Builds a string without trying the integer encoding (`embstr` up to 44 bytes, else
     /// `raw`), as Redis's `createStringObject` does for results such as INCRBYFLOAT's.
     pub fn from_bytes_unencoded(b: &[u8]) -> Str {
-        Str::Bytes { data: SmallBytes::new(b), raw: b.len() > EMBSTR_MAX }
+        Str::Bytes {
+            data: SmallBytes::new(b),
+            raw: b.len() > EMBSTR_MAX,
+        }
     }
 
     /// Builds a string that Redis would hold as a raw (mutable) sds, as after APPEND.

@@ -119,15 +119,19 @@ fn bind(config: &Config) -> anyhow::Result<Vec<TcpListener>> {
 }
 
 /// Runs the server until SHUTDOWN or a signal. Returns when the server has stopped.
-pub fn run(config: Config) -> anyhow::Result<()> {
+pub fn run(mut config: Config) -> anyhow::Result<()> {
     init_logging(&config)?;
     let workers = worker_count(&config);
     let listeners = bind(&config)?;
-    let srv = Server::new(config, workers);
     let addrs: Vec<SocketAddr> = listeners
         .iter()
         .filter_map(|l| l.local_addr().ok())
         .collect();
+    // With `--port 0`, CONFIG GET port reports the port actually bound, as INFO does.
+    config
+        .load_str(&format!("port {}", addrs[0].port()), "bound port")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let srv = Server::new(config, workers);
     srv.port.store(addrs[0].port() as u64, Relaxed);
     tracing::info!(
         version = crate::server::TERN_VERSION,

@@ -79,7 +79,9 @@ pub fn register(t: &mut CommandTable) {
             .subcommand(sub(
                 "setinfo",
                 4,
-                conn,
+                // Allowed before AUTH: clients (redis-py) send it while connecting, and Redis
+                // 7.0, whose behaviour tern reports, answers it without NOAUTH.
+                conn | NO_AUTH,
                 "7.2.0",
                 "Set client or connection specific info",
                 setinfo,

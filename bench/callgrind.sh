@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# bench/callgrind.sh — instructions per operation for tern and Debian's redis-server, counted by
+# valgrind's callgrind (deterministic, unlike wall-clock figures on a shared VM).
+#
+# For each server, two runs under `valgrind --tool=callgrind`:
+#   idle: start, PING, SHUTDOWN                 -> startup + shutdown instructions
+#   load: start, PING, redis-benchmark, SHUTDOWN
+# instructions/op = (Ir(load) - Ir(idle)) / operations, where operations = CG_N * number of
+# tests in CG_TESTS. Startup instructions are shown separately.
+#
+# Environment:
+#   CG_N=20000 CG_TESTS=set,get CG_P=16 CG_C=10 CG_R=1000   the fixed load
+#   TERN_BIN=...           use this binary instead of building one (it needs symbols: the
+#                          workspace release profile has debug=1)
+#   CARGO_TARGET_DIR       honoured by the build (default: target)
+#   RESULTS_DIR            default bench/results; callgrind outputs go to $RESULTS_DIR/callgrind/
+#   SERVER_CPU=0 CLIENT_CPU=1
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+die() { echo "bench/callgrind.sh: error: $*" >&2; exit 1; }
+log() { echo "== $*" >&2; }
+
+CG_N=${CG_N:-20000}
+CG_TESTS=${CG_TESTS:-set,get}
+CG_P=${CG_P:-16}
+CG_C=${CG_C:-10}
+CG_R=${CG_R:-1000}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+RESULTS=${RESULTS_DIR:-$ROOT/bench/results}
+OUT=$RESULTS/callgrind
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+
+for tool in valgrind callgrind_annotate redis-server redis-benchmark redis-cli taskset timeout awk; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "'$tool' not found in PATH (Debian: apt-get install valgrind redis-server redis-tools)"
+done
+REDIS_SERVER=$(command -v redis-server)
+taskset -c "$SERVER_CPU" true 2>/dev/null || die "cannot pin to CPU $SERVER_CPU"
+taskset -c "$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPU $CLIENT_CPU"
+
+if [[ -z ${TERN_BIN:-} ]]; then
+    log "building tern (release, with debug symbols) into $CARGO_TARGET_DIR"
+    cargo build --release -p tern >&2 || die "cargo build --release -p tern failed"
+    case $CARGO_TARGET_DIR in
+        /*) TERN_BIN=$CARGO_TARGET_DIR/release/tern ;;
+        *) TERN_BIN=$ROOT/$CARGO_TARGET_DIR/release/tern ;;
+    esac
+fi
+[[ -x $TERN_BIN ]] || die "tern binary not found at $TERN_BIN"
+
+NTESTS=$(awk -F, '{ print NF }' <<<"$CG_TESTS")
+OPS=$((CG_N * NTESTS))
+WORK=$(mktemp -d /tmp/tern-callgrind.XXXXXX)
+mkdir -p "$OUT"
+SPID=""
+
+cleanup() {
+    if [[ -n $SPID ]] && kill -0 "$SPID" 2>/dev/null; then
+        kill -KILL "$SPID" 2>/dev/null || true
+        wait "$SPID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+    local p i
+    for i in $(seq 1 50); do
+        p=$((20000 + RANDOM % 30000))
+        port_in_use "$p" || { echo "$p"; return 0; }
+    done
+    die "no free loopback port found"
+}
+
+# start_vg SERVER OUTFILE: starts SERVER under callgrind; sets SPID and SPORT.
+start_vg() {
+    local s=$1 cgout=$2 i errf=$WORK/$s.stderr
+    local vg=(valgrind --tool=callgrind --callgrind-out-file="$cgout" --log-file="$WORK/$s.valgrind.log")
+    mkdir -p "$WORK/dir"
+    SPORT=""
+    if [[ $s == tern ]]; then
+        (cd "$WORK/dir" && exec taskset -c "$SERVER_CPU" "${vg[@]}" "$TERN_BIN" server --port 0 --bind 127.0.0.1 \
+            --save "" --appendonly no) >/dev/null 2>"$errf" &
+        SPID=$!
+        for i in $(seq 1 1200); do
+            SPORT=$(grep -ao 'Ready to accept connections tcp port=[0-9]*' "$errf" 2>/dev/null | head -n1 | sed 's/.*port=//') || true
+            [[ -n $SPORT ]] && break
+            kill -0 "$SPID" 2>/dev/null || break
+            sleep 0.1
+        done
+    else
+        # A port picked free can be taken before redis binds it: then redis exits; try another.
+        local attempt
+        for attempt in 1 2 3 4 5; do
+            SPORT=$(pick_port)
+            (cd "$WORK/dir" && exec taskset -c "$SERVER_CPU" "${vg[@]}" "$REDIS_SERVER" --port "$SPORT" --bind 127.0.0.1 \
+                --save '' --appendonly no --daemonize no --logfile "$WORK/redis.log") >/dev/null 2>"$errf" &
+            SPID=$!
+            for i in $(seq 1 1200); do
+                [[ $(redis-cli -h 127.0.0.1 -p "$SPORT" PING 2>/dev/null) == PONG ]] && return 0
+                kill -0 "$SPID" 2>/dev/null || break
+                sleep 0.1
+            done
+            wait "$SPID" 2>/dev/null || true
+            echo "   (redis-server exited at startup on port $SPORT: $(tail -n 1 "$WORK/redis.log" 2>/dev/null))" >&2
+        done
+        SPID=""
+        cat "$WORK/redis.log" >&2 || true
+        die "redis-server did not start under valgrind"
+    fi
+    [[ -n $SPORT ]] || { cat "$errf" "$WORK/$s.valgrind.log" >&2; die "$s did not start under valgrind"; }
+    for i in $(seq 1 1200); do
+        [[ $(redis-cli -h 127.0.0.1 -p "$SPORT" PING 2>/dev/null) == PONG ]] && return 0
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$errf" "$WORK/$s.valgrind.log" >&2
+    die "$s did not answer PING under valgrind"
+}
+
+stop_vg() { # server: SHUTDOWN NOSAVE, then SIGTERM, then wait for callgrind to write its file
+    local s=$1 i
+    timeout 30 redis-cli -h 127.0.0.1 -p "$SPORT" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+    for i in $(seq 1 300); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$SPID" 2>/dev/null; then
+        echo "   ($s did not exit on SHUTDOWN NOSAVE; sending SIGTERM)" >&2
+        kill -TERM "$SPID" 2>/dev/null || true
+        for i in $(seq 1 600); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+    fi
+    if kill -0 "$SPID" 2>/dev/null; then
+        kill -KILL "$SPID" 2>/dev/null || true
+        wait "$SPID" 2>/dev/null || true
+        SPID=""
+        die "$s did not exit on SHUTDOWN nor SIGTERM; no callgrind totals"
+    fi
+    wait "$SPID" 2>/dev/null || true
+    SPID=""
+}
+
+total_ir() { # callgrind.out -> total Ir (the summary: line; totals: if there is no summary)
+    local v
+    v=$(awk '/^summary:/ { print $2; exit }' "$1")
+    [[ -n $v ]] || v=$(awk '/^totals:/ { print $2; exit }' "$1")
+    [[ -n $v ]] || die "no summary:/totals: line in $1"
+    echo "$v"
+}
+
+declare -A IR_IDLE IR_LOAD
+for s in tern redis; do
+    log "$s: idle run under callgrind (start, PING, shutdown)"
+    start_vg "$s" "$OUT/$s.idle.callgrind.out"
+    redis-cli -h 127.0.0.1 -p "$SPORT" PING >/dev/null
+    stop_vg "$s"
+    IR_IDLE[$s]=$(total_ir "$OUT/$s.idle.callgrind.out")
+
+    log "$s: load run under callgrind: redis-benchmark -t $CG_TESTS -n $CG_N -P $CG_P -c $CG_C -r $CG_R"
+    start_vg "$s" "$OUT/$s.load.callgrind.out"
+    rc=0
+    timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" -t "$CG_TESTS" -n "$CG_N" \
+        -P "$CG_P" -c "$CG_C" -r "$CG_R" --csv >"$OUT/$s.load.benchmark.csv" 2>"$WORK/$s.bench.err" || rc=$?
+    if ((rc != 0)) || grep -q 'Error from server' "$WORK/$s.bench.err"; then
+        tr '\r' '\n' <"$WORK/$s.bench.err" | tail -n 5 >&2
+        kill -0 "$SPID" 2>/dev/null || die "$s died under load (redis-benchmark exit $rc)"
+        die "redis-benchmark against $s failed (exit $rc)"
+    fi
+    [[ $(awk 'END { print NR }' "$OUT/$s.load.benchmark.csv") -eq $((NTESTS + 1)) ]] ||
+        die "redis-benchmark against $s did not report all of $CG_TESTS"
+    stop_vg "$s"
+    IR_LOAD[$s]=$(total_ir "$OUT/$s.load.callgrind.out")
+done
+
+# Top functions (self cost) of tern's load run, and of redis's for comparison.
+for s in tern redis; do
+    callgrind_annotate --inclusive=no --auto=no "$OUT/$s.load.callgrind.out" >"$OUT/$s.load.annotate.txt" 2>/dev/null || true
+    # Function lines look like "12,345,678 (12.34%)  file:function [object]".
+    awk '/^ *[0-9,]+ \( *[0-9.]+%\) +[^ ]/ && !/PROGRAM TOTALS/ { print; if (++n == 15) exit }' \
+        "$OUT/$s.load.annotate.txt" >"$RESULTS/callgrind-$s-top15.txt"
+done
+
+per_op() { awk -v l="$1" -v i="$2" -v n="$OPS" 'BEGIN { printf "%.0f", (l - i) / n }'; }
+TPO=$(per_op "${IR_LOAD[tern]}" "${IR_IDLE[tern]}")
+RPO=$(per_op "${IR_LOAD[redis]}" "${IR_IDLE[redis]}")
+RATIO=$(awk -v a="$TPO" -v b="$RPO" 'BEGIN { printf "%.2f", a / b }')
+commas() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
+
+REPORT=$(
+    echo "Callgrind: redis-benchmark -t $CG_TESTS -n $CG_N -P $CG_P -c $CG_C -r $CG_R ($OPS operations)"
+    {
+        echo "server|Ir idle (start+PING+shutdown)|Ir load run|Ir per operation"
+        echo "tern|${IR_IDLE[tern]}|${IR_LOAD[tern]}|$TPO"
+        echo "redis|${IR_IDLE[redis]}|${IR_LOAD[redis]}|$RPO"
+    } | column -t -s '|'
+    echo "ratio tern/redis instructions per operation: $RATIO"
+    echo
+    echo "tern top 15 functions by self Ir (load run):"
+    cat "$RESULTS/callgrind-tern-top15.txt"
+)
+echo "$REPORT"
+echo "$REPORT" >"$RESULTS/callgrind-latest.txt"
+echo
+echo "(callgrind outputs and full annotations: $OUT/; summary: $RESULTS/callgrind-latest.txt)"

@@ -1,0 +1,429 @@
+#!/usr/bin/env bash
+# bench/run.sh — the benchmark of record: tern against Debian's redis-server on this machine.
+#
+# Both servers run pinned to one CPU (SERVER_CPU, default 0) and redis-benchmark runs pinned to
+# another (CLIENT_CPU, default 1). Every row is run ROUNDS times, alternating tern and redis
+# (and swapping which goes first every round), so that noise from neighbours hits both alike.
+# Reported per row: median ops/s of each, the median of the per-round ratios tern/redis, and the
+# server CPU seconds spent per million operations (utime+stime from /proc/<pid>/stat).
+# Then a memory table: 1M distinct keys with 16-byte values loaded with `redis-cli --pipe` into
+# freshly started servers, RSS and INFO used_memory growth per key.
+#
+# Environment:
+#   ROUNDS=3          rounds per row
+#   N_SCALE=1         multiplies every -n (and the memory key count); e.g. N_SCALE=0.01 to smoke
+#   MEM_KEYS=1000000  keys loaded for the memory table (default 1000000 * N_SCALE, at least 10000)
+#   SERVER_CPU=0 CLIENT_CPU=1
+#   RUN_TIMEOUT=600   seconds allowed for one redis-benchmark invocation
+#   TERN_BIN=...      use this binary instead of building one
+#   CARGO_TARGET_DIR  honoured by the build (default: target)
+#   RESULTS_DIR       where latest.md and raw/ go (default: bench/results)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+die() { echo "bench/run.sh: error: $*" >&2; exit 1; }
+log() { echo "== $*" >&2; }
+
+ROUNDS=${ROUNDS:-3}
+N_SCALE=${N_SCALE:-1}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+RUN_TIMEOUT=${RUN_TIMEOUT:-600}
+RESULTS=${RESULTS_DIR:-$ROOT/bench/results}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer (got '$ROUNDS')"
+awk -v s="$N_SCALE" 'BEGIN { exit !(s + 0 > 0) }' || die "N_SCALE must be a positive number (got '$N_SCALE')"
+
+# scale BASE [MIN]: BASE * N_SCALE rounded, at least MIN (default 1000).
+scale() { awk -v b="$1" -v s="$N_SCALE" -v m="${2:-1000}" 'BEGIN { n = int(b * s + 0.5); if (n < m) n = m; print n }'; }
+MEM_KEYS=${MEM_KEYS:-$(scale 1000000 10000)}
+[[ $MEM_KEYS =~ ^[1-9][0-9]*$ ]] || die "MEM_KEYS must be a positive integer (got '$MEM_KEYS')"
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+for tool in redis-server redis-benchmark redis-cli taskset timeout awk; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "'$tool' not found in PATH (Debian: apt-get install redis-server redis-tools util-linux coreutils)"
+done
+REDIS_SERVER=$(command -v redis-server)
+REDIS_BENCHMARK=$(command -v redis-benchmark)
+taskset -c "$SERVER_CPU" true 2>/dev/null || die "cannot pin to CPU $SERVER_CPU (SERVER_CPU); CPUs: $(nproc)"
+taskset -c "$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPU $CLIENT_CPU (CLIENT_CPU); this needs 2 CPUs, have $(nproc)"
+[[ $SERVER_CPU != "$CLIENT_CPU" ]] || die "SERVER_CPU and CLIENT_CPU must differ"
+CLK_TCK=$(getconf CLK_TCK)
+
+if [[ -z ${TERN_BIN:-} ]]; then
+    log "building tern (release) into $CARGO_TARGET_DIR"
+    cargo build --release -p tern >&2 || die "cargo build --release -p tern failed"
+    case $CARGO_TARGET_DIR in
+        /*) TERN_BIN=$CARGO_TARGET_DIR/release/tern ;;
+        *) TERN_BIN=$ROOT/$CARGO_TARGET_DIR/release/tern ;;
+    esac
+fi
+[[ -x $TERN_BIN ]] || die "tern binary not found at $TERN_BIN"
+
+WORK=$(mktemp -d /tmp/tern-bench.XXXXXX)
+RAW=$RESULTS/raw
+mkdir -p "$RESULTS"
+rm -rf "$RAW"
+mkdir -p "$RAW"
+
+declare -A PID PORT
+TERN_STARTS=0
+NOTES=()
+note() { NOTES+=("$*"); echo "!! $*" >&2; }
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pick_port() {
+    local p i
+    for i in $(seq 1 50); do
+        p=$((20000 + RANDOM % 30000))
+        port_in_use "$p" || { echo "$p"; return 0; }
+    done
+    die "no free loopback port found"
+}
+
+wait_ping() { # port pid name
+    local i
+    for i in $(seq 1 300); do
+        kill -0 "$2" 2>/dev/null || return 1
+        if [[ $(redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null) == PONG ]]; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+start_tern() {
+    TERN_STARTS=$((TERN_STARTS + 1))
+    local logf=$WORK/tern.$TERN_STARTS.log i port=""
+    mkdir -p "$WORK/tern-dir"
+    # --port 0: tern picks a free port and logs it.
+    (cd "$WORK/tern-dir" && exec taskset -c "$SERVER_CPU" "$TERN_BIN" server --port 0 --bind 127.0.0.1 \
+        --save "" --appendonly no) >/dev/null 2>"$logf" &
+    PID[tern]=$!
+    TERN_LOG=$logf
+    for i in $(seq 1 300); do
+        port=$(grep -ao 'Ready to accept connections tcp port=[0-9]*' "$logf" 2>/dev/null | head -n1 | sed 's/.*port=//') || true
+        [[ -n $port ]] && break
+        kill -0 "${PID[tern]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -z $port ]] || ! wait_ping "$port" "${PID[tern]}"; then
+        cat "$logf" >&2
+        die "tern did not start (log above)"
+    fi
+    PORT[tern]=$port
+}
+
+start_redis() {
+    local attempt port
+    mkdir -p "$WORK/redis-dir"
+    for attempt in 1 2 3 4 5; do
+        port=$(pick_port)
+        REDIS_LOG=$WORK/redis.$port.log
+        taskset -c "$SERVER_CPU" "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+            --daemonize no --dir "$WORK/redis-dir" --logfile "$REDIS_LOG" >/dev/null 2>&1 &
+        PID[redis]=$!
+        if wait_ping "$port" "${PID[redis]}"; then
+            PORT[redis]=$port
+            return 0
+        fi
+        kill "${PID[redis]}" 2>/dev/null || true
+        wait "${PID[redis]}" 2>/dev/null || true
+    done
+    cat "$REDIS_LOG" >&2 || true
+    die "redis-server did not start"
+}
+
+stop_server() { # name
+    local pid=${PID[$1]:-}
+    [[ -n $pid ]] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        local i
+        for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    PID[$1]=""
+}
+
+cleanup() {
+    stop_server tern
+    stop_server redis
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+alive() { [[ -n ${PID[$1]:-} ]] && kill -0 "${PID[$1]}" 2>/dev/null; }
+
+start() { case $1 in tern) start_tern ;; redis) start_redis ;; esac; }
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+cpu_ticks() { # pid -> utime+stime of the whole process (all threads), in clock ticks
+    local s
+    s=$(<"/proc/$1/stat")
+    s=${s##*) }
+    # shellcheck disable=SC2086
+    set -- $s
+    echo $((${12} + ${13}))
+}
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+used_memory() { # port -> bytes, or empty if INFO memory is not answered
+    redis-cli -h 127.0.0.1 -p "$1" INFO memory 2>/dev/null | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'
+}
+cli() { local port=$1; shift; timeout 30 redis-cli -h 127.0.0.1 -p "$port" "$@" 2>&1 | tr -d '\r'; }
+
+# A functional check before anything is timed: if a server answers wrongly, its ops/s mean nothing.
+sanity_check() { # name
+    local p=${PORT[$1]} bad=()
+    [[ $(cli "$p" SET bench:sanity hello) == OK ]] || bad+=("SET")
+    [[ $(cli "$p" GET bench:sanity) == hello ]] || bad+=("GET")
+    cli "$p" SET bench:ctr 41 >/dev/null
+    [[ $(cli "$p" INCR bench:ctr) == 42 ]] || bad+=("INCR")
+    [[ $(cli "$p" MSET bench:m1 a bench:m2 b) == OK ]] || bad+=("MSET")
+    [[ $(cli "$p" MGET bench:m1 bench:m2 | tr '\n' ' ') == "a b " ]] || bad+=("MGET")
+    [[ $(cli "$p" -n 1 SET bench:sanity db1) == OK && $(cli "$p" -n 1 GET bench:sanity) == db1 ]] || bad+=("SELECT 1")
+    if ((${#bad[@]})); then note "$1 failed the sanity check on: ${bad[*]} (its numbers are suspect)"; fi
+}
+
+# Rows: label | base -n | redis-benchmark arguments. SET precedes GET so GETs mostly hit
+# (-n 2M random keys over 1M: ~86% of the key range set in round 1). The 1 KiB rows use db 1
+# so that they do not change the value size the small-value rows read.
+ROWS=(
+    "SET -P16|2000000|-t set -P 16 -c 50"
+    "GET -P16|2000000|-t get -P 16 -c 50"
+    "INCR -P16|2000000|-t incr -P 16 -c 50"
+    "MSET (10 keys) -P16|1000000|-t mset -P 16 -c 50"
+    "SET -P1|200000|-t set -P 1 -c 50"
+    "GET -P1|200000|-t get -P 1 -c 50"
+    "SET 1KiB -P16|2000000|-t set -P 16 -c 50 -d 1024 --dbnum 1"
+    "GET 1KiB -P16|2000000|-t get -P 16 -c 50 -d 1024 --dbnum 1"
+)
+
+declare -A RPS CPU   # [server,row,round]
+declare -A ROW_N     # [row]
+declare -A ROW_ERR   # [server,row] -> first error text
+
+# run_one SERVER ROWIDX ROUND
+run_one() {
+    local s=$1 i=$2 r=$3 label n args out err rc before after rps
+    IFS='|' read -r label n args <<<"${ROWS[$i]}"
+    n=$(scale "$n")
+    ROW_N[$i]=$n
+    if ! alive "$s"; then
+        note "$s was not running before row '$label' round $r; restarting it"
+        start "$s"
+        sanity_check "$s"
+    fi
+    out=$RAW/$s.row$i.round$r.csv
+    err=$RAW/$s.row$i.round$r.err
+    before=$(cpu_ticks "${PID[$s]}")
+    rc=0
+    # shellcheck disable=SC2086
+    timeout "$RUN_TIMEOUT" taskset -c "$CLIENT_CPU" "$REDIS_BENCHMARK" -h 127.0.0.1 -p "${PORT[$s]}" \
+        --csv -r 1000000 -n "$n" $args >"$out" 2>"$err" || rc=$?
+    if alive "$s"; then after=$(cpu_ticks "${PID[$s]}"); else after=""; fi
+    rps=$(awk -F, 'NR == 2 { gsub(/"/, "", $2); print $2 }' "$out")
+    if ((rc != 0)) || [[ -z $rps ]] || [[ -z $after ]] || grep -q 'Error from server' "$err"; then
+        local why="redis-benchmark exit $rc"
+        ((rc == 124)) && why="timed out after ${RUN_TIMEOUT}s"
+        [[ -z $after ]] && why="$why; SERVER DIED (see $s log tail below)"
+        why="$why; stderr: $(tr '\r' '\n' <"$err" | grep -v '^ *$' | grep -av 'rps=' | tail -n 3 | tr '\n' ' ')"
+        [[ -n ${ROW_ERR[$s,$i]:-} ]] || ROW_ERR[$s,$i]=$why
+        note "$s row '$label' round $r failed: $why"
+        if [[ -z $after ]]; then
+            local lf=$TERN_LOG
+            [[ $s == redis ]] && lf=$REDIS_LOG
+            tail -n 20 "$lf" >&2 || true
+            cp "$lf" "$RAW/$s.crash.row$i.round$r.log" 2>/dev/null || true
+            local st=0
+            wait "${PID[$s]}" 2>/dev/null || st=$?
+            note "$s exited with status $st (128+N = killed by signal N)"
+            PID[$s]=""
+        fi
+        return 0
+    fi
+    RPS[$s,$i,$r]=$rps
+    CPU[$s,$i,$r]=$(awk -v d=$((after - before)) -v t="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f", (d / t) / (n / 1e6) }')
+    printf '   %-20s round %d %-5s %12s ops/s  %8s CPU-s/Mops\n' "$label" "$r" "$s" "$rps" "${CPU[$s,$i,$r]}" >&2
+}
+
+median() { # values... -> median (empty if none)
+    (($#)) || { echo ""; return; }
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Throughput and CPU
+TERN_VERSION=$("$TERN_BIN" --version 2>/dev/null | head -n1 || echo tern)
+REDIS_VERSION=$("$REDIS_SERVER" --version | sed 's/.* v=\([^ ]*\).*/\1/')
+log "tern: $TERN_BIN ($TERN_VERSION); redis-server $REDIS_VERSION; rounds=$ROUNDS n_scale=$N_SCALE; server CPU $SERVER_CPU, client CPU $CLIENT_CPU"
+
+start_tern
+start_redis
+log "tern pid ${PID[tern]} port ${PORT[tern]}; redis pid ${PID[redis]} port ${PORT[redis]}"
+sanity_check tern
+sanity_check redis
+
+for ((r = 1; r <= ROUNDS; r++)); do
+    log "round $r of $ROUNDS"
+    if ((r % 2)); then order=(tern redis); else order=(redis tern); fi
+    for i in "${!ROWS[@]}"; do
+        for s in "${order[@]}"; do run_one "$s" "$i" "$r"; done
+    done
+done
+
+# ---------------------------------------------------------------------------------------------
+# Memory: freshly started servers, baseline, then MEM_KEYS distinct keys with 16-byte values.
+log "memory: loading $MEM_KEYS keys (16-byte values) into fresh servers"
+stop_server tern
+stop_server redis
+MEMFILE=$WORK/mem.resp
+awk -v n="$MEM_KEYS" 'BEGIN {
+    for (i = 0; i < n; i++) {
+        k = "key:" i; v = sprintf("%016d", i)
+        printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n", length(k), k, v
+    }
+}' >"$MEMFILE"
+
+declare -A MEM
+mem_one() { # server
+    local s=$1 p out rss0 rss1 um0 um1 dbsize check
+    start "$s"
+    p=${PORT[$s]}
+    cli "$p" FLUSHALL >/dev/null || true
+    sleep 1
+    rss0=$(rss_kb "${PID[$s]}")
+    um0=$(used_memory "$p")
+    out=$(timeout "$RUN_TIMEOUT" redis-cli -h 127.0.0.1 -p "$p" --pipe <"$MEMFILE" 2>&1 | tr -d '\r') || true
+    echo "$out" >"$RAW/$s.mem.pipe.txt"
+    if ! alive "$s"; then
+        note "$s died while loading keys with redis-cli --pipe: $(echo "$out" | tail -n 2 | tr '\n' ' ')"
+        tail -n 20 "$([[ $s == tern ]] && echo "$TERN_LOG" || echo "$REDIS_LOG")" >&2 || true
+        MEM[$s]="died"
+        PID[$s]=""
+        return 0
+    fi
+    if ! grep -q "errors: 0, replies: $MEM_KEYS" <<<"$out"; then
+        note "$s: redis-cli --pipe did not report 'errors: 0, replies: $MEM_KEYS': $(echo "$out" | tail -n 1)"
+    fi
+    dbsize=$(cli "$p" DBSIZE)
+    if [[ $dbsize =~ ^[0-9]+$ ]]; then
+        [[ $dbsize == "$MEM_KEYS" ]] || note "$s: DBSIZE is $dbsize after loading $MEM_KEYS keys"
+    else
+        dbsize="n/a"
+        # No DBSIZE: check the first and last keys instead.
+        check="$(cli "$p" GET key:0) $(cli "$p" GET "key:$((MEM_KEYS - 1))")"
+        [[ $check == "$(printf '%016d %016d' 0 $((MEM_KEYS - 1)))" ]] || note "$s: spot check of loaded keys failed: $check"
+    fi
+    sleep 1
+    rss1=$(rss_kb "${PID[$s]}")
+    um1=$(used_memory "$p")
+    MEM[$s]="$dbsize|$rss0|$rss1|$um0|$um1"
+    stop_server "$s"
+}
+mem_one tern
+mem_one redis
+
+# ---------------------------------------------------------------------------------------------
+# Report
+fmt_int() { [[ -n $1 ]] && awk -v x="$1" 'BEGIN { printf "%.0f", x }' || echo "n/a"; }
+
+TABLE_ROWS=()
+for i in "${!ROWS[@]}"; do
+    IFS='|' read -r label _ _ <<<"${ROWS[$i]}"
+    tr_=() rr_=() tc_=() rc_=() ratios=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        t=${RPS[tern,$i,$r]:-} d=${RPS[redis,$i,$r]:-}
+        [[ -n $t ]] && tr_+=("$t") && tc_+=("${CPU[tern,$i,$r]}")
+        [[ -n $d ]] && rr_+=("$d") && rc_+=("${CPU[redis,$i,$r]}")
+        [[ -n $t && -n $d ]] && ratios+=("$(awk -v a="$t" -v b="$d" 'BEGIN { printf "%.4f", a / b }')")
+    done
+    tm=$(median "${tr_[@]+"${tr_[@]}"}") rm_=$(median "${rr_[@]+"${rr_[@]}"}")
+    ratio=$(median "${ratios[@]+"${ratios[@]}"}")
+    tcm=$(median "${tc_[@]+"${tc_[@]}"}") rcm=$(median "${rc_[@]+"${rc_[@]}"}")
+    ok_t="${#tr_[@]}/$ROUNDS" ok_r="${#rr_[@]}/$ROUNDS"
+    TABLE_ROWS+=("$label|${ROW_N[$i]:-?}|$(fmt_int "$tm")|$(fmt_int "$rm_")|$([[ -n $ratio ]] && printf '%.2f' "$ratio" || echo n/a)|$([[ -n $tcm ]] && printf '%.2f' "$tcm" || echo n/a)|$([[ -n $rcm ]] && printf '%.2f' "$rcm" || echo n/a)|$ok_t|$ok_r")
+done
+
+mem_row() { # server -> "server|keys|rss0 MiB|rss1 MiB|rss B/key|used_memory B/key"
+    local s=$1 v=${MEM[$1]:-}
+    if [[ -z $v || $v == died ]]; then echo "$s|${v:-n/a}|n/a|n/a|n/a|n/a"; return; fi
+    IFS='|' read -r dbsize rss0 rss1 um0 um1 <<<"$v"
+    local um="n/a"
+    [[ -n $um0 && -n $um1 ]] && um=$(awk -v a="$um0" -v b="$um1" -v n="$MEM_KEYS" 'BEGIN { printf "%.1f", (b - a) / n }')
+    awk -v s="$s" -v k="$MEM_KEYS" -v d="$dbsize" -v a="$rss0" -v b="$rss1" -v um="$um" 'BEGIN {
+        printf "%s|%d (dbsize %s)|%.1f|%.1f|%.1f|%s\n", s, k, d, a / 1024, b / 1024, (b - a) * 1024 / k, um }'
+}
+MEM_ROWS=("$(mem_row tern)" "$(mem_row redis)")
+
+HDR="row|-n|tern ops/s|redis ops/s|tern/redis|tern CPU-s/Mops|redis CPU-s/Mops|tern ok|redis ok"
+MHDR="server|keys|RSS before (MiB)|RSS after (MiB)|RSS bytes/key|used_memory bytes/key"
+
+print_text() {
+    echo
+    echo "Throughput (median of $ROUNDS alternating rounds; tern/redis = median of per-round ratios)"
+    { echo "$HDR"; printf '%s\n' "${TABLE_ROWS[@]}"; } | column -t -s '|'
+    echo
+    echo "Memory ($MEM_KEYS distinct keys, 16-byte values, loaded with redis-cli --pipe into fresh servers)"
+    { echo "$MHDR"; printf '%s\n' "${MEM_ROWS[@]}"; } | column -t -s '|'
+    if ((${#NOTES[@]})); then
+        echo
+        echo "Notes:"
+        printf '  - %s\n' "${NOTES[@]}"
+    fi
+}
+
+md_table() { # header rows...
+    local h=$1; shift
+    echo "| ${h//|/ | } |"
+    echo "|$(awk -F'|' '{ for (i = 1; i <= NF; i++) printf "---|" }' <<<"$h")"
+    local row
+    for row in "$@"; do echo "| ${row//|/ | } |"; done
+}
+
+GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD 2>/dev/null || GIT_REV="$GIT_REV (dirty)"
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+{
+    echo "# Tern vs redis-server benchmark"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); tern $GIT_REV ($TERN_VERSION); redis-server $REDIS_VERSION"
+    echo "- machine: $(nproc) CPUs, $CPU_MODEL; kernel $(uname -r)"
+    echo "- servers pinned to CPU $SERVER_CPU, redis-benchmark to CPU $CLIENT_CPU; rounds=$ROUNDS; N_SCALE=$N_SCALE; -r 1000000, -c 50"
+    echo "- command: \`ROUNDS=$ROUNDS N_SCALE=$N_SCALE bench/run.sh\`"
+    echo
+    echo "## Throughput"
+    echo
+    echo "ops/s: median of the rounds; tern/redis: median of the per-round ratios; CPU-s/Mops: server"
+    echo "utime+stime per million commands (an MSET of 10 keys is one command)."
+    echo
+    md_table "$HDR" "${TABLE_ROWS[@]}"
+    echo
+    echo "## Memory"
+    echo
+    echo "$MEM_KEYS distinct keys \`key:<i>\` with 16-byte values, loaded with \`redis-cli --pipe\` into freshly"
+    echo "started servers; growth over the empty-server baseline, per key."
+    echo
+    md_table "$MHDR" "${MEM_ROWS[@]}"
+    if ((${#NOTES[@]})); then
+        echo
+        echo "## Notes"
+        echo
+        printf -- '- %s\n' "${NOTES[@]}"
+    fi
+} >"$RESULTS/latest.md"
+
+print_text
+echo
+echo "(markdown: $RESULTS/latest.md; raw redis-benchmark output: $RAW/)"
