@@ -150,24 +150,35 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
             .name(format!("tern-worker-{w}"))
             .spawn(move || worker(srv, ls))?;
     }
-    let ports: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-    tracing::info!(port = addrs[0].port(), addresses = %ports.join(" "), "Ready to accept connections tcp");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // Install the signal handlers before announcing readiness, so a SIGTERM sent as soon as
+    // the ready line appears is handled rather than killing the process.
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _guard = rt.enter();
+        (
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+        )
+    };
+    let ports: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+    tracing::info!(port = addrs[0].port(), addresses = %ports.join(" "), "Ready to accept connections tcp");
     rt.block_on(async {
         let cron = tokio::spawn(crate::cron::run(srv.clone()));
-        wait_for_stop(&srv).await;
+        wait_for_stop(&srv, signals).await;
         cron.abort();
     });
     tracing::info!("tern is now ready to exit, bye bye...");
     Ok(())
 }
 
-async fn wait_for_stop(srv: &Server) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("signal handler");
-    let mut int = signal(SignalKind::interrupt()).expect("signal handler");
+async fn wait_for_stop(
+    srv: &Server,
+    signals: (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+) {
+    let (mut term, mut int) = signals;
     tokio::select! {
         _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
         _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),

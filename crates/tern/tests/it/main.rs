@@ -14,4 +14,5 @@ mod keys;
 mod protocol;
 mod redis_cli;
 mod server_cmds;
+mod startup;
 mod strings;
