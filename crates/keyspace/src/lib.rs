@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod dict;
+pub mod longdouble;
 pub mod value;
 
 pub use db::{Db, Entry, Expired, Key, Keyspace, Shard, ShardGuard};

@@ -686,27 +686,25 @@ fn incr_generic(cx: &mut Ctx, by: i64) -> CmdResult {
 }
 
 /// INCRBYFLOAT key increment
+///
+/// Redis computes in C `long double` (x87 extended precision) and prints `%.17Lf` with
+/// trailing zeros trimmed, so replies show extended-precision digits (1000 + 0.1 gives
+/// "1000.09999999999999998"); `tern_keyspace::longdouble` reproduces that exactly.
 fn incrbyfloat(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg(1);
     let incr = cx.arg(2);
-    let by = args::float(incr)?;
     let db = cx.db();
     let (mut lk, h) = cx.lock_key(key);
-    let (cur_bytes, ttl) = match lk.lookup(db, h, key, cx.now_ms) {
+    // Redis checks the type, then parses the stored value, then the increment.
+    let (cur, ttl) = match lk.lookup(db, h, key, cx.now_ms) {
         None => (b"0".to_vec(), 0),
-        Some(e) => {
-            let s = as_str(e)?;
-            let b = s.to_vec();
-            args::parse_float(&b).ok_or(CmdError::Static(crate::errors::NOT_FLOAT))?;
-            (b, e.expire_at)
-        }
+        Some(e) => (as_str(e)?.to_vec(), e.expire_at),
     };
-    let cur = args::parse_float(&cur_bytes).unwrap_or(0.0);
-    let sum = cur + by;
-    if sum.is_nan() || sum.is_infinite() {
-        return Err("ERR increment would produce NaN or Infinity".into());
-    }
-    let text = add_decimal(&cur_bytes, incr).unwrap_or_else(|| format_long_double(sum));
+    let text = match tern_keyspace::longdouble::incr_by_float(&cur, incr) {
+        None => return Err(crate::errors::NOT_FLOAT.into()),
+        Some(Err(())) => return Err("ERR increment would produce NaN or Infinity".into()),
+        Some(Ok(text)) => text,
+    };
     let mut entry = Entry::new(Value::Str(Str::from_bytes_unencoded(text.as_bytes())));
     entry.expire_at = ttl;
     lk.db(db).insert(h, key, entry);
@@ -715,97 +713,3 @@ fn incrbyfloat(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Redis computes INCRBYFLOAT in `long double` and prints it with `%.17Lf`, trailing zeros
-/// trimmed. For plain decimals (the common case, e.g. 10.5 + 0.1) exact decimal arithmetic
-/// gives the same digits that extended precision rounds to; other inputs fall back to `f64`.
-fn add_decimal(a: &[u8], b: &[u8]) -> Option<String> {
-    let (ma, sa) = parse_decimal(a)?;
-    let (mb, sb) = parse_decimal(b)?;
-    let scale = sa.max(sb);
-    let sum = ma
-        .checked_mul(10i128.pow(scale - sa))?
-        .checked_add(mb.checked_mul(10i128.pow(scale - sb))?)?;
-    Some(format_scaled(sum, scale))
-}
-
-/// Parses `[-]digits[.digits]` into (mantissa, scale) with at most 17 fractional digits.
-fn parse_decimal(s: &[u8]) -> Option<(i128, u32)> {
-    let (neg, body) = match s.first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let (int, frac) = match body.iter().position(|&c| c == b'.') {
-        Some(p) => (&body[..p], &body[p + 1..]),
-        None => (body, &b""[..]),
-    };
-    if (int.is_empty() && frac.is_empty()) || frac.len() > 17 || int.len() + frac.len() > 36 {
-        return None;
-    }
-    let mut m: i128 = 0;
-    for &c in int.iter().chain(frac) {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        m = m * 10 + (c - b'0') as i128;
-    }
-    Some((if neg { -m } else { m }, frac.len() as u32))
-}
-
-fn format_scaled(m: i128, scale: u32) -> String {
-    let neg = m < 0;
-    let digits = m.unsigned_abs().to_string();
-    let scale = scale as usize;
-    let (int, frac) = if digits.len() > scale {
-        (
-            digits[..digits.len() - scale].to_string(),
-            digits[digits.len() - scale..].to_string(),
-        )
-    } else {
-        (
-            "0".to_string(),
-            format!("{}{}", "0".repeat(scale - digits.len()), digits),
-        )
-    };
-    let frac = frac.trim_end_matches('0');
-    let mut s = String::new();
-    if neg && (int != "0" || !frac.is_empty()) {
-        s.push('-');
-    }
-    s.push_str(&int);
-    if !frac.is_empty() {
-        s.push('.');
-        s.push_str(frac);
-    }
-    s
-}
-
-/// `%.17Lf` with trailing zeros trimmed, computed from an `f64`.
-fn format_long_double(v: f64) -> String {
-    let s = format!("{v:.17}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" {
-        "0".into()
-    } else {
-        s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimal_addition_matches_redis_long_double_output() {
-        assert_eq!(add_decimal(b"10.5", b"0.1").unwrap(), "10.6");
-        assert_eq!(add_decimal(b"0", b"-5.0").unwrap(), "-5");
-        assert_eq!(add_decimal(b"3.0e3", b"1"), None);
-        assert_eq!(add_decimal(b"1.5", b"-1.5").unwrap(), "0");
-        assert_eq!(add_decimal(b"-0.25", b"0.05").unwrap(), "-0.2");
-        assert_eq!(format_long_double(5000.0), "5000");
-    }
-}
