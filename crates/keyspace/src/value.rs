@@ -113,38 +113,9 @@ impl Value {
 }
 
 /// Parses `b` as an `i64` only if it is in canonical form (what `INCR` accepts and what Redis
-/// stores as an int-encoded string): an optional `-`, no leading zeros, no `+`, no spaces, and
-/// no "-0". Returns `None` for anything else, including overflow.
+/// stores as an int-encoded string): Redis's `string2ll` rules, shared with the protocol parser.
 pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    let (neg, digits) = if b[0] == b'-' {
-        (true, &b[1..])
-    } else {
-        (false, b)
-    };
-    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((v as i64).wrapping_neg())
-        }
-    } else if v > i64::MAX as u64 {
-        None
-    } else {
-        Some(v as i64)
-    }
+    tern_resp::request::parse_i64(b)
 }
 
 #[cfg(test)]

@@ -259,7 +259,7 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
     } else {
         (false, b)
     };
-    if digits.is_empty() || (digits[0] == b'0' && digits.len() > 1) {
+    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
         return None;
     }
     let mut v: u64 = 0;

@@ -153,6 +153,7 @@ fn string2ll_rules() {
     assert_eq!(parse_i64(b"0"), Some(0));
     assert_eq!(parse_i64(b"-5"), Some(-5));
     assert_eq!(parse_i64(b"007"), None);
+    assert_eq!(parse_i64(b"-0"), None);
     assert_eq!(parse_i64(b"+5"), None);
     assert_eq!(parse_i64(b""), None);
     assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));

@@ -712,4 +712,3 @@ fn incrbyfloat(cx: &mut Ctx) -> CmdResult {
     cx.out.bulk(text.as_bytes());
     Ok(())
 }
-
