@@ -18,6 +18,8 @@
 #   TERN_BIN=...      use this binary instead of building one
 #   CARGO_TARGET_DIR  honoured by the build (default: target)
 #   RESULTS_DIR       where latest.md and raw/ go (default: bench/results)
+#   ONLY='-P1$'       run only the rows whose label matches this extended regex
+#   SKIP_MEM=1        skip the memory table
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -209,6 +211,13 @@ ROWS=(
     "GET 1KiB -P16|2000000|-t get -P 16 -c 50 -d 1024 --dbnum 1"
 )
 
+# selected ROWIDX: whether the row's label matches ONLY (an extended regex; every row if unset).
+selected() {
+    local label
+    IFS='|' read -r label _ <<<"${ROWS[$1]}"
+    [[ -z ${ONLY:-} ]] || [[ $label =~ $ONLY ]]
+}
+
 declare -A RPS CPU   # [server,row,round]
 declare -A ROW_N     # [row]
 declare -A ROW_ERR   # [server,row] -> first error text
@@ -278,15 +287,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
     log "round $r of $ROUNDS"
     if ((r % 2)); then order=(tern redis); else order=(redis tern); fi
     for i in "${!ROWS[@]}"; do
+        selected "$i" || continue
         for s in "${order[@]}"; do run_one "$s" "$i" "$r"; done
     done
 done
 
 # ---------------------------------------------------------------------------------------------
 # Memory: freshly started servers, baseline, then MEM_KEYS distinct keys with 16-byte values.
-log "memory: loading $MEM_KEYS keys (16-byte values) into fresh servers"
 stop_server tern
 stop_server redis
+[[ -n ${SKIP_MEM:-} ]] || log "memory: loading $MEM_KEYS keys (16-byte values) into fresh servers"
 MEMFILE=$WORK/mem.resp
 awk -v n="$MEM_KEYS" 'BEGIN {
     for (i = 0; i < n; i++) {
@@ -331,8 +341,10 @@ mem_one() { # server
     MEM[$s]="$dbsize|$rss0|$rss1|$um0|$um1"
     stop_server "$s"
 }
-mem_one tern
-mem_one redis
+if [[ -z ${SKIP_MEM:-} ]]; then
+    mem_one tern
+    mem_one redis
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Report
@@ -340,6 +352,7 @@ fmt_int() { [[ -n $1 ]] && awk -v x="$1" 'BEGIN { printf "%.0f", x }' || echo "n
 
 TABLE_ROWS=()
 for i in "${!ROWS[@]}"; do
+    selected "$i" || continue
     IFS='|' read -r label _ _ <<<"${ROWS[$i]}"
     tr_=() rr_=() tc_=() rc_=() ratios=()
     for ((r = 1; r <= ROUNDS; r++)); do
@@ -373,9 +386,11 @@ print_text() {
     echo
     echo "Throughput (median of $ROUNDS alternating rounds; tern/redis = median of per-round ratios)"
     { echo "$HDR"; printf '%s\n' "${TABLE_ROWS[@]}"; } | column -t -s '|'
-    echo
-    echo "Memory ($MEM_KEYS distinct keys, 16-byte values, loaded with redis-cli --pipe into fresh servers)"
-    { echo "$MHDR"; printf '%s\n' "${MEM_ROWS[@]}"; } | column -t -s '|'
+    if [[ -z ${SKIP_MEM:-} ]]; then
+        echo
+        echo "Memory ($MEM_KEYS distinct keys, 16-byte values, loaded with redis-cli --pipe into fresh servers)"
+        { echo "$MHDR"; printf '%s\n' "${MEM_ROWS[@]}"; } | column -t -s '|'
+    fi
     if ((${#NOTES[@]})); then
         echo
         echo "Notes:"
@@ -401,7 +416,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); tern $GIT_REV ($TERN_VERSION); redis-server $REDIS_VERSION"
     echo "- machine: $(nproc) CPUs, $CPU_MODEL; kernel $(uname -r)"
     echo "- servers pinned to CPU $SERVER_CPU, redis-benchmark to CPU $CLIENT_CPU; rounds=$ROUNDS; N_SCALE=$N_SCALE; -r 1000000, -c 50"
-    echo "- command: \`ROUNDS=$ROUNDS N_SCALE=$N_SCALE bench/run.sh\`"
+    echo "- command: \`ROUNDS=$ROUNDS N_SCALE=$N_SCALE${ONLY:+ ONLY='$ONLY'}${SKIP_MEM:+ SKIP_MEM=1} bench/run.sh\`"
     echo
     echo "## Throughput"
     echo
@@ -409,13 +424,15 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     echo "utime+stime per million commands (an MSET of 10 keys is one command)."
     echo
     md_table "$HDR" "${TABLE_ROWS[@]}"
-    echo
-    echo "## Memory"
-    echo
-    echo "$MEM_KEYS distinct keys \`key:<i>\` with 16-byte values, loaded with \`redis-cli --pipe\` into freshly"
-    echo "started servers; growth over the empty-server baseline, per key."
-    echo
-    md_table "$MHDR" "${MEM_ROWS[@]}"
+    if [[ -z ${SKIP_MEM:-} ]]; then
+        echo
+        echo "## Memory"
+        echo
+        echo "$MEM_KEYS distinct keys \`key:<i>\` with 16-byte values, loaded with \`redis-cli --pipe\` into freshly"
+        echo "started servers; growth over the empty-server baseline, per key."
+        echo
+        md_table "$MHDR" "${MEM_ROWS[@]}"
+    fi
     if ((${#NOTES[@]})); then
         echo
         echo "## Notes"

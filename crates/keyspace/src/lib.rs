@@ -3,8 +3,18 @@
 
 pub mod db;
 pub mod dict;
+pub mod hash;
+pub mod limits;
+pub mod list;
 pub mod longdouble;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use db::{Db, Entry, Expired, Key, Keyspace, Shard, ShardGuard};
+pub use hash::Hash;
+pub use limits::EncodingLimits;
+pub use list::List;
+pub use set::Set;
 pub use value::{Str, Value};
+pub use zset::ZSet;

@@ -21,10 +21,14 @@ pub enum Str {
     Bytes { data: SmallBytes, raw: bool },
 }
 
-/// A value of any type. The other Redis types are added as their families land.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A value of any type.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Str),
+    List(crate::List),
+    Hash(crate::Hash),
+    Set(crate::Set),
+    ZSet(crate::ZSet),
 }
 
 impl Str {
@@ -101,6 +105,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -108,6 +116,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }

@@ -162,8 +162,10 @@ mod tests {
         ] {
             let p = dump(&v);
             let back = restore(&p).unwrap();
-            let Value::Str(orig) = &v;
-            let Value::Str(got) = &back;
+            let Value::Str(orig) = &v else { unreachable!() };
+            let Value::Str(got) = &back else {
+                panic!("not a string")
+            };
             assert_eq!(orig.to_vec(), got.to_vec());
             assert_eq!(got, &Str::from_bytes(&orig.to_vec()));
             assert_eq!(restore(&dump_with(&v, false)).unwrap(), back);

@@ -287,7 +287,9 @@ fn dump_payloads_are_byte_identical_to_redis() {
             // Redis's payload restores here to what SET made.
             let back = restore(&theirs).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(back, value_of(&bytes), "{name}: restoring Redis's payload");
-            let Value::Str(s) = &back;
+            let Value::Str(s) = &back else {
+                panic!("not a string")
+            };
             let enc = r.bulk(&[b"OBJECT", b"ENCODING", b"k"]);
             assert_eq!(
                 s.encoding().as_bytes(),

@@ -157,6 +157,12 @@ impl<'a> Ctx<'a> {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// The collection encoding thresholds in force (`hash-max-listpack-entries` and friends).
+    #[inline]
+    pub fn limits(&self) -> tern_keyspace::EncodingLimits {
+        *self.srv.hot.limits.read()
+    }
+
     /// Counts a keyspace hit or miss (INFO keyspace_hits / keyspace_misses).
     #[inline]
     pub fn hit(&self, found: bool) {

@@ -34,6 +34,8 @@ pub struct Hot {
     pub requirepass_set: AtomicBool,
     /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// Collection encoding thresholds (`hash-max-listpack-entries` and friends).
+    pub limits: parking_lot::RwLock<tern_keyspace::EncodingLimits>,
 }
 
 /// Everything shared between connections.
@@ -102,10 +104,11 @@ impl Server {
             maxclients: AtomicU64::new(config.maxclients()),
             requirepass_set: AtomicBool::new(config.requirepass().is_some()),
             active_expire: AtomicBool::new(true),
+            limits: parking_lot::RwLock::new(tern_keyspace::EncodingLimits::default()),
         };
         let backlog = config.get_u64("repl-backlog-size").unwrap_or(1 << 20) as usize;
         let slowlog_len = config.slowlog_max_len();
-        Arc::new(Server {
+        let srv = Arc::new(Server {
             keyspace: Keyspace::new(config.databases(), shard_bits),
             config_file: config.config_file().map(|p| p.display().to_string()),
             config: RwLock::new(config),
@@ -131,7 +134,9 @@ impl Server {
             monitor_count: Default::default(),
             lastsave: AtomicI64::new(now_ms() / 1000),
             used_memory_startup: crate::families::info::used_memory(),
-        })
+        });
+        srv.refresh_hot();
+        srv
     }
 
     /// Re-reads the hot settings from the config after CONFIG SET.
@@ -152,6 +157,16 @@ impl Server {
             .requirepass_set
             .store(c.requirepass().is_some(), Ordering::Relaxed);
         self.slowlog.set_max_len(c.slowlog_max_len() as usize);
+        let n = |name: &str| c.get_i64(name).unwrap_or(0);
+        *self.hot.limits.write() = tern_keyspace::EncodingLimits {
+            hash_max_listpack_entries: n("hash-max-listpack-entries") as usize,
+            hash_max_listpack_value: n("hash-max-listpack-value") as usize,
+            list_max_listpack_size: n("list-max-listpack-size"),
+            list_compress_depth: n("list-compress-depth") as usize,
+            set_max_intset_entries: n("set-max-intset-entries") as usize,
+            zset_max_listpack_entries: n("zset-max-listpack-entries") as usize,
+            zset_max_listpack_value: n("zset-max-listpack-value") as usize,
+        };
     }
 
     /// Asks every task to stop.

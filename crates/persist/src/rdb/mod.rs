@@ -9,8 +9,12 @@
 //! claim at most [`lzf::MAX_EXPANSION`] bytes per compressed byte. Every error carries the
 //! byte offset (from the start of the reader's slice) of the item that could not be read.
 
+pub mod hash;
+pub mod list;
 pub mod object;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use std::borrow::Cow;
 use std::io::{self, Write};

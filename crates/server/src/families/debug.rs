@@ -36,10 +36,10 @@ const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-co
      option in the configuration file, and then restart the server.";
 
 /// A SHA1-sized digest.
-type Digest20 = [u8; 20];
+pub type Digest20 = [u8; 20];
 
 /// Xors SHA1(data) into the digest.
-fn xor_digest(d: &mut Digest20, data: &[u8]) {
+pub fn xor_digest(d: &mut Digest20, data: &[u8]) {
     let h = Sha1::digest(data);
     for (a, b) in d.iter_mut().zip(h.iter()) {
         *a ^= b;
@@ -48,7 +48,7 @@ fn xor_digest(d: &mut Digest20, data: &[u8]) {
 
 /// Xors SHA1(data) into the digest, then replaces the digest by its own SHA1, so that the order
 /// of mixed-in items matters.
-fn mix_digest(d: &mut Digest20, data: &[u8]) {
+pub fn mix_digest(d: &mut Digest20, data: &[u8]) {
     xor_digest(d, data);
     let h = Sha1::digest(&d[..]);
     d.copy_from_slice(&h);
@@ -59,6 +59,10 @@ fn mix_digest(d: &mut Digest20, data: &[u8]) {
 fn type_code(v: &Value) -> u32 {
     match v {
         Value::Str(_) => 0,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
+        Value::Hash(_) => 4,
     }
 }
 
@@ -67,6 +71,10 @@ fn mix_value(d: &mut Digest20, e: &Entry) {
     mix_digest(d, &type_code(&e.value).to_be_bytes());
     match &e.value {
         Value::Str(s) => s.with_bytes(|b| mix_digest(d, b)),
+        Value::List(l) => super::list::digest(d, l),
+        Value::Hash(h) => super::hash::digest(d, h),
+        Value::Set(s) => super::set::digest(d, s),
+        Value::ZSet(z) => super::zset::digest(d, z),
     }
     if e.expire_at != 0 {
         xor_digest(d, b"!!expire!!");
@@ -214,6 +222,11 @@ fn object(cx: &mut Ctx) -> CmdResult {
             serialized_len(s),
             // Redis shares the integers 0..10000 between keys.
             matches!(s, Str::Int(i) if (0..10_000).contains(i)),
+        ),
+        v => (
+            v.encoding(),
+            tern_persist::dump::dump(v).len().saturating_sub(11),
+            false,
         ),
     };
     let refcount: i64 = if shared { i32::MAX as i64 } else { 1 };

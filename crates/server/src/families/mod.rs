@@ -1,19 +1,25 @@
 //! Command families, one file each, like Redis's `t_*.c`. Each registers its rows in the
 //! command table.
 
+pub mod bitmap;
 pub mod client;
 pub mod command;
 pub mod config_cmd;
 pub mod connection;
 pub mod db;
 pub mod debug;
+pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
 pub mod slowlog;
 pub mod string;
 #[cfg(test)]
 mod string_tests;
+pub mod zset;
 
 use crate::table::CommandTable;
 
@@ -30,4 +36,10 @@ pub fn register_all(t: &mut CommandTable) {
     client::register(t);
     slowlog::register(t);
     debug::register(t);
+    list::register(t);
+    hash::register(t);
+    set::register(t);
+    zset::register(t);
+    bitmap::register(t);
+    hll::register(t);
 }

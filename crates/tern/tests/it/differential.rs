@@ -13,19 +13,19 @@ use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 /// One command, as its arguments.
-type Op = Vec<String>;
+pub(crate) type Op = Vec<String>;
 
-fn pick(items: &'static [&'static str]) -> BoxedStrategy<String> {
+pub(crate) fn pick(items: &'static [&'static str]) -> BoxedStrategy<String> {
     prop::sample::select(items)
         .prop_map(|s| s.to_string())
         .boxed()
 }
 
-fn key() -> BoxedStrategy<String> {
+pub(crate) fn key() -> BoxedStrategy<String> {
     pick(&["a", "b", "c", "d", "e"])
 }
 
-fn value() -> BoxedStrategy<String> {
+pub(crate) fn value() -> BoxedStrategy<String> {
     prop_oneof![
         pick(&[
             "",
@@ -52,7 +52,7 @@ fn value() -> BoxedStrategy<String> {
     .boxed()
 }
 
-fn int_arg() -> BoxedStrategy<String> {
+pub(crate) fn int_arg() -> BoxedStrategy<String> {
     pick(&[
         "-3",
         "-1",
@@ -69,32 +69,32 @@ fn int_arg() -> BoxedStrategy<String> {
     ])
 }
 
-fn float_arg() -> BoxedStrategy<String> {
+pub(crate) fn float_arg() -> BoxedStrategy<String> {
     pick(&[
         "0.1", "1.5", "-2.25", "10", "1e2", "5.0e3", "-0.5", "0", "abc", "inf", "-inf", "nan", "",
     ])
 }
 
 /// Relative seconds: large, or invalid.
-fn secs() -> BoxedStrategy<String> {
+pub(crate) fn secs() -> BoxedStrategy<String> {
     pick(&["1000", "5000", "100000", "0", "-1", "abc"])
 }
 
 /// Relative milliseconds: large, or invalid.
-fn millis() -> BoxedStrategy<String> {
+pub(crate) fn millis() -> BoxedStrategy<String> {
     pick(&["1000000", "5000000", "0", "-10"])
 }
 
 /// Absolute unix seconds (year 2100, or long past).
-fn unix_secs() -> BoxedStrategy<String> {
+pub(crate) fn unix_secs() -> BoxedStrategy<String> {
     pick(&["4102444800", "4102444900", "1", "0"])
 }
 
-fn unix_millis() -> BoxedStrategy<String> {
+pub(crate) fn unix_millis() -> BoxedStrategy<String> {
     pick(&["4102444800000", "4102444800500", "1", "-1"])
 }
 
-fn offset() -> BoxedStrategy<String> {
+pub(crate) fn offset() -> BoxedStrategy<String> {
     pick(&[
         "0", "1", "2", "3", "5", "10", "-1", "-2", "-5", "100", "abc",
     ])
@@ -104,11 +104,11 @@ fn set_range_offset() -> BoxedStrategy<String> {
     pick(&["0", "1", "3", "7", "-1", "abc"])
 }
 
-fn op<S: Strategy<Value = Op> + 'static>(s: S) -> BoxedStrategy<Op> {
+pub(crate) fn op<S: Strategy<Value = Op> + 'static>(s: S) -> BoxedStrategy<Op> {
     s.boxed()
 }
 
-fn keys(max: usize) -> BoxedStrategy<Vec<String>> {
+pub(crate) fn keys(max: usize) -> BoxedStrategy<Vec<String>> {
     prop::collection::vec(key(), 1..=max).boxed()
 }
 
@@ -143,14 +143,14 @@ fn getex_options() -> BoxedStrategy<Vec<String>> {
         .boxed()
 }
 
-fn with(name: &str, rest: Vec<String>) -> Op {
+pub(crate) fn with(name: &str, rest: Vec<String>) -> Op {
     let mut v = vec![name.to_string()];
     v.extend(rest);
     v
 }
 
 /// String commands, PING, ECHO, DEL, EXISTS, and argument errors.
-fn string_ops() -> Vec<BoxedStrategy<Op>> {
+pub(crate) fn string_ops() -> Vec<BoxedStrategy<Op>> {
     vec![
         op(key().prop_map(|k| with("GET", vec![k]))),
         op((key(), value(), set_options()).prop_map(|(k, v, o)| {
@@ -202,7 +202,7 @@ fn string_ops() -> Vec<BoxedStrategy<Op>> {
 }
 
 /// Key-space commands (generic family).
-fn key_ops() -> Vec<BoxedStrategy<Op>> {
+pub(crate) fn key_ops() -> Vec<BoxedStrategy<Op>> {
     let expire_flag = prop::option::of(pick(&["NX", "XX", "GT", "LT"]));
     vec![
         op(key().prop_map(|k| with("TYPE", vec![k]))),
@@ -292,9 +292,12 @@ fn same(op: &Op, a: &Result<Value, String>, b: &Result<Value, String>) -> bool {
     }
 }
 
-fn run_cmd(con: &mut redis::Connection, op: &Op) -> Result<Value, String> {
+/// A per-family reply normalizer (for example sorting the members of an unordered set reply).
+pub(crate) type Normalize = fn(&Op, Result<Value, String>) -> Result<Value, String>;
+
+fn run_cmd(con: &mut redis::Connection, op: &Op, extra: Normalize) -> Result<Value, String> {
     let args: Vec<Vec<u8>> = op.iter().map(|s| s.as_bytes().to_vec()).collect();
-    normalize(op, query(con, &cmd_bytes(&args)))
+    extra(op, normalize(op, query(con, &cmd_bytes(&args))))
 }
 
 fn reset(con: &mut redis::Connection) {
@@ -305,7 +308,17 @@ fn reset(con: &mut redis::Connection) {
 }
 
 /// Runs `cases` random sequences of `ops` on tern and redis and compares every reply.
-fn differential(ops: Vec<BoxedStrategy<Op>>, resp3: bool, cases: u32) {
+pub(crate) fn differential(ops: Vec<BoxedStrategy<Op>>, resp3: bool, cases: u32) {
+    differential_with(ops, resp3, cases, |_, v| v)
+}
+
+/// [`differential`] with an extra normalizer applied to both servers' replies.
+pub(crate) fn differential_with(
+    ops: Vec<BoxedStrategy<Op>>,
+    resp3: bool,
+    cases: u32,
+    extra: Normalize,
+) {
     let tern = TestServer::start();
     let redis = RedisServer::start();
     let connect = |s: &TestServer| {
@@ -334,8 +347,8 @@ fn differential(ops: Vec<BoxedStrategy<Op>>, resp3: bool, cases: u32) {
         reset(&mut t);
         reset(&mut r);
         for (i, op) in seq.iter().enumerate() {
-            let a = run_cmd(&mut t, op);
-            let b = run_cmd(&mut r, op);
+            let a = run_cmd(&mut t, op, extra);
+            let b = run_cmd(&mut r, op, extra);
             if !same(op, &a, &b) {
                 let history: Vec<String> = seq[..i].iter().map(|o| format!("{o:?}")).collect();
                 return Err(TestCaseError::fail(format!(

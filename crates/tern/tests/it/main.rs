@@ -7,12 +7,17 @@
 //! redis-server, which checks the tests themselves (all pass there but the one test of CLIENT
 //! SETINFO, a Redis 7.2 command that Debian's 7.0 lacks).
 
+mod bitmaps;
 mod differential;
 mod harness;
+mod hashes;
 mod hostile;
 mod keys;
+mod lists;
 mod protocol;
 mod redis_cli;
 mod server_cmds;
+mod sets;
 mod startup;
 mod strings;
+mod zsets;

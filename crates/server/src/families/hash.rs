@@ -1,0 +1,11 @@
+//! Hash commands. Placeholder: the commands land with the hash type.
+
+use crate::families::debug::Digest20;
+use crate::table::CommandTable;
+use tern_keyspace::Hash;
+
+/// Registers the hash commands.
+pub fn register(_t: &mut CommandTable) {}
+
+/// Mixes a hash value into a DEBUG DIGEST(-VALUE) digest, as Redis does for this type.
+pub fn digest(_d: &mut Digest20, _v: &Hash) {}

@@ -1,0 +1,11 @@
+//! Set commands. Placeholder: the commands land with the set type.
+
+use crate::families::debug::Digest20;
+use crate::table::CommandTable;
+use tern_keyspace::Set;
+
+/// Registers the set commands.
+pub fn register(_t: &mut CommandTable) {}
+
+/// Mixes a set value into a DEBUG DIGEST(-VALUE) digest, as Redis does for this type.
+pub fn digest(_d: &mut Digest20, _v: &Set) {}

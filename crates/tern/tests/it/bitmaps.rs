@@ -1,0 +1,1 @@
+//! Placeholder: the bitmaps integration tests land here.

@@ -1,0 +1,1 @@
+//! Placeholder: the hashes integration tests land here.

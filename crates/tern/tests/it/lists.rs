@@ -1,0 +1,1 @@
+//! Placeholder: the lists integration tests land here.

@@ -1,0 +1,1 @@
+//! Placeholder: the sets integration tests land here.

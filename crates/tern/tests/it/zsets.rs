@@ -1,0 +1,1 @@
+//! Placeholder: the zsets integration tests land here.
