@@ -766,6 +766,17 @@ impl<K: DictKey, V> Dict<K, V> {
     }
 }
 
+impl<K: DictKey + Clone, V: Clone> Clone for Dict<K, V> {
+    /// A deep copy (COPY of a collection), rehashed into one table.
+    fn clone(&self) -> Self {
+        let mut d = Dict::new();
+        for (k, v) in self.iter() {
+            d.insert(hash_bytes(k.key_bytes()), k.clone(), v.clone());
+        }
+        d
+    }
+}
+
 impl<K: DictKey, V> Default for Dict<K, V> {
     fn default() -> Self {
         Self::new()
