@@ -22,4 +22,9 @@ impl Hash {
     pub fn encoding(&self) -> &'static str {
         "placeholder"
     }
+
+    /// The value of `field`, if present (used by SORT BY/GET hash-field patterns).
+    pub fn get_field(&self, _field: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
 }

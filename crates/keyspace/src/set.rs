@@ -22,4 +22,12 @@ impl Set {
     pub fn encoding(&self) -> &'static str {
         "placeholder"
     }
+
+    /// Calls `f` with each member, in the set's internal order (used by SORT, ZUNIONSTORE...).
+    pub fn for_each(&self, _f: impl FnMut(&[u8])) {}
+
+    /// True if `member` is in the set.
+    pub fn contains(&self, _member: &[u8]) -> bool {
+        false
+    }
 }

