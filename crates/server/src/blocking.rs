@@ -304,12 +304,8 @@ pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<Option<i64>, crate::erro
     Ok(Some(now_ms + ms))
 }
 
-/// Timeout reply of BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP: a null array.
+/// The timeout reply of every blocking command in Redis 7.0 (BLMOVE and BRPOPLPUSH included):
+/// a null array (`*-1`, or `_` in RESP3).
 pub fn null_array_reply(out: &mut ReplyWriter) {
     out.null_array();
-}
-
-/// Timeout reply of BLMOVE and BRPOPLPUSH: a null bulk.
-pub fn null_reply(out: &mut ReplyWriter) {
-    out.null();
 }

@@ -8,7 +8,7 @@
 //! runs later, in the thread of the client whose write made a key ready.
 
 use crate::args::is;
-use crate::blocking::{self, null_array_reply, null_reply, ServeFn};
+use crate::blocking::{self, null_array_reply, ServeFn};
 use crate::ctx::Ctx;
 use crate::errors::{CmdResult, SYNTAX, WRONG_TYPE};
 use crate::table::{flags::*, CommandTable, Group, Spec};
@@ -194,10 +194,7 @@ fn serve_mpop(cx: &mut Ctx, key: &[u8]) -> bool {
     };
     let where_ = cx.args[p.where_idx].to_vec();
     let count = p.count.to_string();
-    let (reply, ok) = run_inner(
-        cx,
-        &[cmd, b"1", key, &where_, b"COUNT", count.as_bytes()],
-    );
+    let (reply, ok) = run_inner(cx, &[cmd, b"1", key, &where_, b"COUNT", count.as_bytes()]);
     if !ok || reply.starts_with(b"*-1") || reply.starts_with(b"_") {
         return false;
     }
@@ -322,7 +319,11 @@ fn brpoplpush(cx: &mut Ctx) -> CmdResult {
 
 /// With data in the source, BLMOVE is LMOVE, errors included (a destination of the wrong
 /// type is WRONGTYPE at once); otherwise it blocks.
-fn move_or_block(cx: &mut Ctx, [src, dst, from, to]: [&[u8]; 4], deadline: Option<i64>) -> CmdResult {
+fn move_or_block(
+    cx: &mut Ctx,
+    [src, dst, from, to]: [&[u8]; 4],
+    deadline: Option<i64>,
+) -> CmdResult {
     if has_data(cx, src, Kind::List)? {
         let (reply, _) = run_inner(cx, &[b"LMOVE", src, dst, from, to]);
         if !(reply.starts_with(b"$-1") || reply.starts_with(b"_")) {
@@ -330,7 +331,15 @@ fn move_or_block(cx: &mut Ctx, [src, dst, from, to]: [&[u8]; 4], deadline: Optio
             return Ok(());
         }
     }
-    block_or_serve(cx, &[src], Kind::List, deadline, serve_move, null_reply)
+    // Redis 7.0 answers a timed-out BLMOVE with a null array too.
+    block_or_serve(
+        cx,
+        &[src],
+        Kind::List,
+        deadline,
+        serve_move,
+        null_array_reply,
+    )
 }
 
 /// The parsed tail of BLMPOP/BZMPOP: `timeout numkeys key... where [COUNT n]`.
@@ -411,12 +420,21 @@ mod tests {
         assert_eq!(p("BLMPOP 0 1 a LEFT"), Ok((1, 4, 1)));
         assert_eq!(p("BLMPOP 0 2 a b right COUNT 5"), Ok((2, 5, 5)));
         assert_eq!(p("BZMPOP 0 1 a MAX"), Ok((1, 4, 1)));
-        assert_eq!(p("BLMPOP 0 0 a LEFT"), Err("ERR numkeys should be greater than 0"));
-        assert_eq!(p("BLMPOP 0 x a LEFT"), Err("ERR numkeys should be greater than 0"));
+        assert_eq!(
+            p("BLMPOP 0 0 a LEFT"),
+            Err("ERR numkeys should be greater than 0")
+        );
+        assert_eq!(
+            p("BLMPOP 0 x a LEFT"),
+            Err("ERR numkeys should be greater than 0")
+        );
         assert_eq!(p("BLMPOP 0 2 a LEFT"), Err(SYNTAX));
         assert_eq!(p("BLMPOP 0 1 a MIN"), Err(SYNTAX));
         assert_eq!(p("BZMPOP 0 1 a LEFT"), Err(SYNTAX));
-        assert_eq!(p("BLMPOP 0 1 a LEFT COUNT 0"), Err("ERR count should be greater than 0"));
+        assert_eq!(
+            p("BLMPOP 0 1 a LEFT COUNT 0"),
+            Err("ERR count should be greater than 0")
+        );
         assert_eq!(p("BLMPOP 0 1 a LEFT COUNT"), Err(SYNTAX));
         assert_eq!(p("BLMPOP 0 1 a LEFT COUNT 1 COUNT 2"), Err(SYNTAX));
         assert_eq!(p("BLMPOP 0 1 a LEFT FOO"), Err(SYNTAX));
