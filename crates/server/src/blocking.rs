@@ -223,9 +223,12 @@ impl Blocking {
         now_ms: i64,
     ) {
         if !self.any() {
+            cl.pending_ready.clear();
             return;
         }
         let mut ready: VecDeque<(usize, Vec<u8>)> = keys.iter().map(|k| (db, k.to_vec())).collect();
+        // Keys the command signalled itself (MOVE's destination database).
+        ready.extend(cl.pending_ready.drain(..));
         let saved_db = cl.db;
         let mut g = self.inner.lock();
         while let Some((db, key)) = ready.pop_front() {
@@ -252,7 +255,6 @@ impl Blocking {
                     break;
                 };
                 cl.db = w.db;
-                cl.pending_ready.clear();
                 let served = {
                     let mut cx = Ctx {
                         srv,

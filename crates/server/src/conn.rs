@@ -57,6 +57,7 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
         if cl.monitor {
             crate::families::server::remove_monitor(&srv);
         }
+        srv.watch.unwatch_all(&mut cl.watching);
     }
     srv.blocking.cancel(id);
     // Unregister before the socket closes, so CLIENT KILL never touches a reused fd.

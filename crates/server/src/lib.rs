@@ -18,5 +18,6 @@ pub mod slowlog;
 pub mod stats;
 pub mod table;
 pub mod testkit;
+pub mod watch;
 
 pub use server::Server;

@@ -86,6 +86,8 @@ pub struct Server {
     pub lastsave: AtomicI64,
     /// Clients blocked on keys (BLPOP and friends).
     pub blocking: crate::blocking::Blocking,
+    /// WATCHed keys.
+    pub watch: crate::watch::Watches,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -136,6 +138,7 @@ impl Server {
             monitor_count: Default::default(),
             lastsave: AtomicI64::new(now_ms() / 1000),
             blocking: Default::default(),
+            watch: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();

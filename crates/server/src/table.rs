@@ -99,6 +99,8 @@ pub enum Group {
     Bitmap,
     /// HyperLogLog commands.
     HyperLogLog,
+    /// MULTI, EXEC and friends.
+    Transactions,
 }
 
 impl Group {
@@ -115,6 +117,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Bitmap => "bitmap",
             Group::HyperLogLog => "hyperloglog",
+            Group::Transactions => "transactions",
         }
     }
 
@@ -130,6 +133,7 @@ impl Group {
             Group::SortedSet => "@sortedset",
             Group::Bitmap => "@bitmap",
             Group::HyperLogLog => "@hyperloglog",
+            Group::Transactions => "@transaction",
         }
     }
 }

@@ -247,6 +247,11 @@ fn block_or_serve(
             return Ok(());
         }
     }
+    if cx.cl.in_exec {
+        // Inside a transaction nothing blocks: the command times out at once.
+        timeout_reply(cx.out);
+        return Ok(());
+    }
     let db = cx.db();
     let resp3 = cx.out.resp3();
     let wait = cx.srv.blocking.block(

@@ -14,6 +14,7 @@ pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod multi;
 pub mod server;
 pub mod set;
 pub mod slowlog;
@@ -44,4 +45,5 @@ pub fn register_all(t: &mut CommandTable) {
     bitmap::register(t);
     hll::register(t);
     blocking_cmds::register(t);
+    multi::register(t);
 }

@@ -21,4 +21,5 @@ mod server_cmds;
 mod sets;
 mod startup;
 mod strings;
+mod transactions;
 mod zsets;
