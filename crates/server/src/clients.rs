@@ -66,13 +66,28 @@ pub struct ClientInfo {
     pub omem: AtomicUsize,
     /// Set by CLIENT KILL; the connection closes when it sees it.
     pub killed: AtomicBool,
-    /// Number of channel subscriptions (later: pub/sub).
+    /// Number of channel subscriptions.
     pub sub: AtomicI64,
+    /// Number of pattern subscriptions.
+    pub psub: AtomicI64,
+    /// Number of shard channel subscriptions.
+    pub ssub: AtomicI64,
     /// True for a normal client connection (CLIENT KILL TYPE normal).
     pub authenticated: AtomicBool,
 }
 
 impl ClientInfo {
+    /// A client record that belongs to no registry (unit tests).
+    #[cfg(test)]
+    pub fn for_tests(id: u64) -> ClientInfo {
+        let c = Clients::default();
+        let info = c.register("test".into(), "test".into(), -1);
+        drop(c);
+        let mut info = Arc::try_unwrap(info).unwrap_or_else(|_| unreachable!("no other owner"));
+        info.id = id;
+        info
+    }
+
     /// Idle seconds.
     pub fn idle_secs(&self) -> u64 {
         let now = self.created.elapsed().as_millis() as u64;
@@ -119,6 +134,8 @@ impl Clients {
             omem: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             sub: AtomicI64::new(0),
+            psub: AtomicI64::new(0),
+            ssub: AtomicI64::new(0),
             authenticated: AtomicBool::new(false),
         });
         self.map.lock().insert(id, info.clone());

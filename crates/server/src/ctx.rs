@@ -59,6 +59,16 @@ pub struct Client {
     pub multi_propagated: bool,
     /// WATCHed keys and the flag that says one of them changed.
     pub watching: crate::watch::Watching,
+    /// Pub/sub: the client's subscriber (once it subscribed) and its message queue.
+    pub pubsub: Option<std::sync::Arc<crate::pubsub::Subscriber>>,
+    /// Messages published to this client, written by the connection between commands.
+    pub push_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
+    /// Subscribed channels, patterns and shard channels, in subscription order.
+    pub subs: Vec<Vec<u8>>,
+    /// See `subs`.
+    pub psubs: Vec<Vec<u8>>,
+    /// See `subs`.
+    pub ssubs: Vec<Vec<u8>>,
     /// Number of writes this client propagated (dispatch compares it around a command to
     /// know whether the command changed anything).
     pub propagated: u64,
@@ -83,6 +93,11 @@ impl Client {
             multi_propagated: false,
             watching: Default::default(),
             propagated: 0,
+            pubsub: None,
+            push_rx: None,
+            subs: Vec::new(),
+            psubs: Vec::new(),
+            ssubs: Vec::new(),
         }
     }
 }

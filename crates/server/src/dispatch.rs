@@ -81,6 +81,16 @@ fn execute_inner(
         reject(srv, cl, out, Some(spec), CmdError::Static(NOAUTH));
         return Flow::Continue;
     }
+    if !cl.subs.is_empty() || !cl.psubs.is_empty() || !cl.ssubs.is_empty() {
+        if !out.resp3() && !crate::families::pubsub::allowed_when_subscribed(&spec.name) {
+            let e = CmdError::Msg(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            ));
+            reject(srv, cl, out, Some(spec), e);
+            return Flow::Continue;
+        }
+    }
     if cl.multi.is_some() && !crate::families::multi::runs_inside_multi(&spec.name) {
         if spec.has(flags::NO_MULTI) {
             let e = CmdError::Static("ERR Command not allowed inside a transaction");

@@ -13,6 +13,7 @@ pub mod families;
 pub mod glob;
 pub mod log;
 pub mod net;
+pub mod pubsub;
 pub mod server;
 pub mod slowlog;
 pub mod stats;

@@ -88,6 +88,8 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// WATCHed keys.
     pub watch: crate::watch::Watches,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -139,6 +141,7 @@ impl Server {
             lastsave: AtomicI64::new(now_ms() / 1000),
             blocking: Default::default(),
             watch: Default::default(),
+            pubsub: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
@@ -163,6 +166,11 @@ impl Server {
             .requirepass_set
             .store(c.requirepass().is_some(), Ordering::Relaxed);
         self.slowlog.set_max_len(c.slowlog_max_len() as usize);
+        let obl = c.client_output_buffer_limit(tern_config::ClientClass::PubSub);
+        let l = &self.pubsub.limits;
+        l.hard.store(obl.hard, Ordering::Relaxed);
+        l.soft.store(obl.soft, Ordering::Relaxed);
+        l.soft_seconds.store(obl.soft_seconds, Ordering::Relaxed);
         let n = |name: &str| c.get_i64(name).unwrap_or(0);
         *self.hot.limits.write() = tern_keyspace::EncodingLimits {
             hash_max_listpack_entries: n("hash-max-listpack-entries") as usize,

@@ -101,6 +101,8 @@ pub enum Group {
     HyperLogLog,
     /// MULTI, EXEC and friends.
     Transactions,
+    /// Pub/sub commands.
+    PubSub,
 }
 
 impl Group {
@@ -118,6 +120,7 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::HyperLogLog => "hyperloglog",
             Group::Transactions => "transactions",
+            Group::PubSub => "pubsub",
         }
     }
 
@@ -134,6 +137,7 @@ impl Group {
             Group::Bitmap => "@bitmap",
             Group::HyperLogLog => "@hyperloglog",
             Group::Transactions => "@transaction",
+            Group::PubSub => "@pubsub",
         }
     }
 }

@@ -220,8 +220,8 @@ pub fn client_line(srv: &Server, c: &ClientInfo, cur: Option<&Current>) -> Strin
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub=0 \
-         ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+         ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 \
          omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
          lib-ver={}",
         c.id,
@@ -234,6 +234,8 @@ pub fn client_line(srv: &Server, c: &ClientInfo, cur: Option<&Current>) -> Strin
         flags,
         db,
         c.sub.load(Relaxed),
+        c.psub.load(Relaxed),
+        c.ssub.load(Relaxed),
         multi,
         qbuf,
         argv_mem,

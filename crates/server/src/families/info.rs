@@ -486,10 +486,11 @@ fn stats_section(srv: &Server, s: &mut String) {
     kv(s, "current_eviction_exceeded_time", 0);
     kv(s, "keyspace_hits", st.sum(|w| w.hits.get()));
     kv(s, "keyspace_misses", st.sum(|w| w.misses.get()));
+    let (channels, patterns, shard_channels) = srv.pubsub.counts();
+    kv(s, "pubsub_channels", channels);
+    kv(s, "pubsub_patterns", patterns);
+    kv(s, "pubsubshard_channels", shard_channels);
     for name in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -15,6 +15,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod slowlog;
@@ -46,4 +47,5 @@ pub fn register_all(t: &mut CommandTable) {
     hll::register(t);
     blocking_cmds::register(t);
     multi::register(t);
+    pubsub::register(t);
 }

@@ -16,6 +16,7 @@ mod hostile;
 mod keys;
 mod lists;
 mod protocol;
+mod pubsub;
 mod redis_cli;
 mod server_cmds;
 mod sets;
