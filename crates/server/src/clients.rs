@@ -152,6 +152,11 @@ impl Clients {
         self.map.lock().remove(&id);
     }
 
+    /// The client with this id, if connected.
+    pub fn find(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.map.lock().get(&id).cloned()
+    }
+
     /// The number of connected clients.
     pub fn len(&self) -> usize {
         self.map.lock().len()

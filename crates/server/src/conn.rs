@@ -58,6 +58,8 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
             crate::families::server::remove_monitor(&srv);
         }
         srv.watch.unwatch_all(&mut cl.watching);
+        srv.tracking.disable(id);
+        cl.tracking = Default::default();
         crate::families::pubsub::unsubscribe_all(&srv, &mut cl);
     }
     srv.blocking.cancel(id);

@@ -69,6 +69,8 @@ pub struct Client {
     pub psubs: Vec<Vec<u8>>,
     /// See `subs`.
     pub ssubs: Vec<Vec<u8>>,
+    /// CLIENT TRACKING settings.
+    pub tracking: crate::tracking::Mode,
     /// Number of writes this client propagated (dispatch compares it around a command to
     /// know whether the command changed anything).
     pub propagated: u64,
@@ -95,6 +97,7 @@ impl Client {
             propagated: 0,
             pubsub: None,
             push_rx: None,
+            tracking: Default::default(),
             subs: Vec::new(),
             psubs: Vec::new(),
             ssubs: Vec::new(),
@@ -233,7 +236,7 @@ pub fn flush_expired(srv: &Server, shard: &mut Shard) {
         return;
     }
     for e in shard.expired.drain(..) {
-        srv.watch.touch(e.db, &e.key);
+        srv.key_changed(e.db, &e.key, None);
         srv.log.append(e.db, &[b"DEL", &e.key]);
         srv.stats
             .expired_keys

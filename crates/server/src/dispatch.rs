@@ -143,7 +143,7 @@ fn execute_inner(
     if !failed
         && cl.propagated != propagated
         && spec.has(flags::WRITE)
-        && (srv.watch.any() || srv.blocking.any())
+        && (srv.watch.any() || srv.blocking.any() || srv.tracking.any())
     {
         let keys: smallvec::SmallVec<[&[u8]; 4]> = spec
             .key_positions(args.len())
@@ -151,7 +151,7 @@ fn execute_inner(
             .map(|i| args[i])
             .collect();
         for k in &keys {
-            srv.watch.touch(cl.db, k);
+            srv.key_changed(cl.db, k, Some(cl.info.id));
         }
         if srv.blocking.any() {
             if cl.in_exec {
@@ -164,6 +164,30 @@ fn execute_inner(
         }
     } else if !cl.pending_ready.is_empty() && !cl.in_exec {
         srv.blocking.serve_keys(srv, cl, cl.db, &[], now_ms);
+    }
+    // Client-side caching: remember the keys a tracking client read.
+    if cl.tracking.on {
+        let t = &cl.tracking;
+        if !failed && spec.has(flags::READONLY) && !t.bcast {
+            let wanted = if t.optin {
+                t.caching == Some(true)
+            } else if t.optout {
+                t.caching != Some(false)
+            } else {
+                true
+            };
+            if wanted {
+                let keys: smallvec::SmallVec<[&[u8]; 4]> = spec
+                    .key_positions(args.len())
+                    .into_iter()
+                    .map(|i| args[i])
+                    .collect();
+                srv.tracking.remember(cl.info.id, &keys);
+            }
+        }
+        if spec.name != "client|caching" {
+            cl.tracking.caching = None;
+        }
     }
     // Like Redis, MONITOR sees a command after it ran, never admin commands, and never secrets.
     if srv.clients_monitoring() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {

@@ -19,6 +19,7 @@ pub mod slowlog;
 pub mod stats;
 pub mod table;
 pub mod testkit;
+pub mod tracking;
 pub mod watch;
 
 pub use server::Server;

@@ -54,6 +54,17 @@ impl Subscriber {
         (s, rx)
     }
 
+    /// Queues bytes for the connection (an invalidation message, see `tracking.rs`).
+    pub fn send(&self, bytes: Vec<u8>) {
+        self.pending.fetch_add(bytes.len(), Relaxed);
+        let _ = self.tx.send(bytes);
+    }
+
+    /// True once the connection is gone.
+    pub fn tx_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     /// Called by the connection after it wrote `n` queued bytes.
     pub fn written(&self, n: usize) {
         self.pending
@@ -104,6 +115,8 @@ pub struct Limits {
 #[derive(Default)]
 pub struct PubSub {
     inner: Mutex<Inner>,
+    /// Every live subscriber by client id (CLIENT TRACKING REDIRECT targets).
+    sinks: Mutex<HashMap<u64, std::sync::Weak<Subscriber>>>,
     /// `client-output-buffer-limit pubsub`.
     pub limits: Limits,
     /// Clients dropped for exceeding the limit (INFO stats client_output_buffer_limit_disconnections
@@ -253,6 +266,26 @@ impl PubSub {
             overflowed.push(s.clone());
         }
         1
+    }
+
+    /// Registers `s` as client `s.info.id`'s message sink.
+    pub fn register_sink(&self, s: &Arc<Subscriber>) {
+        let mut g = self.sinks.lock();
+        g.retain(|_, w| w.strong_count() > 0);
+        g.insert(s.info.id, Arc::downgrade(s));
+    }
+
+    /// Client `id`'s message sink, if it has one (it subscribed or tracks).
+    pub fn sink_of(&self, id: u64) -> Option<Arc<Subscriber>> {
+        self.sinks.lock().get(&id).and_then(|w| w.upgrade())
+    }
+
+    /// True if client `id` is subscribed to channel `name`.
+    pub fn is_subscribed(&self, kind: Kind, name: &[u8], id: u64) -> bool {
+        let mut g = self.inner.lock();
+        g.map(kind)
+            .get(name)
+            .is_some_and(|l| l.iter().any(|s| s.info.id == id))
     }
 
     /// Number of channels (or shard channels) with subscribers, and of patterns.

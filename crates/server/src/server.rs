@@ -90,6 +90,8 @@ pub struct Server {
     pub watch: crate::watch::Watches,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: keys read by tracking clients.
+    pub tracking: crate::tracking::Tracker,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -142,6 +144,7 @@ impl Server {
             blocking: Default::default(),
             watch: Default::default(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
@@ -181,6 +184,35 @@ impl Server {
             zset_max_listpack_entries: n("zset-max-listpack-entries") as usize,
             zset_max_listpack_value: n("zset-max-listpack-value") as usize,
         };
+    }
+
+    /// `key` of `db` changed (written by client `by`, or expired/evicted when None): WATCHers
+    /// and tracking clients hear of it.
+    pub fn key_changed(&self, db: usize, key: &[u8], by: Option<u64>) {
+        self.watch.touch(db, key);
+        if self.tracking.any() {
+            self.tracking.invalidate(key, by, |id| {
+                self.pubsub.is_subscribed(
+                    crate::pubsub::Kind::Channel,
+                    crate::tracking::CHANNEL,
+                    id,
+                )
+            });
+        }
+    }
+
+    /// Every key of `db` (None: of every database) changed: FLUSHDB, FLUSHALL, SWAPDB.
+    pub fn db_changed(&self, db: Option<usize>) {
+        self.watch.touch_db(db);
+        if self.tracking.any() {
+            self.tracking.invalidate_all(|id| {
+                self.pubsub.is_subscribed(
+                    crate::pubsub::Kind::Channel,
+                    crate::tracking::CHANNEL,
+                    id,
+                )
+            });
+        }
     }
 
     /// Asks every task to stop.

@@ -102,6 +102,8 @@ fn reset(cx: &mut Ctx) -> CmdResult {
     cx.cl.info.name.lock().clear();
     cx.cl.multi = None;
     cx.srv.watch.unwatch_all(&mut cx.cl.watching);
+    cx.srv.tracking.disable(cx.cl.info.id);
+    cx.cl.tracking = Default::default();
     crate::families::pubsub::unsubscribe_all(cx.srv, cx.cl);
     if cx.cl.monitor {
         cx.cl.monitor = false;

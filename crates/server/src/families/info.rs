@@ -490,6 +490,7 @@ fn stats_section(srv: &Server, s: &mut String) {
     kv(s, "pubsub_channels", channels);
     kv(s, "pubsub_patterns", patterns);
     kv(s, "pubsubshard_channels", shard_channels);
+
     for name in [
         "latest_fork_usec",
         "total_forks",
@@ -501,13 +502,13 @@ fn stats_section(srv: &Server, s: &mut String) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ] {
         kv(s, name, 0);
     }
+    kv(s, "tracking_total_keys", srv.tracking.total_keys());
+    kv(s, "tracking_total_items", srv.tracking.total_keys());
+    kv(s, "tracking_total_prefixes", srv.tracking.total_prefixes());
+    kv(s, "unexpected_error_replies", 0);
     kv(s, "total_error_replies", st.sum(|w| w.errors.get()));
     for name in [
         "dump_payload_sanitizations",

@@ -626,7 +626,7 @@ fn move_cmd(cx: &mut Ctx) -> CmdResult {
     cx.propagate(&mut lk, cx.args);
     drop(lk);
     // Dispatch touches the key in the current database; the destination changed too.
-    cx.srv.watch.touch(dst_db, key);
+    cx.srv.key_changed(dst_db, key, Some(cx.cl.info.id));
     cx.signal_ready(dst_db, key);
     cx.out.int(1);
     Ok(())

@@ -146,13 +146,14 @@ pub fn is_subscribed(cl: &Client) -> bool {
     !cl.subs.is_empty() || !cl.psubs.is_empty() || !cl.ssubs.is_empty()
 }
 
-/// The client's subscriber, created on its first subscription.
-fn subscriber(cx: &mut Ctx) -> Arc<Subscriber> {
+/// The client's message sink, created on its first subscription (or CLIENT TRACKING).
+pub fn subscriber(cx: &mut Ctx) -> Arc<Subscriber> {
     if let Some(s) = &cx.cl.pubsub {
         s.resp3.store(cx.out.resp3(), Relaxed);
         return s.clone();
     }
     let (s, rx) = Subscriber::new(cx.cl.info.clone(), cx.out.resp3());
+    cx.srv.pubsub.register_sink(&s);
     cx.cl.pubsub = Some(s.clone());
     cx.cl.push_rx = Some(rx);
     s
@@ -231,7 +232,8 @@ fn unsubscribe_generic(cx: &mut Ctx, kind: Kind, word: &str) -> CmdResult {
 
 /// Drops every subscription of a client (RESET, disconnect).
 pub fn unsubscribe_all(srv: &crate::server::Server, cl: &mut Client) {
-    if let Some(s) = cl.pubsub.take() {
+    let tracking = cl.tracking.on;
+    if let Some(s) = cl.pubsub.clone() {
         for (kind, names) in [
             (Kind::Channel, std::mem::take(&mut cl.subs)),
             (Kind::Pattern, std::mem::take(&mut cl.psubs)),
@@ -242,7 +244,10 @@ pub fn unsubscribe_all(srv: &crate::server::Server, cl: &mut Client) {
             }
         }
     }
-    cl.push_rx = None;
+    if !tracking {
+        cl.pubsub = None;
+        cl.push_rx = None;
+    }
     sync_info(cl);
 }
 

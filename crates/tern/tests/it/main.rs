@@ -22,5 +22,6 @@ mod server_cmds;
 mod sets;
 mod startup;
 mod strings;
+mod tracking;
 mod transactions;
 mod zsets;
