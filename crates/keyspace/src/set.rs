@@ -33,7 +33,7 @@ enum Repr {
 }
 
 /// One member as a set hands it out: an intset yields integers, a hashtable bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Member<'a> {
     /// A member of an intset.
     Int(i64),

@@ -87,6 +87,8 @@ pub enum Group {
     Connection,
     /// Server commands.
     Server,
+    /// Set commands.
+    Set,
 }
 
 impl Group {
@@ -97,6 +99,7 @@ impl Group {
             Group::String => "string",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::Set => "set",
         }
     }
 
@@ -106,6 +109,7 @@ impl Group {
             Group::String => "@string",
             Group::Connection => "@connection",
             Group::Server => "",
+            Group::Set => "@set",
         }
     }
 }

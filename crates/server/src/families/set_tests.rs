@@ -1,0 +1,1 @@
+//! Set command tests through the socket-free harness: replies, encodings and propagated forms.
