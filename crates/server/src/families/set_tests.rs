@@ -98,7 +98,10 @@ fn algebra_and_store_commands() {
     t.run(&["SADD", "c", "3", "x"]);
     assert_eq!(sorted(t.run(&["SINTER", "a", "b"])), ["2", "3"]);
     assert_eq!(sorted(t.run(&["SINTER", "a", "b", "c"])), ["3"]);
-    assert_eq!(sorted(t.run(&["SINTER", "a", "nokey"])), Vec::<String>::new());
+    assert_eq!(
+        sorted(t.run(&["SINTER", "a", "nokey"])),
+        Vec::<String>::new()
+    );
     assert_eq!(t.run(&["SINTERCARD", "2", "a", "b"]), int(2));
     assert_eq!(t.run(&["SINTERCARD", "2", "a", "b", "LIMIT", "1"]), int(1));
     assert_eq!(t.run(&["SINTERCARD", "1", "a", "LIMIT", "0"]), int(4));
@@ -119,9 +122,15 @@ fn algebra_and_store_commands() {
     let off = t.log_offset();
     assert_eq!(t.run(&["SINTERSTORE", "d", "a", "nokey"]), int(0));
     assert_eq!(t.run(&["EXISTS", "d"]), int(0));
-    assert_eq!(t.writes_since(off), log(&[&["SINTERSTORE", "d", "a", "nokey"]]));
+    assert_eq!(
+        t.writes_since(off),
+        log(&[&["SINTERSTORE", "d", "a", "nokey"]])
+    );
     // Nothing changed: nothing propagated.
-    assert_eq!(propagated(&mut t, &["SDIFFSTORE", "d", "nokey", "a"]), log(&[]));
+    assert_eq!(
+        propagated(&mut t, &["SDIFFSTORE", "d", "nokey", "a"]),
+        log(&[])
+    );
     // The destination may be a source.
     assert_eq!(t.run(&["SUNIONSTORE", "a", "a", "b"]), int(5));
     t.run(&["SET", "str", "v"]);
@@ -137,14 +146,26 @@ fn algebra_and_store_commands() {
 fn sintercard_errors() {
     let mut t = TestDb::new();
     for (cmd, e) in [
-        (&["SINTERCARD", "0", "a"][..], "ERR numkeys should be greater than 0"),
-        (&["SINTERCARD", "x", "a"], "ERR numkeys should be greater than 0"),
+        (
+            &["SINTERCARD", "0", "a"][..],
+            "ERR numkeys should be greater than 0",
+        ),
+        (
+            &["SINTERCARD", "x", "a"],
+            "ERR numkeys should be greater than 0",
+        ),
         (
             &["SINTERCARD", "3", "a"],
             "ERR Number of keys can't be greater than number of args",
         ),
-        (&["SINTERCARD", "1", "a", "LIMIT", "-1"], "ERR LIMIT can't be negative"),
-        (&["SINTERCARD", "1", "a", "LIMIT", "x"], "ERR LIMIT can't be negative"),
+        (
+            &["SINTERCARD", "1", "a", "LIMIT", "-1"],
+            "ERR LIMIT can't be negative",
+        ),
+        (
+            &["SINTERCARD", "1", "a", "LIMIT", "x"],
+            "ERR LIMIT can't be negative",
+        ),
         (&["SINTERCARD", "1", "a", "LIMIT"], "ERR syntax error"),
         (&["SINTERCARD", "1", "a", "FOO"], "ERR syntax error"),
     ] {
@@ -180,7 +201,9 @@ fn smove_moves_and_propagates() {
 #[test]
 fn spop_propagates_srem_or_del() {
     let mut t = TestDb::new();
-    t.run(&["SADD", "s", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
+    t.run(&[
+        "SADD", "s", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+    ]);
     let off = t.log_offset();
     let popped = t.run(&["SPOP", "s"]);
     let m = String::from_utf8(popped.as_bytes().unwrap().to_vec()).unwrap();
@@ -239,7 +262,9 @@ fn spop_propagates_srem_or_del() {
 #[test]
 fn srandmember_counts() {
     let mut t = TestDb::new();
-    t.run(&["SADD", "s", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
+    t.run(&[
+        "SADD", "s", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+    ]);
     assert_eq!(t.run(&["SRANDMEMBER", "nokey"]), Frame::Null);
     assert_eq!(t.run(&["SRANDMEMBER", "nokey", "3"]), Frame::Array(vec![]));
     assert_eq!(t.run(&["SRANDMEMBER", "s", "0"]), Frame::Array(vec![]));
@@ -260,7 +285,10 @@ fn srandmember_counts() {
         t.run(&["SRANDMEMBER", "s", "x"]),
         err("ERR value is not an integer or out of range")
     );
-    assert_eq!(t.run(&["SRANDMEMBER", "s", "1", "2"]), err("ERR syntax error"));
+    assert_eq!(
+        t.run(&["SRANDMEMBER", "s", "1", "2"]),
+        err("ERR syntax error")
+    );
     assert_eq!(t.run(&["SCARD", "s"]), int(10));
 }
 
@@ -295,8 +323,14 @@ fn sscan_walks_everything_and_filters() {
         t.run(&["SSCAN", "nokey", "0", "COUNT", "0"]),
         Frame::Array(vec![bulk("0"), Frame::Array(vec![])])
     );
-    assert_eq!(t.run(&["SSCAN", "h", "0", "COUNT", "0"]), err("ERR syntax error"));
-    assert_eq!(t.run(&["SSCAN", "h", "0", "TYPE", "set"]), err("ERR syntax error"));
+    assert_eq!(
+        t.run(&["SSCAN", "h", "0", "COUNT", "0"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        t.run(&["SSCAN", "h", "0", "TYPE", "set"]),
+        err("ERR syntax error")
+    );
     assert_eq!(t.run(&["SSCAN", "h", "x"]), err("ERR invalid cursor"));
 }
 
@@ -342,7 +376,10 @@ fn dump_restore_round_trips_both_encodings() {
             t.run(&[b"RESTORE".as_slice(), restored.as_bytes(), b"0", &payload]),
             ok()
         );
-        assert_eq!(sorted(t.run(&["SMEMBERS", &restored])), sorted(t.run(&["SMEMBERS", k])));
+        assert_eq!(
+            sorted(t.run(&["SMEMBERS", &restored])),
+            sorted(t.run(&["SMEMBERS", k]))
+        );
         assert_eq!(encoding(&mut t, &restored), encoding(&mut t, k));
     }
 }
