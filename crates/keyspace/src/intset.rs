@@ -194,7 +194,7 @@ impl Intset {
             Err(pos) => {
                 let at = HEADER + pos * w;
                 self.buf.reserve_exact(w);
-                self.buf.splice(at..at, std::iter::repeat(0u8).take(w));
+                self.buf.splice(at..at, [0u8; 8][..w].iter().copied());
                 Self::put(&mut self.buf, w, pos, v);
                 self.set_len(n + 1);
                 true
