@@ -4,6 +4,7 @@
 pub mod db;
 pub mod dict;
 pub mod hash;
+pub mod intset;
 pub mod limits;
 pub mod list;
 pub mod listpack;
