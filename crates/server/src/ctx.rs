@@ -191,6 +191,11 @@ impl<'a> Ctx<'a> {
     /// Like [`Ctx::propagate`] for an explicit database.
     pub fn propagate_db(&mut self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
         flush_expired(self.srv, lk);
+        if self.cl.in_exec && argv.len() == 1 && (argv[0] == b"MULTI" || argv[0] == b"EXEC") {
+            // A command that wraps its own effects (SPOP with a count) inside a transaction
+            // or script: the transaction's MULTI ... EXEC already wraps them.
+            return;
+        }
         if self.cl.in_exec && !self.cl.multi_propagated {
             // A transaction's writes reach replicas wrapped in MULTI ... EXEC, as in Redis.
             self.srv.log.append(db, &[b"MULTI"]);
