@@ -222,7 +222,7 @@ impl Hash {
 
     /// Calls `f` with every field and value, in the encoding's order (insertion order for a
     /// listpack, bucket order for a hashtable).
-    pub fn for_each(&self, mut f: impl FnMut(LpValue<'_>, LpValue<'_>)) {
+    pub fn for_each<'a>(&'a self, mut f: impl FnMut(LpValue<'a>, LpValue<'a>)) {
         match &self.repr {
             Repr::Lp(lp) => {
                 let mut it = lp.iter();
@@ -240,8 +240,8 @@ impl Hash {
 
     /// One HSCAN step: calls `f` for the pairs visited and returns the next cursor (0 when
     /// done). A listpack is returned whole in one call with cursor 0, as Redis does; a
-    /// hashtable is scanned with the dict's cursor, up to `count` pairs over at most
-    /// `10 * count` bucket steps (Redis's `scanGenericCommand`).
+    /// hashtable is scanned with the dict's cursor until `count` *items* were gathered (a pair
+    /// counts as two, as in Redis's `scanGenericCommand`) or after `10 * count` bucket steps.
     pub fn scan(
         &self,
         cursor: u64,
@@ -259,7 +259,7 @@ impl Hash {
                 let mut got = 0usize;
                 loop {
                     cursor = d.scan(cursor, |k, v| {
-                        got += 1;
+                        got += 2;
                         f(LpValue::Str(k.as_slice()), LpValue::Str(v.as_slice()));
                     });
                     steps = steps.saturating_sub(1);
@@ -290,11 +290,11 @@ impl Hash {
 
     /// `count` distinct pairs picked at random (HRANDFIELD with a positive count smaller
     /// than the hash), in no particular order.
-    pub fn random_distinct(
-        &self,
+    pub fn random_distinct<'a>(
+        &'a self,
         rng: &mut impl Rng,
         count: usize,
-        mut f: impl FnMut(LpValue<'_>, LpValue<'_>),
+        mut f: impl FnMut(LpValue<'a>, LpValue<'a>),
     ) {
         let n = self.len();
         let count = count.min(n);

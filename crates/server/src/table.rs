@@ -87,6 +87,8 @@ pub enum Group {
     Connection,
     /// Server commands.
     Server,
+    /// Hash commands.
+    Hash,
 }
 
 impl Group {
@@ -97,6 +99,7 @@ impl Group {
             Group::String => "string",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::Hash => "hash",
         }
     }
 
@@ -106,6 +109,7 @@ impl Group {
             Group::String => "@string",
             Group::Connection => "@connection",
             Group::Server => "",
+            Group::Hash => "@hash",
         }
     }
 }
