@@ -332,7 +332,7 @@ fn keys(cx: &mut Ctx) -> CmdResult {
 
 /// Parses a SCAN cursor as Redis does (`strtoul`, refusing leading spaces, trailing bytes and
 /// overflow): a leading `-` wraps around, and the empty string is cursor 0.
-fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
+pub(crate) fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
     let bad = || CmdError::Static(INVALID_CURSOR);
     if a.is_empty() {
         return Ok(0);
