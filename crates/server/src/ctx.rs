@@ -242,6 +242,17 @@ pub fn flush_expired(srv: &Server, shard: &mut Shard) {
     }
     for e in shard.expired.drain(..) {
         srv.key_changed(e.db, &e.key, None);
+        if crate::notify::enabled(srv) {
+            let now = crate::server::now_ms();
+            crate::notify::emit(
+                srv,
+                tern_config::notify::EXPIRED,
+                "expired",
+                &e.key,
+                e.db,
+                now,
+            );
+        }
         srv.log.append(e.db, &[b"DEL", &e.key]);
         srv.stats
             .expired_keys

@@ -113,6 +113,16 @@ fn execute_inner(
     let start = Instant::now();
     let handler = spec.handler.expect("checked above");
     let propagated = cl.propagated;
+    // Keyspace notifications compare each key before and after (new / del events).
+    let notify = crate::notify::enabled(srv) && spec.has(flags::WRITE);
+    let before: Vec<(usize, crate::notify::KeyState)> = if notify {
+        spec.key_positions(args.len())
+            .into_iter()
+            .map(|i| (i, crate::notify::key_state(srv, cl.db, args[i], now_ms)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let result = {
         let mut cx = Ctx {
             srv,
@@ -165,6 +175,9 @@ fn execute_inner(
     } else if !cl.pending_ready.is_empty() && !cl.in_exec {
         srv.blocking.serve_keys(srv, cl, cl.db, &[], now_ms);
     }
+    if notify && !failed && cl.propagated != propagated {
+        notify_write(srv, cl.db, spec, args, &before, now_ms);
+    }
     // Client-side caching: remember the keys a tracking client read.
     if cl.tracking.on {
         let t = &cl.tracking;
@@ -206,6 +219,84 @@ fn execute_inner(
         });
     }
     Flow::Continue
+}
+
+/// Publishes the keyspace events of a write command that changed something: `new` for keys
+/// that appeared, the command's own events, then `del` for keys that went away.
+fn notify_write(
+    srv: &Server,
+    db: usize,
+    spec: &Spec,
+    args: &[&[u8]],
+    before: &[(usize, crate::notify::KeyState)],
+    now_ms: i64,
+) {
+    use crate::notify::{emit, events, key_state};
+    use tern_config::notify::{GENERIC, NEW};
+    let after: Vec<crate::notify::KeyState> = before
+        .iter()
+        .map(|(i, _)| key_state(srv, db, args[*i], now_ms))
+        .collect();
+    let state = |arg: usize| {
+        before
+            .iter()
+            .position(|(i, _)| *i == arg)
+            .map(|j| (before[j].1, after[j]))
+    };
+    let changed = |arg: usize| state(arg).is_some_and(|(b, a)| b != a);
+    let gone = |arg: usize| state(arg).is_some_and(|(b, a)| b.exists && !a.exists);
+    let absent = |arg: usize| state(arg).is_some_and(|(_, a)| !a.exists);
+    // `new` comes right before the first event of the key it announces (Redis emits it when
+    // the key is added, in the middle of the command).
+    let mut fresh: Vec<usize> = before
+        .iter()
+        .enumerate()
+        .filter(|(j, (_, b))| !b.exists && after[*j].exists)
+        .map(|(_, (i, _))| *i)
+        .collect();
+    let name = spec.name.as_str();
+    if name == "rename" || name == "renamenx" {
+        // RENAME adds the destination before it reports anything.
+        for i in fresh.drain(..) {
+            emit(srv, NEW, "new", args[i], db, now_ms);
+        }
+    }
+    let evs = events(name, args, &changed);
+    for &(i, class, ev) in &evs {
+        if let Some(p) = fresh.iter().position(|&f| f == i) {
+            fresh.remove(p);
+            emit(srv, NEW, "new", args[i], db, now_ms);
+        }
+        // A command that stores nothing (an EXPIRE into the past, a *STORE with an empty
+        // result) deletes its destination: Redis reports only `del` then.
+        let stores = matches!(
+            ev,
+            "expire"
+                | "set"
+                | "sortstore"
+                | "sinterstore"
+                | "sunionstore"
+                | "sdiffstore"
+                | "zunionstore"
+                | "zinterstore"
+                | "zdiffstore"
+                | "zrangestore"
+        );
+        if stores && absent(i) {
+            continue;
+        }
+        emit(srv, class, ev, args[i], db, now_ms);
+    }
+    for i in fresh {
+        emit(srv, NEW, "new", args[i], db, now_ms);
+    }
+    for (i, _) in before {
+        // RENAME's source goes away as `rename_from`, not `del`.
+        let renamed = evs.iter().any(|&(j, _, ev)| j == *i && ev == "rename_from");
+        if gone(*i) && !renamed {
+            emit(srv, GENERIC, "del", args[*i], db, now_ms);
+        }
+    }
 }
 
 fn reject(srv: &Server, cl: &mut Client, out: &mut ReplyWriter, spec: Option<&Spec>, e: CmdError) {

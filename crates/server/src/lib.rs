@@ -13,6 +13,7 @@ pub mod families;
 pub mod glob;
 pub mod log;
 pub mod net;
+pub mod notify;
 pub mod pubsub;
 pub mod server;
 pub mod slowlog;

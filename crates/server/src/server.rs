@@ -34,6 +34,8 @@ pub struct Hot {
     pub requirepass_set: AtomicBool,
     /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// `notify-keyspace-events` flag bits.
+    pub notify: std::sync::atomic::AtomicU32,
     /// Collection encoding thresholds (`hash-max-listpack-entries` and friends).
     pub limits: parking_lot::RwLock<tern_keyspace::EncodingLimits>,
 }
@@ -113,6 +115,7 @@ impl Server {
             requirepass_set: AtomicBool::new(config.requirepass().is_some()),
             active_expire: AtomicBool::new(true),
             limits: parking_lot::RwLock::new(tern_keyspace::EncodingLimits::default()),
+            notify: std::sync::atomic::AtomicU32::new(0),
         };
         let backlog = config.get_u64("repl-backlog-size").unwrap_or(1 << 20) as usize;
         let slowlog_len = config.slowlog_max_len();
@@ -169,6 +172,9 @@ impl Server {
             .requirepass_set
             .store(c.requirepass().is_some(), Ordering::Relaxed);
         self.slowlog.set_max_len(c.slowlog_max_len() as usize);
+        self.hot
+            .notify
+            .store(c.notify_keyspace_events(), Ordering::Relaxed);
         let obl = c.client_output_buffer_limit(tern_config::ClientClass::PubSub);
         let l = &self.pubsub.limits;
         l.hard.store(obl.hard, Ordering::Relaxed);

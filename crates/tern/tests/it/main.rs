@@ -15,6 +15,7 @@ mod hashes;
 mod hostile;
 mod keys;
 mod lists;
+mod notifications;
 mod protocol;
 mod pubsub;
 mod redis_cli;
