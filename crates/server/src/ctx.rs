@@ -274,6 +274,16 @@ impl Locked<'_> {
         s.dbs[db].lookup(hash, key, now_ms, &mut s.expired, db)
     }
 
+    /// Like [`Locked::lookup`] without counting an access (OBJECT, TYPE-like inspection):
+    /// the LFU counter is left alone.
+    pub fn peek(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        let Shard { dbs, expired } = &mut *self.g;
+        if dbs[db].expire_if_needed(hash, key, now_ms, expired, db) {
+            return None;
+        }
+        dbs[db].keys.get_mut(hash, key)
+    }
+
     /// Database `db` of this shard.
     #[inline]
     pub fn db(&mut self, db: usize) -> &mut Db {

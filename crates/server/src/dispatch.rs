@@ -91,6 +91,26 @@ fn execute_inner(
             return Flow::Continue;
         }
     }
+    // maxmemory: make room first; refuse commands that may grow memory if that failed.
+    if !cl.in_exec
+        && srv
+            .evict
+            .maxmemory
+            .load(std::sync::atomic::Ordering::Relaxed)
+            != 0
+    {
+        let ok = crate::evict::perform(srv, now_ms);
+        if !ok && spec.has(flags::DENYOOM) {
+            reject(
+                srv,
+                cl,
+                out,
+                Some(spec),
+                CmdError::Static(crate::evict::OOM),
+            );
+            return Flow::Continue;
+        }
+    }
     if cl.multi.is_some() && !crate::families::multi::runs_inside_multi(&spec.name) {
         if spec.has(flags::NO_MULTI) {
             let e = CmdError::Static("ERR Command not allowed inside a transaction");

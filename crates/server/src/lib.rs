@@ -9,6 +9,7 @@ pub mod cron;
 pub mod ctx;
 pub mod dispatch;
 pub mod errors;
+pub mod evict;
 pub mod families;
 pub mod glob;
 pub mod log;

@@ -94,6 +94,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// Client-side caching: keys read by tracking clients.
     pub tracking: crate::tracking::Tracker,
+    /// `maxmemory` and eviction.
+    pub evict: crate::evict::Evictor,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -148,6 +150,7 @@ impl Server {
             watch: Default::default(),
             pubsub: Default::default(),
             tracking: Default::default(),
+            evict: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
@@ -175,6 +178,21 @@ impl Server {
         self.hot
             .notify
             .store(c.notify_keyspace_events(), Ordering::Relaxed);
+        self.evict.maxmemory.store(c.maxmemory(), Ordering::Relaxed);
+        self.evict
+            .set_policy(crate::evict::Policy::parse(c.maxmemory_policy()));
+        self.evict.samples.store(
+            c.get_i64("maxmemory-samples").unwrap_or(5).max(1) as u64,
+            Ordering::Relaxed,
+        );
+        tern_keyspace::db::lfu::LOG_FACTOR.store(
+            c.get_i64("lfu-log-factor").unwrap_or(10) as u32,
+            Ordering::Relaxed,
+        );
+        tern_keyspace::db::lfu::DECAY_TIME.store(
+            c.get_i64("lfu-decay-time").unwrap_or(1) as u32,
+            Ordering::Relaxed,
+        );
         let obl = c.client_output_buffer_limit(tern_config::ClientClass::PubSub);
         let l = &self.pubsub.limits;
         l.hard.store(obl.hard, Ordering::Relaxed);

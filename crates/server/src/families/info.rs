@@ -480,7 +480,7 @@ fn stats_section(srv: &Server, s: &mut String) {
         "expire_cycle_cpu_milliseconds",
         st.expire_cycle_us.load(Relaxed) / 1000,
     );
-    kv(s, "evicted_keys", 0);
+    kv(s, "evicted_keys", srv.evict.evicted.load(Relaxed));
     kv(s, "evicted_clients", 0);
     kv(s, "total_eviction_exceeded_time", 0);
     kv(s, "current_eviction_exceeded_time", 0);

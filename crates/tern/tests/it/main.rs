@@ -10,6 +10,7 @@
 mod bitmaps;
 mod blocking;
 mod differential;
+mod eviction;
 mod harness;
 mod hashes;
 mod hostile;
