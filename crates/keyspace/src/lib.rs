@@ -7,6 +7,7 @@ pub mod hash;
 pub mod limits;
 pub mod list;
 pub mod listpack;
+pub mod quicklist;
 pub mod longdouble;
 pub mod set;
 pub mod value;

@@ -83,6 +83,8 @@ pub enum Group {
     Generic,
     /// String commands.
     String,
+    /// List commands.
+    List,
     /// Connection commands.
     Connection,
     /// Server commands.
@@ -95,6 +97,7 @@ impl Group {
         match self {
             Group::Generic => "generic",
             Group::String => "string",
+            Group::List => "list",
             Group::Connection => "connection",
             Group::Server => "server",
         }
@@ -104,6 +107,7 @@ impl Group {
         match self {
             Group::Generic => "@keyspace",
             Group::String => "@string",
+            Group::List => "@list",
             Group::Connection => "@connection",
             Group::Server => "",
         }
