@@ -83,8 +83,6 @@ pub enum Group {
     Generic,
     /// String commands.
     String,
-    /// List commands.
-    List,
     /// Connection commands.
     Connection,
     /// Server commands.
@@ -97,7 +95,6 @@ impl Group {
         match self {
             Group::Generic => "generic",
             Group::String => "string",
-            Group::List => "list",
             Group::Connection => "connection",
             Group::Server => "server",
         }
@@ -107,7 +104,6 @@ impl Group {
         match self {
             Group::Generic => "@keyspace",
             Group::String => "@string",
-            Group::List => "@list",
             Group::Connection => "@connection",
             Group::Server => "",
         }
