@@ -47,6 +47,10 @@ pub struct Client {
     pub stats: Arc<WorkerStats>,
     /// MONITOR output waiting to be written, once the client is a monitor.
     pub monitor_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
+    /// Set by a blocking command that found nothing: the connection waits on it.
+    pub blocked: Option<crate::blocking::BlockedWait>,
+    /// Keys a blocked-client serve function made ready (BLMOVE's destination).
+    pub pending_ready: Vec<(usize, Vec<u8>)>,
 }
 
 impl Client {
@@ -61,6 +65,8 @@ impl Client {
             monitor: false,
             stats,
             monitor_rx: None,
+            blocked: None,
+            pending_ready: Vec::new(),
         }
     }
 }
@@ -155,6 +161,16 @@ impl<'a> Ctx<'a> {
         self.srv
             .dirty
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Marks `key` of `db` as having received data, for clients blocked on it. Commands run by
+    /// clients are covered by dispatch (it serves the keys of every write command); only code
+    /// that pushes to a key outside its command's key list (a blocked BLMOVE being served)
+    /// calls this.
+    pub fn signal_ready(&mut self, db: usize, key: &[u8]) {
+        if self.srv.blocking.any() {
+            self.cl.pending_ready.push((db, key.to_vec()));
+        }
     }
 
     /// The collection encoding thresholds in force (`hash-max-listpack-entries` and friends).

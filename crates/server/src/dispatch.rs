@@ -108,9 +108,20 @@ fn execute_inner(
     cl.info
         .last_cmd
         .store(spec.id, std::sync::atomic::Ordering::Relaxed);
+    let failed = result.is_err();
     if let Err(e) = result {
         st.failed.add(1);
         write_error(srv, cl, out, &e);
+    }
+    // A write may have given data to keys clients are blocked on: serve them now, before this
+    // client's next command (as Redis's handleClientsBlockedOnKeys does).
+    if !failed && srv.blocking.any() && spec.has(flags::WRITE) {
+        let keys: smallvec::SmallVec<[&[u8]; 4]> = spec
+            .key_positions(args.len())
+            .into_iter()
+            .map(|i| args[i])
+            .collect();
+        srv.blocking.serve_keys(srv, cl, cl.db, &keys, now_ms);
     }
     // Like Redis, MONITOR sees a command after it ran, never admin commands, and never secrets.
     if srv.clients_monitoring() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {

@@ -2,6 +2,7 @@
 //! the replication log, INFO and the cron. The binary calls [`net::run`].
 
 pub mod args;
+pub mod blocking;
 pub mod clients;
 pub mod conn;
 pub mod cron;

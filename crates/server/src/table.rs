@@ -87,6 +87,18 @@ pub enum Group {
     Connection,
     /// Server commands.
     Server,
+    /// List commands.
+    List,
+    /// Hash commands.
+    Hash,
+    /// Set commands.
+    Set,
+    /// Sorted set commands.
+    SortedSet,
+    /// Bitmap commands.
+    Bitmap,
+    /// HyperLogLog commands.
+    HyperLogLog,
 }
 
 impl Group {
@@ -97,6 +109,12 @@ impl Group {
             Group::String => "string",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::List => "list",
+            Group::Hash => "hash",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
+            Group::Bitmap => "bitmap",
+            Group::HyperLogLog => "hyperloglog",
         }
     }
 
@@ -106,6 +124,12 @@ impl Group {
             Group::String => "@string",
             Group::Connection => "@connection",
             Group::Server => "",
+            Group::List => "@list",
+            Group::Hash => "@hash",
+            Group::Set => "@set",
+            Group::SortedSet => "@sortedset",
+            Group::Bitmap => "@bitmap",
+            Group::HyperLogLog => "@hyperloglog",
         }
     }
 }

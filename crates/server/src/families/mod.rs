@@ -2,6 +2,7 @@
 //! command table.
 
 pub mod bitmap;
+pub mod blocking_cmds;
 pub mod client;
 pub mod command;
 pub mod config_cmd;
@@ -42,4 +43,5 @@ pub fn register_all(t: &mut CommandTable) {
     zset::register(t);
     bitmap::register(t);
     hll::register(t);
+    blocking_cmds::register(t);
 }
