@@ -367,7 +367,7 @@ impl Quicklist {
                             p = node.delete(q);
                             removed += 1;
                             self.count -= 1;
-                            if removed == limit {
+                            if removed == limit && limit != 0 {
                                 break;
                             }
                         } else {
@@ -379,7 +379,7 @@ impl Quicklist {
                     } else {
                         ni += 1;
                     }
-                    if removed == limit {
+                    if removed == limit && limit != 0 {
                         break;
                     }
                 }
@@ -397,7 +397,7 @@ impl Quicklist {
                             node.delete(q);
                             removed += 1;
                             self.count -= 1;
-                            if removed == limit {
+                            if removed == limit && limit != 0 {
                                 break;
                             }
                         }
@@ -406,7 +406,7 @@ impl Quicklist {
                     if node.is_empty() {
                         self.nodes.remove(ni);
                     }
-                    if removed == limit {
+                    if removed == limit && limit != 0 {
                         break;
                     }
                 }
