@@ -51,9 +51,10 @@ fn allow_insert(node: &Listpack, fill: i32, len: usize) -> bool {
     size_ok(fill, new_sz, node.len() + 1)
 }
 
-/// Would two nodes fit in one? (`_quicklistNodeAllowMerge`; 7 = one header and terminator.)
+/// Would two nodes fit in one? (`_quicklistNodeAllowMerge`. Redis 7.0 still subtracts 11, a
+/// ziplist's header and terminator, where a listpack's are 7: checked against its DUMPs.)
 fn allow_merge(a: &Listpack, b: &Listpack, fill: i32) -> bool {
-    let merge_sz = a.bytes_len() + b.bytes_len() - 7;
+    let merge_sz = a.bytes_len() + b.bytes_len() - 11;
     size_ok(fill, merge_sz, a.len() + b.len())
 }
 
