@@ -508,8 +508,7 @@ impl Quicklist {
             self.merge(c - 2);
             c -= 1;
         }
-        if c + 2 < self.nodes.len() && allow_merge(&self.nodes[c + 1], &self.nodes[c + 2], fill)
-        {
+        if c + 2 < self.nodes.len() && allow_merge(&self.nodes[c + 1], &self.nodes[c + 2], fill) {
             self.merge(c + 1);
         }
         let target = if c >= 1 && allow_merge(&self.nodes[c - 1], &self.nodes[c], fill) {

@@ -88,7 +88,7 @@ fn apply(q: &mut Quicklist, m: &mut VecDeque<Vec<u8>>, op: &Op) {
         }
         Op::Remove(e, limit, head) => {
             let from = if *head { End::Head } else { End::Tail };
-                let n = q.remove(e, *limit, from);
+            let n = q.remove(e, *limit, from);
             let mut removed = 0;
             let idxs: Vec<usize> = if *head {
                 (0..m.len()).collect()
@@ -182,7 +182,10 @@ fn linsert_into_a_full_node_splits_it_and_merges_neighbours() {
     }
     assert!(q.insert_at_pivot(b"b", b"X", true));
     assert_eq!(layout(&q), [2, 2]);
-    assert_eq!(model_of(&q), [b"a".to_vec(), b"b".to_vec(), b"X".to_vec(), b"c".to_vec()]);
+    assert_eq!(
+        model_of(&q),
+        [b"a".to_vec(), b"b".to_vec(), b"X".to_vec(), b"c".to_vec()]
+    );
 }
 
 #[test]

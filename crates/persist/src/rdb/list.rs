@@ -64,9 +64,10 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<List, RdbError> {
                         list.append_node(lp);
                     }
                     _ => {
-                        return Err(
-                            r.error_at(at, RdbErrorKind::Invalid("quicklist integrity check failed"))
-                        )
+                        return Err(r.error_at(
+                            at,
+                            RdbErrorKind::Invalid("quicklist integrity check failed"),
+                        ))
                     }
                 }
             }

@@ -24,25 +24,41 @@ use tern_resp::ReplyWriter;
 
 /// Registers the list commands.
 pub fn register(t: &mut CommandTable) {
-    let l = |name, arity, flags| Spec::new(name, arity, flags).group(Group::List).keys(1, 1, 1);
+    let l = |name, arity, flags| {
+        Spec::new(name, arity, flags)
+            .group(Group::List)
+            .keys(1, 1, 1)
+    };
     t.add(
         l("lpush", -3, WRITE | DENYOOM | FAST)
-            .doc("1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist.")
+            .doc(
+                "1.0.0",
+                "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+            )
             .handler(lpush),
     );
     t.add(
         l("rpush", -3, WRITE | DENYOOM | FAST)
-            .doc("1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist.")
+            .doc(
+                "1.0.0",
+                "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+            )
             .handler(rpush),
     );
     t.add(
         l("lpushx", -3, WRITE | DENYOOM | FAST)
-            .doc("2.2.0", "Prepends one or more elements to a list only when the list exists.")
+            .doc(
+                "2.2.0",
+                "Prepends one or more elements to a list only when the list exists.",
+            )
             .handler(lpushx),
     );
     t.add(
         l("rpushx", -3, WRITE | DENYOOM | FAST)
-            .doc("2.2.0", "Appends an element to a list only when the list exists.")
+            .doc(
+                "2.2.0",
+                "Appends an element to a list only when the list exists.",
+            )
             .handler(rpushx),
     );
     t.add(
@@ -72,17 +88,26 @@ pub fn register(t: &mut CommandTable) {
     );
     t.add(
         l("lset", 4, WRITE | DENYOOM)
-            .doc("1.0.0", "Sets the value of an element in a list by its index.")
+            .doc(
+                "1.0.0",
+                "Sets the value of an element in a list by its index.",
+            )
             .handler(lset),
     );
     t.add(
         l("linsert", 5, WRITE | DENYOOM)
-            .doc("2.2.0", "Inserts an element before or after another element in a list.")
+            .doc(
+                "2.2.0",
+                "Inserts an element before or after another element in a list.",
+            )
             .handler(linsert),
     );
     t.add(
         l("lrem", 4, WRITE)
-            .doc("1.0.0", "Removes elements from a list. Deletes the list if the last element was removed.")
+            .doc(
+                "1.0.0",
+                "Removes elements from a list. Deletes the list if the last element was removed.",
+            )
             .handler(lrem),
     );
     t.add(
@@ -308,7 +333,10 @@ fn pop_into_reply(out: &mut ReplyWriter, l: &mut List, end: End, count: Option<u
                 End::Tail => ql.len() - n,
             };
             match end {
-                End::Head => ql.iter_from(0, false).take(n).for_each(|v| reply_elem(out, v)),
+                End::Head => ql
+                    .iter_from(0, false)
+                    .take(n)
+                    .for_each(|v| reply_elem(out, v)),
                 End::Tail => ql
                     .iter_from(ql.len().saturating_sub(1), true)
                     .take(n)
@@ -541,7 +569,10 @@ fn linsert(cx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     ensure_fill(cx, l);
-    if !l.quicklist_mut().insert_at_pivot(cx.arg(3), cx.arg(4), after) {
+    if !l
+        .quicklist_mut()
+        .insert_at_pivot(cx.arg(3), cx.arg(4), after)
+    {
         cx.out.int(-1);
         return Ok(());
     }
@@ -657,11 +688,7 @@ fn lpos(cx: &mut Ctx) -> CmdResult {
     let ele = cx.arg(2);
     let ql = l.quicklist();
     let len = ql.len();
-    let iter = if from_tail {
-        ql.iter_rev()
-    } else {
-        ql.iter()
-    };
+    let iter = if from_tail { ql.iter_rev() } else { ql.iter() };
     let mut matches: i64 = 0;
     let mut out: Vec<i64> = Vec::new();
     for (index, v) in iter.enumerate() {
@@ -728,12 +755,10 @@ pub(crate) fn parse_mpop<'a>(
     args: &'a [&'a [u8]],
     numkeys_idx: usize,
 ) -> Result<MpopArgs<'a>, CmdError> {
-    let numkeys = int_at_least(
-        args[numkeys_idx],
-        1,
-        "ERR numkeys should be greater than 0",
-    )?;
-    let where_idx = (numkeys_idx as u64).saturating_add(numkeys as u64).saturating_add(1);
+    let numkeys = int_at_least(args[numkeys_idx], 1, "ERR numkeys should be greater than 0")?;
+    let where_idx = (numkeys_idx as u64)
+        .saturating_add(numkeys as u64)
+        .saturating_add(1);
     if where_idx >= args.len() as u64 {
         return Err(SYNTAX.into());
     }

@@ -62,13 +62,25 @@ fn push_pop_and_length_commands() {
     assert_eq!(ok(&mut c, &["EXISTS", "l"]), int(0));
     assert_eq!(ok(&mut c, &["LPOP", "l"]), Value::Nil);
     assert_eq!(ok(&mut c, &["RPOP", "l", "3"]), Value::Nil);
-    assert_eq!(ok(&mut c, &["TYPE", "l"]), Value::SimpleString("none".into()));
+    assert_eq!(
+        ok(&mut c, &["TYPE", "l"]),
+        Value::SimpleString("none".into())
+    );
     ok(&mut c, &["RPUSH", "l", "x"]);
-    assert_eq!(ok(&mut c, &["TYPE", "l"]), Value::SimpleString("list".into()));
+    assert_eq!(
+        ok(&mut c, &["TYPE", "l"]),
+        Value::SimpleString("list".into())
+    );
     assert_eq!(ok(&mut c, &["OBJECT", "ENCODING", "l"]), bulk("quicklist"));
     // Binary-safe elements, empty elements and integers.
     let bin: Vec<u8> = (0u8..=255).collect();
-    let n: Value = redis::cmd("RPUSH").arg("b").arg(&bin).arg("").arg("-42").query(&mut c).unwrap();
+    let n: Value = redis::cmd("RPUSH")
+        .arg("b")
+        .arg(&bin)
+        .arg("")
+        .arg("-42")
+        .query(&mut c)
+        .unwrap();
     assert_eq!(n, int(3));
     assert_eq!(
         ok(&mut c, &["LRANGE", "b", "0", "-1"]),
@@ -87,14 +99,20 @@ fn pop_null_replies_in_resp2_and_resp3() {
     assert_eq!(r.cmd(&["LMPOP", "1", "nokey", "LEFT"]), Resp::Array(None));
     assert_eq!(r.cmd(&["LINDEX", "l", "5"]), Resp::Bulk(None));
     assert_eq!(r.cmd(&["LPOS", "l", "zz"]), Resp::Bulk(None));
-    assert_eq!(r.cmd(&["LMOVE", "nokey", "l", "LEFT", "LEFT"]), Resp::Bulk(None));
+    assert_eq!(
+        r.cmd(&["LMOVE", "nokey", "l", "LEFT", "LEFT"]),
+        Resp::Bulk(None)
+    );
     assert!(matches!(r.cmd(&["HELLO", "3"]), Resp::Map(_)));
     assert_eq!(r.cmd(&["LPOP", "nokey"]), Resp::Null);
     assert_eq!(r.cmd(&["RPOP", "nokey", "2"]), Resp::Null);
     assert_eq!(r.cmd(&["LMPOP", "1", "nokey", "LEFT"]), Resp::Null);
     assert_eq!(r.cmd(&["LINDEX", "l", "5"]), Resp::Null);
     assert_eq!(r.cmd(&["LPOS", "l", "zz"]), Resp::Null);
-    assert_eq!(r.cmd(&["LPOS", "l", "zz", "COUNT", "0"]), Resp::Array(Some(vec![])));
+    assert_eq!(
+        r.cmd(&["LPOS", "l", "zz", "COUNT", "0"]),
+        Resp::Array(Some(vec![]))
+    );
     assert_eq!(r.cmd(&["RPOPLPUSH", "nokey", "l"]), Resp::Null);
     assert_eq!(
         r.cmd(&["LMPOP", "1", "l", "RIGHT"]),
@@ -117,12 +135,24 @@ fn lindex_lset_lrange_and_ltrim_with_every_kind_of_index() {
     assert_eq!(ok(&mut c, &["LINDEX", "l", "5"]), Value::Nil);
     assert_eq!(ok(&mut c, &["LINDEX", "nokey", "abc"]), Value::Nil);
     assert_eq!(err(&mut c, &["LINDEX", "l", "abc"]), NOT_INT);
-    assert_eq!(ok(&mut c, &["LINDEX", "l", "9223372036854775807"]), Value::Nil);
-    assert_eq!(ok(&mut c, &["LINDEX", "l", "-9223372036854775808"]), Value::Nil);
+    assert_eq!(
+        ok(&mut c, &["LINDEX", "l", "9223372036854775807"]),
+        Value::Nil
+    );
+    assert_eq!(
+        ok(&mut c, &["LINDEX", "l", "-9223372036854775808"]),
+        Value::Nil
+    );
     assert_eq!(ok(&mut c, &["LSET", "l", "1", "B"]), Value::Okay);
     assert_eq!(ok(&mut c, &["LSET", "l", "-1", "E"]), Value::Okay);
-    assert_eq!(err(&mut c, &["LSET", "l", "5", "x"]), "ERR index out of range");
-    assert_eq!(err(&mut c, &["LSET", "l", "-6", "x"]), "ERR index out of range");
+    assert_eq!(
+        err(&mut c, &["LSET", "l", "5", "x"]),
+        "ERR index out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["LSET", "l", "-6", "x"]),
+        "ERR index out of range"
+    );
     assert_eq!(err(&mut c, &["LSET", "nokey", "0", "x"]), "ERR no such key");
     assert_eq!(err(&mut c, &["LSET", "l", "x", "x"]), NOT_INT);
     assert_eq!(lrange(&mut c, "l"), bulks(&["a", "B", "c", "d", "E"]));
@@ -133,7 +163,10 @@ fn lindex_lset_lrange_and_ltrim_with_every_kind_of_index() {
     assert_eq!(ok(&mut c, &["LRANGE", "l", "3", "2"]), bulks(&[]));
     assert_eq!(ok(&mut c, &["LRANGE", "l", "5", "10"]), bulks(&[]));
     assert_eq!(
-        ok(&mut c, &["LRANGE", "l", "-9223372036854775808", "9223372036854775807"]),
+        ok(
+            &mut c,
+            &["LRANGE", "l", "-9223372036854775808", "9223372036854775807"]
+        ),
         bulks(&["a", "B", "c", "d", "E"])
     );
     assert_eq!(ok(&mut c, &["LRANGE", "nokey", "0", "-1"]), bulks(&[]));
@@ -158,8 +191,14 @@ fn linsert_lrem_and_lpos() {
     assert_eq!(ok(&mut c, &["LINSERT", "l", "after", "c", "y"]), int(7));
     assert_eq!(ok(&mut c, &["LINSERT", "l", "AFTER", "nope", "y"]), int(-1));
     assert_eq!(ok(&mut c, &["LINSERT", "nokey", "AFTER", "a", "y"]), int(0));
-    assert_eq!(err(&mut c, &["LINSERT", "l", "NEAR", "a", "y"]), "ERR syntax error");
-    assert_eq!(lrange(&mut c, "l"), bulks(&["a", "x", "b", "a", "c", "y", "a"]));
+    assert_eq!(
+        err(&mut c, &["LINSERT", "l", "NEAR", "a", "y"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        lrange(&mut c, "l"),
+        bulks(&["a", "x", "b", "a", "c", "y", "a"])
+    );
     assert_eq!(ok(&mut c, &["LPOS", "l", "a"]), int(0));
     assert_eq!(ok(&mut c, &["LPOS", "l", "a", "RANK", "2"]), int(3));
     assert_eq!(ok(&mut c, &["LPOS", "l", "a", "RANK", "-1"]), int(6));
@@ -176,20 +215,41 @@ fn linsert_lrem_and_lpos() {
         ok(&mut c, &["LPOS", "l", "a", "COUNT", "0", "MAXLEN", "4"]),
         Value::Array(vec![int(0), int(3)])
     );
-    assert_eq!(ok(&mut c, &["LPOS", "l", "y", "RANK", "-1", "MAXLEN", "1"]), Value::Nil);
+    assert_eq!(
+        ok(&mut c, &["LPOS", "l", "y", "RANK", "-1", "MAXLEN", "1"]),
+        Value::Nil
+    );
     assert_eq!(ok(&mut c, &["LPOS", "nokey", "a"]), Value::Nil);
-    assert_eq!(ok(&mut c, &["LPOS", "nokey", "a", "COUNT", "1"]), Value::Array(vec![]));
+    assert_eq!(
+        ok(&mut c, &["LPOS", "nokey", "a", "COUNT", "1"]),
+        Value::Array(vec![])
+    );
     assert_eq!(
         err(&mut c, &["LPOS", "l", "a", "RANK", "0"]),
         "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
     );
     assert_eq!(err(&mut c, &["LPOS", "l", "a", "RANK", "x"]), NOT_INT);
-    assert_eq!(err(&mut c, &["LPOS", "l", "a", "COUNT", "-1"]), "ERR COUNT can't be negative");
-    assert_eq!(err(&mut c, &["LPOS", "l", "a", "MAXLEN", "-1"]), "ERR MAXLEN can't be negative");
-    assert_eq!(err(&mut c, &["LPOS", "l", "a", "COUNT"]), "ERR syntax error");
-    assert_eq!(err(&mut c, &["LPOS", "l", "a", "FOO", "1"]), "ERR syntax error");
+    assert_eq!(
+        err(&mut c, &["LPOS", "l", "a", "COUNT", "-1"]),
+        "ERR COUNT can't be negative"
+    );
+    assert_eq!(
+        err(&mut c, &["LPOS", "l", "a", "MAXLEN", "-1"]),
+        "ERR MAXLEN can't be negative"
+    );
+    assert_eq!(
+        err(&mut c, &["LPOS", "l", "a", "COUNT"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        err(&mut c, &["LPOS", "l", "a", "FOO", "1"]),
+        "ERR syntax error"
+    );
     // Redis negates the rank, which stays negative: the first match from the tail.
-    assert_eq!(ok(&mut c, &["LPOS", "l", "a", "RANK", "-9223372036854775808"]), int(6));
+    assert_eq!(
+        ok(&mut c, &["LPOS", "l", "a", "RANK", "-9223372036854775808"]),
+        int(6)
+    );
     assert_eq!(ok(&mut c, &["LREM", "l", "-1", "a"]), int(1));
     assert_eq!(ok(&mut c, &["LREM", "l", "1", "a"]), int(1));
     assert_eq!(lrange(&mut c, "l"), bulks(&["x", "b", "a", "c", "y"]));
@@ -197,7 +257,10 @@ fn linsert_lrem_and_lpos() {
     assert_eq!(ok(&mut c, &["LREM", "nokey", "0", "a"]), int(0));
     assert_eq!(err(&mut c, &["LREM", "l", "x", "a"]), NOT_INT);
     ok(&mut c, &["RPUSH", "n", "1", "01", "1", "1"]);
-    assert_eq!(ok(&mut c, &["LREM", "n", "-9223372036854775808", "1"]), int(3));
+    assert_eq!(
+        ok(&mut c, &["LREM", "n", "-9223372036854775808", "1"]),
+        int(3)
+    );
     assert_eq!(ok(&mut c, &["LREM", "n", "0", "01"]), int(1));
     assert_eq!(ok(&mut c, &["EXISTS", "n"]), int(0));
 }
@@ -207,40 +270,85 @@ fn lmove_rpoplpush_and_lmpop() {
     let s = TestServer::start();
     let mut c = s.client();
     ok(&mut c, &["RPUSH", "src", "a", "b", "c"]);
-    assert_eq!(ok(&mut c, &["LMOVE", "src", "dst", "LEFT", "RIGHT"]), bulk("a"));
-    assert_eq!(ok(&mut c, &["LMOVE", "src", "dst", "right", "left"]), bulk("c"));
+    assert_eq!(
+        ok(&mut c, &["LMOVE", "src", "dst", "LEFT", "RIGHT"]),
+        bulk("a")
+    );
+    assert_eq!(
+        ok(&mut c, &["LMOVE", "src", "dst", "right", "left"]),
+        bulk("c")
+    );
     assert_eq!(ok(&mut c, &["RPOPLPUSH", "src", "dst"]), bulk("b"));
     assert_eq!(ok(&mut c, &["EXISTS", "src"]), int(0));
     assert_eq!(lrange(&mut c, "dst"), bulks(&["b", "c", "a"]));
-    assert_eq!(ok(&mut c, &["LMOVE", "dst", "dst", "LEFT", "RIGHT"]), bulk("b"));
+    assert_eq!(
+        ok(&mut c, &["LMOVE", "dst", "dst", "LEFT", "RIGHT"]),
+        bulk("b")
+    );
     assert_eq!(lrange(&mut c, "dst"), bulks(&["c", "a", "b"]));
     assert_eq!(ok(&mut c, &["RPOPLPUSH", "nokey", "dst"]), Value::Nil);
-    assert_eq!(ok(&mut c, &["LMOVE", "nokey", "dst", "LEFT", "LEFT"]), Value::Nil);
-    assert_eq!(err(&mut c, &["LMOVE", "dst", "x", "UP", "LEFT"]), "ERR syntax error");
+    assert_eq!(
+        ok(&mut c, &["LMOVE", "nokey", "dst", "LEFT", "LEFT"]),
+        Value::Nil
+    );
+    assert_eq!(
+        err(&mut c, &["LMOVE", "dst", "x", "UP", "LEFT"]),
+        "ERR syntax error"
+    );
     ok(&mut c, &["SET", "str", "v"]);
-    assert_eq!(err(&mut c, &["LMOVE", "dst", "str", "LEFT", "LEFT"]), WRONGTYPE);
+    assert_eq!(
+        err(&mut c, &["LMOVE", "dst", "str", "LEFT", "LEFT"]),
+        WRONGTYPE
+    );
     assert_eq!(err(&mut c, &["RPOPLPUSH", "str", "dst"]), WRONGTYPE);
     assert_eq!(ok(&mut c, &["LLEN", "dst"]), int(3));
     assert_eq!(
-        ok(&mut c, &["LMPOP", "3", "none", "dst", "str", "LEFT", "COUNT", "2"]),
+        ok(
+            &mut c,
+            &["LMPOP", "3", "none", "dst", "str", "LEFT", "COUNT", "2"]
+        ),
         Value::Array(vec![bulk("dst"), bulks(&["c", "a"])])
     );
     assert_eq!(
         ok(&mut c, &["LMPOP", "1", "dst", "RIGHT"]),
         Value::Array(vec![bulk("dst"), bulks(&["b"])])
     );
-    assert_eq!(ok(&mut c, &["LMPOP", "2", "dst", "none", "RIGHT"]), Value::Nil);
-    assert_eq!(err(&mut c, &["LMPOP", "2", "str", "dst", "LEFT"]), WRONGTYPE);
-    assert_eq!(err(&mut c, &["LMPOP", "0", "dst", "LEFT"]), "ERR numkeys should be greater than 0");
-    assert_eq!(err(&mut c, &["LMPOP", "-1", "dst", "LEFT"]), "ERR numkeys should be greater than 0");
-    assert_eq!(err(&mut c, &["LMPOP", "3", "dst", "LEFT"]), "ERR syntax error");
-    assert_eq!(err(&mut c, &["LMPOP", "1", "dst", "MIDDLE"]), "ERR syntax error");
+    assert_eq!(
+        ok(&mut c, &["LMPOP", "2", "dst", "none", "RIGHT"]),
+        Value::Nil
+    );
+    assert_eq!(
+        err(&mut c, &["LMPOP", "2", "str", "dst", "LEFT"]),
+        WRONGTYPE
+    );
+    assert_eq!(
+        err(&mut c, &["LMPOP", "0", "dst", "LEFT"]),
+        "ERR numkeys should be greater than 0"
+    );
+    assert_eq!(
+        err(&mut c, &["LMPOP", "-1", "dst", "LEFT"]),
+        "ERR numkeys should be greater than 0"
+    );
+    assert_eq!(
+        err(&mut c, &["LMPOP", "3", "dst", "LEFT"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        err(&mut c, &["LMPOP", "1", "dst", "MIDDLE"]),
+        "ERR syntax error"
+    );
     assert_eq!(
         err(&mut c, &["LMPOP", "1", "dst", "LEFT", "COUNT", "0"]),
         "ERR count should be greater than 0"
     );
-    assert_eq!(err(&mut c, &["LMPOP", "1", "dst", "LEFT", "COUNT"]), "ERR syntax error");
-    assert_eq!(err(&mut c, &["LMPOP", "1", "dst", "LEFT", "FOO", "1"]), "ERR syntax error");
+    assert_eq!(
+        err(&mut c, &["LMPOP", "1", "dst", "LEFT", "COUNT"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        err(&mut c, &["LMPOP", "1", "dst", "LEFT", "FOO", "1"]),
+        "ERR syntax error"
+    );
 }
 
 #[test]
@@ -298,8 +406,14 @@ fn wrong_types_arity_and_argument_errors() {
             "{args:?}"
         );
     }
-    assert_eq!(err(&mut c, &["LPOP", "l", "-1"]), "ERR value is out of range, must be positive");
-    assert_eq!(err(&mut c, &["RPOP", "l", "x"]), "ERR value is out of range, must be positive");
+    assert_eq!(
+        err(&mut c, &["LPOP", "l", "-1"]),
+        "ERR value is out of range, must be positive"
+    );
+    assert_eq!(
+        err(&mut c, &["RPOP", "l", "x"]),
+        "ERR value is out of range, must be positive"
+    );
 }
 
 #[test]
@@ -377,7 +491,10 @@ fn dump_payloads_and_digests_are_identical_to_redis() {
         assert_eq!(lrange(&mut r, &copy), lrange(&mut t, k));
         assert_eq!(dump(&mut t, &copy), pr);
     }
-    assert_eq!(ok(&mut t, &["DEBUG", "DIGEST"]), ok(&mut r, &["DEBUG", "DIGEST"]));
+    assert_eq!(
+        ok(&mut t, &["DEBUG", "DIGEST"]),
+        ok(&mut r, &["DEBUG", "DIGEST"])
+    );
 }
 
 #[test]
@@ -393,7 +510,10 @@ fn restore_refuses_corrupt_list_payloads() {
     let body_len = bad.len() - 8;
     let crc = crc64(&bad[..body_len]);
     bad[body_len..].copy_from_slice(&crc.to_le_bytes());
-    assert_eq!(restore(&mut c, "x", &bad), Err("ERR Bad data format".into()));
+    assert_eq!(
+        restore(&mut c, "x", &bad),
+        Err("ERR Bad data format".into())
+    );
     assert_eq!(ok(&mut c, &["EXISTS", "x"]), int(0));
     assert_eq!(restore(&mut c, "x", &good), Ok(Value::Okay));
     assert_eq!(lrange(&mut c, "x"), bulks(&["a", "b", "c"]));
@@ -406,7 +526,11 @@ fn crc64(data: &[u8]) -> u64 {
     for &b in data {
         crc ^= b as u64;
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ poly } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ poly
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -470,7 +594,10 @@ fn redis_cli_reads_and_writes_lists() {
     };
     assert_eq!(cli(&["RPUSH", "l", "a", "b c", "3"]), "3\n");
     assert_eq!(cli(&["LRANGE", "l", "0", "-1"]), "a\nb c\n3\n");
-    assert_eq!(cli(&["--no-raw", "LRANGE", "l", "0", "-1"]), "1) \"a\"\n2) \"b c\"\n3) \"3\"\n");
+    assert_eq!(
+        cli(&["--no-raw", "LRANGE", "l", "0", "-1"]),
+        "1) \"a\"\n2) \"b c\"\n3) \"3\"\n"
+    );
     assert_eq!(cli(&["--no-raw", "LPOP", "nokey"]), "(nil)\n");
     assert_eq!(cli(&["--no-raw", "LPOS", "l", "3"]), "(integer) 2\n");
     assert_eq!(
@@ -521,23 +648,33 @@ fn list_ops() -> Vec<BoxedStrategy<Op>> {
         push("LPUSH"),
         push("LPUSHX"),
         push("RPUSHX"),
-        op((lkey(), prop::option::of(pick(&["0", "1", "3", "100", "-1", "x"]))).prop_map(
-            |(k, n)| with("LPOP", std::iter::once(k).chain(n).collect()),
-        )),
-        op((lkey(), prop::option::of(pick(&["0", "2", "7", "x"]))).prop_map(|(k, n)| {
-            with("RPOP", std::iter::once(k).chain(n).collect())
-        })),
+        op((
+            lkey(),
+            prop::option::of(pick(&["0", "1", "3", "100", "-1", "x"])),
+        )
+            .prop_map(|(k, n)| with("LPOP", std::iter::once(k).chain(n).collect()))),
+        op((lkey(), prop::option::of(pick(&["0", "2", "7", "x"])))
+            .prop_map(|(k, n)| with("RPOP", std::iter::once(k).chain(n).collect()))),
         op(lkey().prop_map(|k| with("LLEN", vec![k]))),
         op((lkey(), int_arg(), int_arg()).prop_map(|(k, a, b)| with("LRANGE", vec![k, a, b]))),
         op((lkey(), pick(&["0", "1", "-1", "-3", "5", "20", "x"]))
             .prop_map(|(k, i)| with("LINDEX", vec![k, i]))),
         op((lkey(), pick(&["0", "1", "-1", "4", "30", "x"]), elem())
             .prop_map(|(k, i, e)| with("LSET", vec![k, i, e]))),
-        op((lkey(), pick(&["BEFORE", "AFTER", "after", "X"]), elem(), elem())
+        op((
+            lkey(),
+            pick(&["BEFORE", "AFTER", "after", "X"]),
+            elem(),
+            elem(),
+        )
             .prop_map(|(k, w, p, e)| with("LINSERT", vec![k, w, p, e]))),
         op((lkey(), pick(&["0", "1", "-1", "2", "-2", "x"]), elem())
             .prop_map(|(k, n, e)| with("LREM", vec![k, n, e]))),
-        op((lkey(), pick(&["0", "1", "2", "-1", "-5", "10"]), pick(&["0", "-1", "-2", "3", "12", "x"]))
+        op((
+            lkey(),
+            pick(&["0", "1", "2", "-1", "-5", "10"]),
+            pick(&["0", "-1", "-2", "3", "12", "x"]),
+        )
             .prop_map(|(k, a, b)| with("LTRIM", vec![k, a, b]))),
         op((
             lkey(),
@@ -562,7 +699,11 @@ fn list_ops() -> Vec<BoxedStrategy<Op>> {
         op((lkey(), lkey(), end_arg(), end_arg())
             .prop_map(|(a, b, f, t)| with("LMOVE", vec![a, b, f, t]))),
         op((lkey(), lkey()).prop_map(|(a, b)| with("RPOPLPUSH", vec![a, b]))),
-        op((prop::collection::vec(lkey(), 1..3), end_arg(), prop::option::of(pick(&["1", "2", "10", "0"])))
+        op((
+            prop::collection::vec(lkey(), 1..3),
+            end_arg(),
+            prop::option::of(pick(&["1", "2", "10", "0"])),
+        )
             .prop_map(|(ks, w, c)| {
                 let mut v = vec![ks.len().to_string()];
                 v.extend(ks);
@@ -579,8 +720,12 @@ fn list_ops() -> Vec<BoxedStrategy<Op>> {
         op(lkey().prop_map(|k| with("EXPIRE", vec![k, "1000".into()]))),
         op((lkey(), lkey()).prop_map(|(a, b)| with("COPY", vec![a, b, "REPLACE".into()]))),
         op(key().prop_map(|k| with("SET", vec![k, "str".into()]))),
-        op(pick(&["-2", "-1", "1", "2", "4"])
-            .prop_map(|n| with("CONFIG", vec!["SET".into(), "list-max-listpack-size".into(), n]))),
+        op(pick(&["-2", "-1", "1", "2", "4"]).prop_map(|n| {
+            with(
+                "CONFIG",
+                vec!["SET".into(), "list-max-listpack-size".into(), n],
+            )
+        })),
     ]
 }
 

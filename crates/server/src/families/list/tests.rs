@@ -92,16 +92,40 @@ fn argument_errors_follow_redis() {
     // LINDEX and LSET look the key up before they parse the index.
     assert_eq!(t.run(&["LINDEX", "nokey", "abc"]), Frame::Null);
     assert_eq!(t.run(&["LINDEX", "l", "abc"]), err(not_int));
-    assert_eq!(t.run(&["LSET", "nokey", "abc", "x"]), err("ERR no such key"));
-    assert_eq!(t.run(&["LSET", "l", "10", "x"]), err("ERR index out of range"));
-    assert_eq!(t.run(&["LINSERT", "l", "middle", "a", "b"]), err("ERR syntax error"));
-    assert_eq!(t.run(&["LMOVE", "l", "d", "up", "left"]), err("ERR syntax error"));
+    assert_eq!(
+        t.run(&["LSET", "nokey", "abc", "x"]),
+        err("ERR no such key")
+    );
+    assert_eq!(
+        t.run(&["LSET", "l", "10", "x"]),
+        err("ERR index out of range")
+    );
+    assert_eq!(
+        t.run(&["LINSERT", "l", "middle", "a", "b"]),
+        err("ERR syntax error")
+    );
+    assert_eq!(
+        t.run(&["LMOVE", "l", "d", "up", "left"]),
+        err("ERR syntax error")
+    );
     assert_eq!(t.run(&["LPOS", "l", "a", "RANK", "0"]), err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"));
-    assert_eq!(t.run(&["LPOS", "l", "a", "COUNT", "-1"]), err("ERR COUNT can't be negative"));
-    assert_eq!(t.run(&["LPOS", "l", "a", "MAXLEN", "x"]), err("ERR MAXLEN can't be negative"));
+    assert_eq!(
+        t.run(&["LPOS", "l", "a", "COUNT", "-1"]),
+        err("ERR COUNT can't be negative")
+    );
+    assert_eq!(
+        t.run(&["LPOS", "l", "a", "MAXLEN", "x"]),
+        err("ERR MAXLEN can't be negative")
+    );
     assert_eq!(t.run(&["LPOS", "l", "a", "COUNT"]), err("ERR syntax error"));
-    assert_eq!(t.run(&["LMPOP", "0", "l", "LEFT"]), err("ERR numkeys should be greater than 0"));
-    assert_eq!(t.run(&["LMPOP", "x", "l", "LEFT"]), err("ERR numkeys should be greater than 0"));
+    assert_eq!(
+        t.run(&["LMPOP", "0", "l", "LEFT"]),
+        err("ERR numkeys should be greater than 0")
+    );
+    assert_eq!(
+        t.run(&["LMPOP", "x", "l", "LEFT"]),
+        err("ERR numkeys should be greater than 0")
+    );
     assert_eq!(t.run(&["LMPOP", "5", "l", "LEFT"]), err("ERR syntax error"));
     assert_eq!(t.run(&["LMPOP", "1", "l", "UP"]), err("ERR syntax error"));
     assert_eq!(
@@ -152,7 +176,10 @@ fn index_set_insert_remove_trim() {
     assert_eq!(t.run(&["LINSERT", "l", "after", "c", "y"]), int(7));
     assert_eq!(t.run(&["LINSERT", "l", "after", "zz", "y"]), int(-1));
     assert_eq!(t.run(&["LINSERT", "nokey", "after", "a", "y"]), int(0));
-    assert_eq!(range(&mut t, "l"), bulks(&["a", "b", "x", "c", "y", "B", "a"]));
+    assert_eq!(
+        range(&mut t, "l"),
+        bulks(&["a", "b", "x", "c", "y", "B", "a"])
+    );
     assert_eq!(t.run(&["LREM", "l", "-1", "a"]), int(1));
     assert_eq!(range(&mut t, "l"), bulks(&["a", "b", "x", "c", "y", "B"]));
     assert_eq!(t.run(&["LREM", "l", "0", "zz"]), int(0));
@@ -176,13 +203,28 @@ fn lpos_options() {
     assert_eq!(t.run(&["LPOS", "l", "c"]), int(2));
     assert_eq!(t.run(&["LPOS", "l", "c", "RANK", "2"]), int(6));
     assert_eq!(t.run(&["LPOS", "l", "c", "RANK", "-1"]), int(7));
-    assert_eq!(t.run(&["LPOS", "l", "c", "COUNT", "0"]), Frame::Array(vec![int(2), int(6), int(7)]));
-    assert_eq!(t.run(&["LPOS", "l", "c", "COUNT", "2", "RANK", "-1"]), Frame::Array(vec![int(7), int(6)]));
-    assert_eq!(t.run(&["LPOS", "l", "c", "COUNT", "0", "MAXLEN", "7"]), Frame::Array(vec![int(2), int(6)]));
+    assert_eq!(
+        t.run(&["LPOS", "l", "c", "COUNT", "0"]),
+        Frame::Array(vec![int(2), int(6), int(7)])
+    );
+    assert_eq!(
+        t.run(&["LPOS", "l", "c", "COUNT", "2", "RANK", "-1"]),
+        Frame::Array(vec![int(7), int(6)])
+    );
+    assert_eq!(
+        t.run(&["LPOS", "l", "c", "COUNT", "0", "MAXLEN", "7"]),
+        Frame::Array(vec![int(2), int(6)])
+    );
     assert_eq!(t.run(&["LPOS", "l", "c", "MAXLEN", "2"]), Frame::Null);
     assert_eq!(t.run(&["LPOS", "l", "2"]), int(4));
-    assert_eq!(t.run(&["LPOS", "nokey", "2", "COUNT", "1"]), Frame::Array(vec![]));
-    assert_eq!(t.run(&["LPOS", "l", "a", "RANK", "-9223372036854775808"]), int(0));
+    assert_eq!(
+        t.run(&["LPOS", "nokey", "2", "COUNT", "1"]),
+        Frame::Array(vec![])
+    );
+    assert_eq!(
+        t.run(&["LPOS", "l", "a", "RANK", "-9223372036854775808"]),
+        int(0)
+    );
 }
 
 #[test]
@@ -196,7 +238,10 @@ fn lmove_between_and_within_lists() {
     assert_eq!(range(&mut t, "dst"), bulks(&["a", "c"]));
     assert_eq!(t.run(&["LMOVE", "src", "dst", "RIGHT", "LEFT"]), bulk("b"));
     assert_eq!(t.run(&["EXISTS", "src"]), int(0));
-    assert_eq!(t.run(&["LMOVE", "src", "dst", "RIGHT", "LEFT"]), Frame::Null);
+    assert_eq!(
+        t.run(&["LMOVE", "src", "dst", "RIGHT", "LEFT"]),
+        Frame::Null
+    );
     t.run(&["RPUSH", "one", "x"]);
     assert_eq!(t.run(&["RPOPLPUSH", "one", "one"]), bulk("x"));
     assert_eq!(range(&mut t, "one"), bulks(&["x"]));
