@@ -170,6 +170,23 @@ fn lookup_list<'l>(
     }
 }
 
+/// Like [`lookup_list`] for read commands: counts a keyspace hit or miss first, as Redis's
+/// `lookupKeyRead` does (a key of another type is a hit, then WRONGTYPE).
+#[inline]
+fn read_list<'l>(
+    cx: &Ctx,
+    lk: &'l mut Locked<'_>,
+    h: u64,
+    key: &[u8],
+) -> Result<Option<&'l mut List>, CmdError> {
+    let e = lk.lookup(cx.db(), h, key, cx.now_ms);
+    cx.hit(e.is_some());
+    match e {
+        None => Ok(None),
+        Some(e) => as_list(e).map(Some),
+    }
+}
+
 /// Writes one list element as a bulk string.
 #[inline]
 pub(crate) fn reply_elem(out: &mut ReplyWriter, v: LpValue<'_>) {
@@ -462,11 +479,10 @@ pub(crate) fn move_locked(
 fn llen(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg(1);
     let (mut lk, h) = cx.lock_key(key);
-    let n = match lookup_list(&mut lk, cx.db(), h, key, cx.now_ms)? {
+    let n = match read_list(cx, &mut lk, h, key)? {
         Some(l) => l.len(),
         None => 0,
     };
-    cx.hit(n > 0);
     cx.out.int(n as i64);
     Ok(())
 }
@@ -495,8 +511,7 @@ fn lrange(cx: &mut Ctx) -> CmdResult {
     let end = args::int(cx.arg(3))?;
     let key = cx.arg(1);
     let (mut lk, h) = cx.lock_key(key);
-    let found = lookup_list(&mut lk, cx.db(), h, key, cx.now_ms)?;
-    cx.hit(found.is_some());
+    let found = read_list(cx, &mut lk, h, key)?;
     let Some(l) = found else {
         cx.out.array(0);
         return Ok(());
@@ -519,8 +534,7 @@ fn lrange(cx: &mut Ctx) -> CmdResult {
 fn lindex(cx: &mut Ctx) -> CmdResult {
     let key = cx.arg(1);
     let (mut lk, h) = cx.lock_key(key);
-    let found = lookup_list(&mut lk, cx.db(), h, key, cx.now_ms)?;
-    cx.hit(found.is_some());
+    let found = read_list(cx, &mut lk, h, key)?;
     let Some(l) = found else {
         cx.out.null();
         return Ok(());
@@ -676,8 +690,7 @@ fn lpos(cx: &mut Ctx) -> CmdResult {
     }
     let key = cx.arg(1);
     let (mut lk, h) = cx.lock_key(key);
-    let found = lookup_list(&mut lk, cx.db(), h, key, cx.now_ms)?;
-    cx.hit(found.is_some());
+    let found = read_list(cx, &mut lk, h, key)?;
     let Some(l) = found else {
         match count {
             Some(_) => cx.out.array(0),

@@ -735,10 +735,10 @@ fn no_normalize(_: &Op, v: Result<Value, String>) -> Result<Value, String> {
 
 #[test]
 fn list_commands_reply_exactly_like_redis() {
-    differential_with(list_ops(), false, 96, no_normalize);
+    differential_with(list_ops(), false, 300, no_normalize);
 }
 
 #[test]
 fn list_commands_reply_exactly_like_redis_over_resp3() {
-    differential_with(list_ops(), true, 32, no_normalize);
+    differential_with(list_ops(), true, 64, no_normalize);
 }

@@ -355,3 +355,36 @@ fn digest_value_mixes_elements_in_order() {
     t.run(&["LSET", "b", "1", "1"]);
     assert_eq!(t.run(&["DEBUG", "DIGEST-VALUE", "b"]), da);
 }
+
+#[test]
+fn reads_count_keyspace_hits_and_misses_like_lookup_key_read() {
+    let mut t = TestDb::new();
+    t.run(&["RPUSH", "l", "a"]);
+    t.run(&["SET", "s", "v"]);
+    let stat = |t: &mut TestDb, name: &str| -> i64 {
+        let Frame::Bulk(info) = t.run(&["INFO", "stats"]) else {
+            panic!("INFO")
+        };
+        let info = String::from_utf8(info).unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (h0, m0) = (
+        stat(&mut t, "keyspace_hits"),
+        stat(&mut t, "keyspace_misses"),
+    );
+    t.run(&["LLEN", "l"]);
+    t.run(&["LRANGE", "l", "0", "-1"]);
+    t.run(&["LINDEX", "nokey", "0"]);
+    t.run(&["LPOS", "nokey", "a"]);
+    assert_eq!(t.run(&["LLEN", "s"]), err(WRONGTYPE));
+    // Writes do not count (lookupKeyWrite).
+    t.run(&["RPUSH", "l", "b"]);
+    t.run(&["LPOP", "nokey"]);
+    assert_eq!(stat(&mut t, "keyspace_hits") - h0, 3);
+    assert_eq!(stat(&mut t, "keyspace_misses") - m0, 2);
+}
