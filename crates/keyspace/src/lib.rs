@@ -9,6 +9,7 @@ pub mod limits;
 pub mod list;
 pub mod listpack;
 pub mod longdouble;
+pub mod quicklist;
 pub mod set;
 pub mod value;
 pub mod zset;
