@@ -87,6 +87,10 @@ pub enum Group {
     Connection,
     /// Server commands.
     Server,
+    /// Bitmap commands.
+    Bitmap,
+    /// HyperLogLog commands.
+    HyperLogLog,
 }
 
 impl Group {
@@ -97,6 +101,8 @@ impl Group {
             Group::String => "string",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::Bitmap => "bitmap",
+            Group::HyperLogLog => "hyperloglog",
         }
     }
 
@@ -106,6 +112,8 @@ impl Group {
             Group::String => "@string",
             Group::Connection => "@connection",
             Group::Server => "",
+            Group::Bitmap => "@bitmap",
+            Group::HyperLogLog => "@hyperloglog",
         }
     }
 }

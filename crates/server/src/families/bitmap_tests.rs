@@ -1,0 +1,1 @@
+//! Tests of the bitmap helpers (against a bit-vector model) and commands.
