@@ -775,7 +775,7 @@ fn bitfield_generic(cx: &mut Ctx, ro: bool) -> CmdResult {
     }
     let (mut lk, h) = cx.lock_key(key);
     let (_, (replies, changes)) = with_bits_for_write(cx, &mut lk, h, key, highest, |p, dirty| {
-        let mut changes = 0;
+        let mut changes = 0u64;
         let mut out: Vec<Option<i64>> = Vec::with_capacity(ops.len());
         for f in &ops {
             let (arg, incr) = match f.op {
@@ -836,6 +836,8 @@ fn bitfield_generic(cx: &mut Ctx, ro: bool) -> CmdResult {
     // key create it without propagating, as in Redis.
     if changes > 0 {
         cx.propagate(&mut lk, cx.args);
+        // Redis adds one to `dirty` per change (INFO rdb_changes_since_last_save).
+        cx.srv.dirty.fetch_add(changes - 1, Relaxed);
     }
     Ok(())
 }
