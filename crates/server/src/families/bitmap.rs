@@ -52,28 +52,43 @@ pub fn register(t: &mut CommandTable) {
     );
     t.add(
         s("bitcount", -2, READONLY)
-            .doc("2.6.0", "Counts the number of set bits (population counting) in a string.")
+            .doc(
+                "2.6.0",
+                "Counts the number of set bits (population counting) in a string.",
+            )
             .handler(bitcount),
     );
     t.add(
         s("bitpos", -3, READONLY)
-            .doc("2.8.7", "Finds the first set (1) or clear (0) bit in a string.")
+            .doc(
+                "2.8.7",
+                "Finds the first set (1) or clear (0) bit in a string.",
+            )
             .handler(bitpos),
     );
     t.add(
         s("bitop", -4, WRITE | DENYOOM)
             .keys(2, -1, 1)
-            .doc("2.6.0", "Performs bitwise operations on multiple strings, and stores the result.")
+            .doc(
+                "2.6.0",
+                "Performs bitwise operations on multiple strings, and stores the result.",
+            )
             .handler(bitop),
     );
     t.add(
         s("bitfield", -2, WRITE | DENYOOM)
-            .doc("3.2.0", "Performs arbitrary bitfield integer operations on strings.")
+            .doc(
+                "3.2.0",
+                "Performs arbitrary bitfield integer operations on strings.",
+            )
             .handler(bitfield),
     );
     t.add(
         s("bitfield_ro", -2, READONLY | FAST)
-            .doc("6.0.0", "Performs arbitrary read-only bitfield integer operations on strings.")
+            .doc(
+                "6.0.0",
+                "Performs arbitrary read-only bitfield integer operations on strings.",
+            )
             .handler(bitfield_ro),
     );
 }
@@ -214,19 +229,13 @@ pub fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> Option
             c as i64
         }
     };
-    if value > max
-        || (bits != 64 && incr > maxincr)
-        || (value >= 0 && incr > 0 && incr > maxincr)
-    {
+    if value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr) {
         return Some(match ow {
             Overflow::Wrap => wrap(),
             _ => max,
         });
     }
-    if value < min
-        || (bits != 64 && incr < minincr)
-        || (value < 0 && incr < 0 && incr < minincr)
-    {
+    if value < min || (bits != 64 && incr < minincr) || (value < 0 && incr < 0 && incr < minincr) {
         return Some(match ow {
             Overflow::Wrap => wrap(),
             _ => min,
@@ -410,8 +419,11 @@ fn with_bits_for_write<R>(
     }
     let mut data = vec![0u8; need];
     let r = f(&mut data, true);
-    lk.db(db)
-        .insert(h, key, Entry::new(Value::Str(Str::raw(SmallBytes::from(data)))));
+    lk.db(db).insert(
+        h,
+        key,
+        Entry::new(Value::Str(Str::raw(SmallBytes::from(data)))),
+    );
     Ok((true, r))
 }
 

@@ -71,7 +71,10 @@ pub fn register(t: &mut CommandTable) {
     };
     t.add(
         s("pfadd", -2, WRITE | DENYOOM | FAST)
-            .doc("2.8.9", "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.")
+            .doc(
+                "2.8.9",
+                "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.",
+            )
             .handler(pfadd),
     );
     t.add(
@@ -83,19 +86,28 @@ pub fn register(t: &mut CommandTable) {
     t.add(
         s("pfmerge", -2, WRITE | DENYOOM)
             .keys(1, -1, 1)
-            .doc("2.8.9", "Merges one or more HyperLogLog values into a single key.")
+            .doc(
+                "2.8.9",
+                "Merges one or more HyperLogLog values into a single key.",
+            )
             .handler(pfmerge),
     );
     t.add(
         s("pfdebug", 3, WRITE | DENYOOM | ADMIN)
             .keys(2, 2, 1)
-            .doc("2.8.9", "Internal commands for debugging HyperLogLog values.")
+            .doc(
+                "2.8.9",
+                "Internal commands for debugging HyperLogLog values.",
+            )
             .handler(pfdebug),
     );
     t.add(
         s("pfselftest", 1, ADMIN)
             .keys(0, 0, 0)
-            .doc("2.8.9", "An internal command for testing HyperLogLog values.")
+            .doc(
+                "2.8.9",
+                "An internal command for testing HyperLogLog values.",
+            )
             .handler(pfselftest),
     );
 }
@@ -252,7 +264,12 @@ pub fn sparse_to_dense(s: &[u8]) -> Option<Vec<u8>> {
 /// `hllDenseSet`/`hllSparseSet`: Ok(true) if it changed, Err on a corrupt sparse HLL. A sparse
 /// HLL is promoted to dense when `count` > 32 or the update would make it longer than
 /// `sparse_max`.
-pub fn set_register(b: &mut Vec<u8>, index: usize, count: u8, sparse_max: usize) -> Result<bool, ()> {
+pub fn set_register(
+    b: &mut Vec<u8>,
+    index: usize,
+    count: u8,
+    sparse_max: usize,
+) -> Result<bool, ()> {
     if b[4] == DENSE {
         return Ok(dense_raise(&mut b[HDR..], index, count));
     }
@@ -602,7 +619,9 @@ fn pfcount(cx: &mut Ctx) -> CmdResult {
             };
             cx.hit(true);
             check_hll(e)?;
-            let Value::Str(s) = &e.value else { unreachable!() };
+            let Value::Str(s) = &e.value else {
+                unreachable!()
+            };
             s.with_bytes(|b| merge_into(&mut max, b))
                 .map_err(|()| CmdError::Static(INVALID_HLL))?;
         }
@@ -660,7 +679,9 @@ fn pfmerge(cx: &mut Ctx) -> CmdResult {
         };
         cx.hit(true);
         check_hll(e)?;
-        let Value::Str(s) = &e.value else { unreachable!() };
+        let Value::Str(s) = &e.value else {
+            unreachable!()
+        };
         s.with_bytes(|b| {
             use_dense |= b[4] == DENSE;
             merge_into(&mut max, b)
@@ -757,7 +778,8 @@ fn pfdebug(cx: &mut Ctx) -> CmdResult {
             cx.out.bulk(text.trim_matches(' ').as_bytes());
         }
     } else if is("encoding") {
-        cx.out.simple(if b[4] == DENSE { "dense" } else { "sparse" });
+        cx.out
+            .simple(if b[4] == DENSE { "dense" } else { "sparse" });
     } else {
         res = Err(CmdError::Msg(format!(
             "ERR Unknown PFDEBUG subcommand '{}'",
