@@ -12,12 +12,15 @@
 # Environment:
 #   ROUNDS=3          rounds per row
 #   N_SCALE=1         multiplies every -n (and the memory key count); e.g. N_SCALE=0.01 to smoke
-#   MEM_KEYS=1000000  keys loaded for the memory table (default 1000000 * N_SCALE, at least 10000)
+#   SUITE=core        core: strings (issue 2); types: lists, sets, hashes, sorted sets (issue 3)
+#   MEM_KEYS=1000000  core memory table: keys loaded (default 1000000 * N_SCALE, at least 10000)
+#   MEM_ELEMS=1000000 types memory table: elements of each big collection (same scaling)
+#   MEM_SMALL=100000  types memory table: number of small 10-field hashes (same scaling)
 #   SERVER_CPU=0 CLIENT_CPU=1
 #   RUN_TIMEOUT=600   seconds allowed for one redis-benchmark invocation
 #   TERN_BIN=...      use this binary instead of building one
 #   CARGO_TARGET_DIR  honoured by the build (default: target)
-#   RESULTS_DIR       where latest.md and raw/ go (default: bench/results)
+#   RESULTS_DIR       where latest-$SUITE.md and raw/ go (default: bench/results)
 #   ONLY='-P1$'       run only the rows whose label matches this extended regex
 #   SKIP_MEM=1        skip the memory table
 set -euo pipefail
@@ -42,6 +45,9 @@ awk -v s="$N_SCALE" 'BEGIN { exit !(s + 0 > 0) }' || die "N_SCALE must be a posi
 # scale BASE [MIN]: BASE * N_SCALE rounded, at least MIN (default 1000).
 scale() { awk -v b="$1" -v s="$N_SCALE" -v m="${2:-1000}" 'BEGIN { n = int(b * s + 0.5); if (n < m) n = m; print n }'; }
 MEM_KEYS=${MEM_KEYS:-$(scale 1000000 10000)}
+MEM_ELEMS=${MEM_ELEMS:-$(scale 1000000 10000)}
+MEM_SMALL=${MEM_SMALL:-$(scale 100000 1000)}
+SUITE=${SUITE:-core}
 [[ $MEM_KEYS =~ ^[1-9][0-9]*$ ]] || die "MEM_KEYS must be a positive integer (got '$MEM_KEYS')"
 
 # ---------------------------------------------------------------------------------------------
@@ -211,6 +217,48 @@ ROWS=(
     "GET 1KiB -P16|2000000|-t get -P 16 -c 50 -d 1024 --dbnum 1"
 )
 
+# Rows: label | base -n | redis-benchmark arguments.
+case $SUITE in
+core)
+    # SET precedes GET so GETs mostly hit (-n 2M random keys over 1M: ~86% of the key range
+    # set in round 1). The 1 KiB rows use db 1 so that they do not change the value size the
+    # small-value rows read.
+    ROWS=(
+        "SET -P16|2000000|-t set -P 16 -c 50"
+        "GET -P16|2000000|-t get -P 16 -c 50"
+        "INCR -P16|2000000|-t incr -P 16 -c 50"
+        "MSET (10 keys) -P16|1000000|-t mset -P 16 -c 50"
+        "SET -P1|200000|-t set -P 1 -c 50"
+        "GET -P1|200000|-t get -P 1 -c 50"
+        "SET 1KiB -P16|2000000|-t set -P 16 -c 50 -d 1024 --dbnum 1"
+        "GET 1KiB -P16|2000000|-t get -P 16 -c 50 -d 1024 --dbnum 1"
+    )
+    ;;
+types)
+    # redis-benchmark's own data-structure tests: one key per type (mylist, myset, myhash,
+    # myzset), members element:<rand>. Pushes precede pops so pops find data. LRANGE_100/600
+    # first fill mylist with LPUSHes, then read (the row reports the LRANGE figure).
+    ROWS=()
+    for P in 16 1; do
+        if ((P == 16)); then n=1000000 nl=200000; else n=200000 nl=50000; fi
+        ROWS+=(
+            "LPUSH -P$P|$n|-t lpush -P $P -c 50"
+            "LPOP -P$P|$n|-t lpop -P $P -c 50"
+            "RPUSH -P$P|$n|-t rpush -P $P -c 50"
+            "RPOP -P$P|$n|-t rpop -P $P -c 50"
+            "SADD -P$P|$n|-t sadd -P $P -c 50"
+            "SPOP -P$P|$n|-t spop -P $P -c 50"
+            "HSET -P$P|$n|-t hset -P $P -c 50"
+            "ZADD -P$P|$n|-t zadd -P $P -c 50"
+            "ZPOPMIN -P$P|$n|-t zpopmin -P $P -c 50"
+            "LRANGE_100 -P$P|$nl|-t lrange_100 -P $P -c 50"
+            "LRANGE_600 -P$P|$((nl / 4))|-t lrange_600 -P $P -c 50"
+        )
+    done
+    ;;
+*) die "SUITE must be core or types (got '$SUITE')" ;;
+esac
+
 # selected ROWIDX: whether the row's label matches ONLY (an extended regex; every row if unset).
 selected() {
     local label
@@ -241,7 +289,7 @@ run_one() {
     timeout "$RUN_TIMEOUT" taskset -c "$CLIENT_CPU" "$REDIS_BENCHMARK" -h 127.0.0.1 -p "${PORT[$s]}" \
         --csv -r 1000000 -n "$n" $args >"$out" 2>"$err" || rc=$?
     if alive "$s"; then after=$(cpu_ticks "${PID[$s]}"); else after=""; fi
-    rps=$(awk -F, 'NR == 2 { gsub(/"/, "", $2); print $2 }' "$out")
+    rps=$(awk -F, 'NR >= 2 { gsub(/"/, "", $2); v = $2 } END { print v }' "$out")
     if ((rc != 0)) || [[ -z $rps ]] || [[ -z $after ]] || grep -q 'Error from server' "$err"; then
         local why="redis-benchmark exit $rc"
         ((rc == 124)) && why="timed out after ${RUN_TIMEOUT}s"
@@ -293,57 +341,68 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 # ---------------------------------------------------------------------------------------------
-# Memory: freshly started servers, baseline, then MEM_KEYS distinct keys with 16-byte values.
+# Memory: for each case, freshly started servers, baseline, then the case's data loaded with
+# `redis-cli --pipe` (checked: no errors, the right DBSIZE), growth per element.
 stop_server tern
 stop_server redis
-[[ -n ${SKIP_MEM:-} ]] || log "memory: loading $MEM_KEYS keys (16-byte values) into fresh servers"
-MEMFILE=$WORK/mem.resp
-awk -v n="$MEM_KEYS" 'BEGIN {
-    for (i = 0; i < n; i++) {
-        k = "key:" i; v = sprintf("%016d", i)
-        printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n", length(k), k, v
-    }
-}' >"$MEMFILE"
 
-declare -A MEM
-mem_one() { # server
-    local s=$1 p out rss0 rss1 um0 um1 dbsize check
+# Cases: label | elements | expected DBSIZE | awk program printing the RESP commands.
+resp_cmd='function cmd(a, n,   i, s) { s = "*" n "\r\n"; for (i = 1; i <= n; i++) s = s "$" length(a[i]) "\r\n" a[i] "\r\n"; printf "%s", s }'
+case $SUITE in
+core)
+    MEM_CASES=("$MEM_KEYS keys, 16-byte values|$MEM_KEYS|$MEM_KEYS|BEGIN { for (i = 0; i < $MEM_KEYS; i++) { a[1] = \"SET\"; a[2] = \"key:\" i; a[3] = sprintf(\"%016d\", i); cmd(a, 3) } }")
+    ;;
+types)
+    # Collections get 100 elements per command; the small hashes one HSET of 10 fields each.
+    big() { # label cmd key member-expr [score]
+        echo "$MEM_ELEMS-element $1|$MEM_ELEMS|1|BEGIN { for (i = 0; i < $MEM_ELEMS; i += 100) { n = 2; a[1] = \"$2\"; a[2] = \"$3\"; for (j = i; j < i + 100 && j < $MEM_ELEMS; j++) { $4 } cmd(a, n) } }"
+    }
+    MEM_CASES=(
+        "$(big list RPUSH biglist 'a[++n] = "element:" j')"
+        "$(big hash HSET bighash 'a[++n] = "field:" j; a[++n] = "value:" j')"
+        "$(big set SADD bigset 'a[++n] = "member:" j')"
+        "$(big "sorted set" ZADD bigzset 'a[++n] = j; a[++n] = "member:" j')"
+        "$MEM_SMALL hashes of 10 fields|$((MEM_SMALL * 10))|$MEM_SMALL|BEGIN { for (i = 0; i < $MEM_SMALL; i++) { n = 2; a[1] = \"HSET\"; a[2] = \"hash:\" i; for (f = 0; f < 10; f++) { a[++n] = \"field\" f; a[++n] = \"value:\" i } cmd(a, n) } }"
+    )
+    ;;
+esac
+
+declare -A MEM   # [server,case] -> "dbsize|rss0|rss1|um0|um1" or "died"
+mem_one() { # server case-index
+    local s=$1 c=$2 label elems want prog file p out rss0 rss1 um0 um1 dbsize
+    IFS='|' read -r label elems want prog <<<"${MEM_CASES[$c]}"
+    file=$WORK/mem.$c.resp
+    [[ -s $file ]] || awk "$resp_cmd $prog" >"$file"
     start "$s"
     p=${PORT[$s]}
     cli "$p" FLUSHALL >/dev/null || true
     sleep 1
     rss0=$(rss_kb "${PID[$s]}")
     um0=$(used_memory "$p")
-    out=$(timeout "$RUN_TIMEOUT" redis-cli -h 127.0.0.1 -p "$p" --pipe <"$MEMFILE" 2>&1 | tr -d '\r') || true
-    echo "$out" >"$RAW/$s.mem.pipe.txt"
+    out=$(timeout "$RUN_TIMEOUT" redis-cli -h 127.0.0.1 -p "$p" --pipe <"$file" 2>&1 | tr -d '\r') || true
+    echo "$out" >"$RAW/$s.mem.$c.pipe.txt"
     if ! alive "$s"; then
-        note "$s died while loading keys with redis-cli --pipe: $(echo "$out" | tail -n 2 | tr '\n' ' ')"
+        note "$s died while loading '$label' with redis-cli --pipe: $(echo "$out" | tail -n 2 | tr '\n' ' ')"
         tail -n 20 "$([[ $s == tern ]] && echo "$TERN_LOG" || echo "$REDIS_LOG")" >&2 || true
-        MEM[$s]="died"
+        MEM[$s,$c]="died"
         PID[$s]=""
         return 0
     fi
-    if ! grep -q "errors: 0, replies: $MEM_KEYS" <<<"$out"; then
-        note "$s: redis-cli --pipe did not report 'errors: 0, replies: $MEM_KEYS': $(echo "$out" | tail -n 1)"
-    fi
+    grep -q "errors: 0," <<<"$out" || note "$s: '$label': redis-cli --pipe reported errors: $(echo "$out" | tail -n 1)"
     dbsize=$(cli "$p" DBSIZE)
-    if [[ $dbsize =~ ^[0-9]+$ ]]; then
-        [[ $dbsize == "$MEM_KEYS" ]] || note "$s: DBSIZE is $dbsize after loading $MEM_KEYS keys"
-    else
-        dbsize="n/a"
-        # No DBSIZE: check the first and last keys instead.
-        check="$(cli "$p" GET key:0) $(cli "$p" GET "key:$((MEM_KEYS - 1))")"
-        [[ $check == "$(printf '%016d %016d' 0 $((MEM_KEYS - 1)))" ]] || note "$s: spot check of loaded keys failed: $check"
-    fi
+    [[ $dbsize == "$want" ]] || note "$s: '$label': DBSIZE is $dbsize, expected $want"
     sleep 1
     rss1=$(rss_kb "${PID[$s]}")
     um1=$(used_memory "$p")
-    MEM[$s]="$dbsize|$rss0|$rss1|$um0|$um1"
+    MEM[$s,$c]="$dbsize|$rss0|$rss1|$um0|$um1"
     stop_server "$s"
 }
 if [[ -z ${SKIP_MEM:-} ]]; then
-    mem_one tern
-    mem_one redis
+    for c in "${!MEM_CASES[@]}"; do
+        log "memory: ${MEM_CASES[$c]%%|*}"
+        mem_one tern "$c"
+        mem_one redis "$c"
+    done
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -368,19 +427,27 @@ for i in "${!ROWS[@]}"; do
     TABLE_ROWS+=("$label|${ROW_N[$i]:-?}|$(fmt_int "$tm")|$(fmt_int "$rm_")|$([[ -n $ratio ]] && printf '%.2f' "$ratio" || echo n/a)|$([[ -n $tcm ]] && printf '%.2f' "$tcm" || echo n/a)|$([[ -n $rcm ]] && printf '%.2f' "$rcm" || echo n/a)|$ok_t|$ok_r")
 done
 
-mem_row() { # server -> "server|keys|rss0 MiB|rss1 MiB|rss B/key|used_memory B/key"
-    local s=$1 v=${MEM[$1]:-}
-    if [[ -z $v || $v == died ]]; then echo "$s|${v:-n/a}|n/a|n/a|n/a|n/a"; return; fi
-    IFS='|' read -r dbsize rss0 rss1 um0 um1 <<<"$v"
-    local um="n/a"
-    [[ -n $um0 && -n $um1 ]] && um=$(awk -v a="$um0" -v b="$um1" -v n="$MEM_KEYS" 'BEGIN { printf "%.1f", (b - a) / n }')
-    awk -v s="$s" -v k="$MEM_KEYS" -v d="$dbsize" -v a="$rss0" -v b="$rss1" -v um="$um" 'BEGIN {
-        printf "%s|%d (dbsize %s)|%.1f|%.1f|%.1f|%s\n", s, k, d, a / 1024, b / 1024, (b - a) * 1024 / k, um }'
+per_elem() { # server case field(rss|um) -> bytes per element, or n/a
+    local v=${MEM[$1,$2]:-} elems
+    IFS='|' read -r _ elems _ _ <<<"${MEM_CASES[$2]}"
+    [[ -n $v && $v != died ]] || { echo "n/a"; return; }
+    IFS='|' read -r _ rss0 rss1 um0 um1 <<<"$v"
+    case $3 in
+        rss) awk -v a="$rss0" -v b="$rss1" -v n="$elems" 'BEGIN { printf "%.1f", (b - a) * 1024 / n }' ;;
+        um) [[ -n $um0 && -n $um1 ]] && awk -v a="$um0" -v b="$um1" -v n="$elems" 'BEGIN { printf "%.1f", (b - a) / n }' || echo "n/a" ;;
+    esac
 }
-MEM_ROWS=("$(mem_row tern)" "$(mem_row redis)")
+ratio_of() { [[ $1 != n/a && $2 != n/a ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "n/a"; }
+MEM_ROWS=()
+for c in "${!MEM_CASES[@]}"; do
+    [[ -n ${SKIP_MEM:-} ]] && break
+    IFS='|' read -r label _ <<<"${MEM_CASES[$c]}"
+    tu=$(per_elem tern "$c" um) ru=$(per_elem redis "$c" um) trs=$(per_elem tern "$c" rss) rrs=$(per_elem redis "$c" rss)
+    MEM_ROWS+=("$label|$tu|$ru|$(ratio_of "$tu" "$ru")|$trs|$rrs|$(ratio_of "$trs" "$rrs")")
+done
 
 HDR="row|-n|tern ops/s|redis ops/s|tern/redis|tern CPU-s/Mops|redis CPU-s/Mops|tern ok|redis ok"
-MHDR="server|keys|RSS before (MiB)|RSS after (MiB)|RSS bytes/key|used_memory bytes/key"
+MHDR="data|tern used_memory B/elem|redis used_memory B/elem|tern/redis|tern RSS B/elem|redis RSS B/elem|tern/redis"
 
 print_text() {
     echo
@@ -388,7 +455,7 @@ print_text() {
     { echo "$HDR"; printf '%s\n' "${TABLE_ROWS[@]}"; } | column -t -s '|'
     if [[ -z ${SKIP_MEM:-} ]]; then
         echo
-        echo "Memory ($MEM_KEYS distinct keys, 16-byte values, loaded with redis-cli --pipe into fresh servers)"
+        echo "Memory (growth per element over a fresh server, data loaded with redis-cli --pipe)"
         { echo "$MHDR"; printf '%s\n' "${MEM_ROWS[@]}"; } | column -t -s '|'
     fi
     if ((${#NOTES[@]})); then
@@ -411,12 +478,12 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || GIT_REV="$GIT_REV (dirty)"
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 
 {
-    echo "# Tern vs redis-server benchmark"
+    echo "# Tern vs redis-server benchmark ($SUITE)"
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); tern $GIT_REV ($TERN_VERSION); redis-server $REDIS_VERSION"
     echo "- machine: $(nproc) CPUs, $CPU_MODEL; kernel $(uname -r)"
     echo "- servers pinned to CPU $SERVER_CPU, redis-benchmark to CPU $CLIENT_CPU; rounds=$ROUNDS; N_SCALE=$N_SCALE; -r 1000000, -c 50"
-    echo "- command: \`ROUNDS=$ROUNDS N_SCALE=$N_SCALE${ONLY:+ ONLY='$ONLY'}${SKIP_MEM:+ SKIP_MEM=1} bench/run.sh\`"
+    echo "- command: \`SUITE=$SUITE ROUNDS=$ROUNDS N_SCALE=$N_SCALE${ONLY:+ ONLY='$ONLY'}${SKIP_MEM:+ SKIP_MEM=1} bench/run.sh\`"
     echo
     echo "## Throughput"
     echo
@@ -428,8 +495,8 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
         echo
         echo "## Memory"
         echo
-        echo "$MEM_KEYS distinct keys \`key:<i>\` with 16-byte values, loaded with \`redis-cli --pipe\` into freshly"
-        echo "started servers; growth over the empty-server baseline, per key."
+        echo "Each case loaded with \`redis-cli --pipe\` into freshly started servers; growth over the"
+        echo "empty-server baseline, per element (per key for string keys, per field for the small hashes)."
         echo
         md_table "$MHDR" "${MEM_ROWS[@]}"
     fi
@@ -439,8 +506,8 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
         echo
         printf -- '- %s\n' "${NOTES[@]}"
     fi
-} >"$RESULTS/latest.md"
+} >"$RESULTS/latest-$SUITE.md"
 
 print_text
 echo
-echo "(markdown: $RESULTS/latest.md; raw redis-benchmark output: $RAW/)"
+echo "(markdown: $RESULTS/latest-$SUITE.md; raw redis-benchmark output: $RAW/)"

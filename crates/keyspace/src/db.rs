@@ -197,8 +197,62 @@ pub struct Keyspace {
     databases: usize,
 }
 
-/// A locked shard, as handed to the code that operates on it.
-pub type ShardGuard<'a> = MutexGuard<'a, Shard>;
+/// A locked shard, as handed to the code that operates on it: locked by the caller, or
+/// borrowed from the [`HoldAll`] that the same thread holds (a running MULTI/EXEC).
+pub enum ShardGuard<'a> {
+    /// Locked for this caller.
+    Owned(MutexGuard<'a, Shard>),
+    /// Held by this thread's [`HoldAll`].
+    Held(&'a mut Shard),
+}
+
+impl std::ops::Deref for ShardGuard<'_> {
+    type Target = Shard;
+    #[inline]
+    fn deref(&self) -> &Shard {
+        match self {
+            ShardGuard::Owned(g) => g,
+            ShardGuard::Held(s) => s,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ShardGuard<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Shard {
+        match self {
+            ShardGuard::Owned(g) => &mut *g,
+            ShardGuard::Held(s) => s,
+        }
+    }
+}
+
+/// What [`HoldAll`] publishes to its thread: which keyspace, and its shards.
+#[derive(Clone, Copy)]
+struct Held {
+    keyspace: *const Keyspace,
+    shards: *const *mut Shard,
+}
+
+thread_local! {
+    static HELD: std::cell::Cell<Option<Held>> = const { std::cell::Cell::new(None) };
+}
+
+/// Every shard of a keyspace, locked by one thread for the duration of a transaction
+/// (MULTI/EXEC, later scripts). While it lives, [`Keyspace::lock`] on the same thread hands out
+/// the held shards instead of locking, so the commands of the transaction run unchanged and no
+/// other thread sees the keyspace between them.
+pub struct HoldAll<'a> {
+    _guards: Vec<MutexGuard<'a, Shard>>,
+    ptrs: Vec<*mut Shard>,
+}
+
+impl Drop for HoldAll<'_> {
+    fn drop(&mut self) {
+        HELD.with(|h| h.set(None));
+        self.ptrs.clear();
+    }
+}
 
 impl Keyspace {
     /// Creates a keyspace with `databases` logical databases split into `2^shard_bits` shards.
@@ -238,15 +292,52 @@ impl Keyspace {
         }
     }
 
-    /// Locks shard `i`.
+    /// Locks shard `i` (or hands out the held shard inside this thread's [`HoldAll`]).
     #[inline]
     pub fn lock(&self, i: usize) -> ShardGuard<'_> {
-        self.shards[i].lock()
+        if let Some(h) = HELD.with(|h| h.get()) {
+            if std::ptr::eq(h.keyspace, self) {
+                // SAFETY: the HoldAll that published these pointers locked every shard and is
+                // alive (it clears HELD before releasing them); it lives on this thread, and
+                // code never holds two guards of the same shard at once (the invariant that
+                // also makes plain locking deadlock-free), so this `&mut` is unique.
+                return ShardGuard::Held(unsafe { &mut **h.shards.add(i) });
+            }
+        }
+        ShardGuard::Owned(self.shards[i].lock())
     }
 
-    /// Locks every shard in ascending order (FLUSHALL, SWAPDB, KEYS, MULTI/EXEC...).
+    /// Locks every shard in ascending order (FLUSHALL, SWAPDB, KEYS).
     pub fn lock_all(&self) -> Vec<ShardGuard<'_>> {
-        self.shards.iter().map(|s| s.lock()).collect()
+        (0..self.shards.len()).map(|i| self.lock(i)).collect()
+    }
+
+    /// Locks every shard for this thread until the returned value is dropped; meanwhile
+    /// [`Keyspace::lock`] on this thread returns the held shards. Not reentrant: panics if this
+    /// thread already holds a keyspace.
+    pub fn hold_all(&self) -> HoldAll<'_> {
+        assert!(
+            HELD.with(|h| h.get()).is_none(),
+            "hold_all while already holding"
+        );
+        let mut guards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(|s| s.lock()).collect();
+        let ptrs: Vec<*mut Shard> = guards.iter_mut().map(|g| &mut **g as *mut Shard).collect();
+        HELD.with(|h| {
+            h.set(Some(Held {
+                keyspace: self,
+                shards: ptrs.as_ptr(),
+            }))
+        });
+        HoldAll {
+            _guards: guards,
+            ptrs,
+        }
+    }
+
+    /// True if this thread holds this keyspace with [`Keyspace::hold_all`].
+    pub fn held_here(&self) -> bool {
+        HELD.with(|h| h.get())
+            .is_some_and(|h| std::ptr::eq(h.keyspace, self))
     }
 }
 

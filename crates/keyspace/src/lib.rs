@@ -12,7 +12,7 @@ pub mod set;
 pub mod value;
 pub mod zset;
 
-pub use db::{Db, Entry, Expired, Key, Keyspace, Shard, ShardGuard};
+pub use db::{Db, Entry, Expired, HoldAll, Key, Keyspace, Shard, ShardGuard};
 pub use hash::Hash;
 pub use limits::EncodingLimits;
 pub use list::List;

@@ -57,7 +57,9 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
         if cl.monitor {
             crate::families::server::remove_monitor(&srv);
         }
+        srv.watch.unwatch_all(&mut cl.watching);
     }
+    srv.blocking.cancel(id);
     // Unregister before the socket closes, so CLIENT KILL never touches a reused fd.
     srv.clients.unregister(id);
     drop(stream);
@@ -67,23 +69,28 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
     let mut rbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out = ReplyWriter::new();
     let mut parser = RequestParser::new();
+    // False right after a blocked command ended with requests already buffered behind it.
+    let mut need_read = true;
     loop {
-        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
-            rbuf.reserve(READ_CHUNK);
+        if need_read {
+            if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
+                rbuf.reserve(READ_CHUNK);
+            }
+            let n = match read_some(srv, stream, cl, &mut rbuf, &mut out).await? {
+                Some(n) => n,
+                None => return Ok(()),
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            cl.stats.net_input.add(n as u64);
+            let limit = srv.hot.query_buffer_limit.load(Relaxed);
+            if rbuf.len() as u64 > limit {
+                tracing::warn!(client = cl.info.id, addr = %cl.info.addr, "closing client that reached max query buffer length");
+                return Ok(());
+            }
         }
-        let n = match read_some(srv, stream, cl, &mut rbuf, &mut out).await? {
-            Some(n) => n,
-            None => return Ok(()),
-        };
-        if n == 0 {
-            return Ok(());
-        }
-        cl.stats.net_input.add(n as u64);
-        let limit = srv.hot.query_buffer_limit.load(Relaxed);
-        if rbuf.len() as u64 > limit {
-            tracing::warn!(client = cl.info.id, addr = %cl.info.addr, "closing client that reached max query buffer length");
-            return Ok(());
-        }
+        need_read = true;
         // Execute every complete request in the buffer, pausing when CLIENT PAUSE says so. The
         // clock is read once per batch, as Redis caches it per event-loop iteration.
         let mut pos = 0;
@@ -110,6 +117,10 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         }
                     }
                     pos += used;
+                    if cl.blocked.is_some() {
+                        // The rest of the buffer waits until the blocking command ends.
+                        break;
+                    }
                     if cl.close_after_reply || cl.info.killed.load(Relaxed) {
                         flush(stream, cl, &mut out).await?;
                         return Ok(());
@@ -138,6 +149,16 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             }
         }
         rbuf.drain(..pos);
+        if let Some(wait) = cl.blocked.take() {
+            flush(stream, cl, &mut out).await?;
+            if !wait_blocked(srv, stream, cl, &mut rbuf, &mut out, wait).await? {
+                return Ok(());
+            }
+            flush(stream, cl, &mut out).await?;
+            // Requests that arrived behind the blocking command run now, before reading more.
+            need_read = rbuf.is_empty();
+            continue;
+        }
         cl.info.qbuf.store(rbuf.len(), Relaxed);
         cl.info
             .last_interaction_ms
@@ -153,6 +174,77 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             rbuf = Vec::with_capacity(READ_CHUNK);
         }
     }
+}
+
+/// Waits for a blocked command to be served, to time out, or to be unblocked, and writes its
+/// reply. Meanwhile it keeps reading (into `rbuf`, unparsed) so that a client that goes away
+/// is noticed at once. Returns false when the connection must close.
+async fn wait_blocked(
+    srv: &Server,
+    stream: &mut TcpStream,
+    cl: &mut Client,
+    rbuf: &mut Vec<u8>,
+    out: &mut ReplyWriter,
+    wait: crate::blocking::BlockedWait,
+) -> std::io::Result<bool> {
+    use crate::blocking::Outcome;
+    let id = cl.info.id;
+    let mut rx = wait.rx;
+    let sleep = async {
+        match wait.deadline_ms {
+            Some(at) => {
+                tokio::time::sleep(Duration::from_millis((at - now_ms()).max(0) as u64)).await
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(sleep);
+    let limit = srv.hot.query_buffer_limit.load(Relaxed);
+    let mut open = true;
+    let outcome = loop {
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
+            rbuf.reserve(READ_CHUNK);
+        }
+        tokio::select! {
+            r = &mut rx => break r.ok(),
+            _ = &mut sleep => {
+                if srv.blocking.cancel(id) {
+                    break None;
+                }
+                // Served or unblocked at this very moment: the outcome is in the channel.
+                break rx.await.ok();
+            }
+            _ = srv.shutdown.notified(), if open => {
+                srv.blocking.cancel(id);
+                open = false;
+                break None;
+            }
+            r = stream.read_buf(rbuf), if open => {
+                let n = r.unwrap_or(0);
+                if n == 0 || rbuf.len() as u64 > limit || cl.info.killed.load(Relaxed) {
+                    if srv.blocking.cancel(id) {
+                        open = false;
+                        break None;
+                    }
+                    open = false;
+                    break rx.await.ok();
+                }
+                cl.stats.net_input.add(n as u64);
+            }
+        }
+    };
+    cl.info.flags.fetch_and(!cflags::BLOCKED, Relaxed);
+    if !open {
+        return Ok(false);
+    }
+    match outcome {
+        Some(Outcome::Served(reply)) => out.raw(&reply),
+        Some(Outcome::Unblocked { error: true }) => {
+            out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        }
+        Some(Outcome::Unblocked { error: false }) | None => (wait.timeout_reply)(out),
+    }
+    Ok(!cl.info.killed.load(Relaxed))
 }
 
 /// Reads more bytes, honouring the idle timeout and delivering MONITOR output meanwhile.

@@ -47,6 +47,21 @@ pub struct Client {
     pub stats: Arc<WorkerStats>,
     /// MONITOR output waiting to be written, once the client is a monitor.
     pub monitor_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
+    /// Set by a blocking command that found nothing: the connection waits on it.
+    pub blocked: Option<crate::blocking::BlockedWait>,
+    /// Keys a blocked-client serve function made ready (BLMOVE's destination).
+    pub pending_ready: Vec<(usize, Vec<u8>)>,
+    /// Commands queued since MULTI (None outside a transaction).
+    pub multi: Option<crate::families::multi::MultiState>,
+    /// True while EXEC runs this client's queued commands (all shards held).
+    pub in_exec: bool,
+    /// While EXEC runs: MULTI has been written to the replication log.
+    pub multi_propagated: bool,
+    /// WATCHed keys and the flag that says one of them changed.
+    pub watching: crate::watch::Watching,
+    /// Number of writes this client propagated (dispatch compares it around a command to
+    /// know whether the command changed anything).
+    pub propagated: u64,
 }
 
 impl Client {
@@ -61,6 +76,13 @@ impl Client {
             monitor: false,
             stats,
             monitor_rx: None,
+            blocked: None,
+            pending_ready: Vec::new(),
+            multi: None,
+            in_exec: false,
+            multi_propagated: false,
+            watching: Default::default(),
+            propagated: 0,
         }
     }
 }
@@ -100,18 +122,28 @@ impl<'a> Ctx<'a> {
         self.cl.db
     }
 
+    /// Locks shard `i` (SCAN, DBSIZE, RANDOMKEY: code that walks shards).
+    #[inline]
+    pub fn lock_shard(&self, i: usize) -> Locked<'a> {
+        Locked {
+            g: self.srv.keyspace.lock(i),
+            srv: self.srv,
+        }
+    }
+
+    /// Locks every shard in ascending order (FLUSHALL, SWAPDB, KEYS).
+    pub fn lock_all(&self) -> Vec<Locked<'a>> {
+        (0..self.srv.keyspace.shard_count())
+            .map(|i| self.lock_shard(i))
+            .collect()
+    }
+
     /// Locks the shard that holds `key`.
     #[inline]
     pub fn lock_key(&self, key: &[u8]) -> (Locked<'a>, u64) {
         let hash = Keyspace::hash(key);
         let i = self.srv.keyspace.shard_of(hash);
-        (
-            Locked {
-                g: self.srv.keyspace.lock(i),
-                srv: self.srv,
-            },
-            hash,
-        )
+        (self.lock_shard(i), hash)
     }
 
     /// Locks the shards of several keys, in ascending shard order.
@@ -122,18 +154,7 @@ impl<'a> Ctx<'a> {
         let mut idx: SmallVec<[usize; 16]> = hashes.iter().map(|&h| ks.shard_of(h)).collect();
         idx.sort_unstable();
         idx.dedup();
-        let guards = idx
-            .iter()
-            .map(|&i| {
-                (
-                    i,
-                    Locked {
-                        g: ks.lock(i),
-                        srv: self.srv,
-                    },
-                )
-            })
-            .collect();
+        let guards = idx.iter().map(|&i| (i, self.lock_shard(i))).collect();
         MultiLocked {
             guards,
             hashes,
@@ -144,17 +165,34 @@ impl<'a> Ctx<'a> {
     /// Appends the propagated form of a write on the current database to the replication log.
     /// Call while the shard guard is still held.
     #[inline]
-    pub fn propagate(&self, lk: &mut Shard, argv: &[&[u8]]) {
-        self.propagate_db(lk, self.cl.db, argv);
+    pub fn propagate(&mut self, lk: &mut Shard, argv: &[&[u8]]) {
+        let db = self.cl.db;
+        self.propagate_db(lk, db, argv);
     }
 
     /// Like [`Ctx::propagate`] for an explicit database.
-    pub fn propagate_db(&self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
+    pub fn propagate_db(&mut self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
         flush_expired(self.srv, lk);
+        if self.cl.in_exec && !self.cl.multi_propagated {
+            // A transaction's writes reach replicas wrapped in MULTI ... EXEC, as in Redis.
+            self.srv.log.append(db, &[b"MULTI"]);
+            self.cl.multi_propagated = true;
+        }
+        self.cl.propagated += 1;
         self.srv.log.append(db, argv);
         self.srv
             .dirty
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Marks `key` of `db` as having received data, for clients blocked on it. Commands run by
+    /// clients are covered by dispatch (it serves the keys of every write command); only code
+    /// that pushes to a key outside its command's key list (a blocked BLMOVE being served)
+    /// calls this.
+    pub fn signal_ready(&mut self, db: usize, key: &[u8]) {
+        if self.srv.blocking.any() {
+            self.cl.pending_ready.push((db, key.to_vec()));
+        }
     }
 
     /// The collection encoding thresholds in force (`hash-max-listpack-entries` and friends).
@@ -180,6 +218,7 @@ pub fn flush_expired(srv: &Server, shard: &mut Shard) {
         return;
     }
     for e in shard.expired.drain(..) {
+        srv.watch.touch(e.db, &e.key);
         srv.log.append(e.db, &[b"DEL", &e.key]);
         srv.stats
             .expired_keys

@@ -81,14 +81,28 @@ fn execute_inner(
         reject(srv, cl, out, Some(spec), CmdError::Static(NOAUTH));
         return Flow::Continue;
     }
-    if srv.pause.must_wait(
-        spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
-        now_ms,
-    ) {
+    if cl.multi.is_some() && !crate::families::multi::runs_inside_multi(&spec.name) {
+        if spec.has(flags::NO_MULTI) {
+            let e = CmdError::Static("ERR Command not allowed inside a transaction");
+            reject(srv, cl, out, Some(spec), e);
+            return Flow::Continue;
+        }
+        let argv = args.iter().map(|a| a.to_vec()).collect();
+        cl.multi.as_mut().expect("checked").queued.push(argv);
+        out.simple("QUEUED");
+        return Flow::Continue;
+    }
+    if !cl.in_exec
+        && srv.pause.must_wait(
+            spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
+            now_ms,
+        )
+    {
         return Flow::Paused;
     }
     let start = Instant::now();
     let handler = spec.handler.expect("checked above");
+    let propagated = cl.propagated;
     let result = {
         let mut cx = Ctx {
             srv,
@@ -108,9 +122,38 @@ fn execute_inner(
     cl.info
         .last_cmd
         .store(spec.id, std::sync::atomic::Ordering::Relaxed);
+    let failed = result.is_err();
     if let Err(e) = result {
         st.failed.add(1);
         write_error(srv, cl, out, &e);
+    }
+    // A write that changed something (it propagated) touches the keys it names: WATCHers see
+    // the change, and clients blocked on them are served now, before this client's next
+    // command (as Redis's handleClientsBlockedOnKeys does), or after EXEC inside one.
+    if !failed
+        && cl.propagated != propagated
+        && spec.has(flags::WRITE)
+        && (srv.watch.any() || srv.blocking.any())
+    {
+        let keys: smallvec::SmallVec<[&[u8]; 4]> = spec
+            .key_positions(args.len())
+            .into_iter()
+            .map(|i| args[i])
+            .collect();
+        for k in &keys {
+            srv.watch.touch(cl.db, k);
+        }
+        if srv.blocking.any() {
+            if cl.in_exec {
+                let db = cl.db;
+                cl.pending_ready
+                    .extend(keys.iter().map(|k| (db, k.to_vec())));
+            } else {
+                srv.blocking.serve_keys(srv, cl, cl.db, &keys, now_ms);
+            }
+        }
+    } else if !cl.pending_ready.is_empty() && !cl.in_exec {
+        srv.blocking.serve_keys(srv, cl, cl.db, &[], now_ms);
     }
     // Like Redis, MONITOR sees a command after it ran, never admin commands, and never secrets.
     if srv.clients_monitoring() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {
@@ -134,6 +177,10 @@ fn execute_inner(
 fn reject(srv: &Server, cl: &mut Client, out: &mut ReplyWriter, spec: Option<&Spec>, e: CmdError) {
     if let Some(s) = spec {
         cl.stats.cmd[s.id].rejected.add(1);
+    }
+    // A command that cannot even be queued dooms the transaction (EXEC -> EXECABORT).
+    if let Some(m) = cl.multi.as_mut() {
+        m.error = true;
     }
     write_error(srv, cl, out, &e);
 }

@@ -2,6 +2,7 @@
 //! the replication log, INFO and the cron. The binary calls [`net::run`].
 
 pub mod args;
+pub mod blocking;
 pub mod clients;
 pub mod conn;
 pub mod cron;
@@ -17,5 +18,6 @@ pub mod slowlog;
 pub mod stats;
 pub mod table;
 pub mod testkit;
+pub mod watch;
 
 pub use server::Server;

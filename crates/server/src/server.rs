@@ -84,6 +84,10 @@ pub struct Server {
     pub monitor_count: std::sync::atomic::AtomicUsize,
     /// Unix time in seconds of the last successful save (LASTSAVE); the start time until then.
     pub lastsave: AtomicI64,
+    /// Clients blocked on keys (BLPOP and friends).
+    pub blocking: crate::blocking::Blocking,
+    /// WATCHed keys.
+    pub watch: crate::watch::Watches,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -133,6 +137,8 @@ impl Server {
             monitors: Default::default(),
             monitor_count: Default::default(),
             lastsave: AtomicI64::new(now_ms() / 1000),
+            blocking: Default::default(),
+            watch: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();

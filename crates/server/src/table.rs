@@ -87,10 +87,20 @@ pub enum Group {
     Connection,
     /// Server commands.
     Server,
+    /// List commands.
+    List,
+    /// Hash commands.
+    Hash,
+    /// Set commands.
+    Set,
+    /// Sorted set commands.
+    SortedSet,
     /// Bitmap commands.
     Bitmap,
     /// HyperLogLog commands.
     HyperLogLog,
+    /// MULTI, EXEC and friends.
+    Transactions,
 }
 
 impl Group {
@@ -101,8 +111,13 @@ impl Group {
             Group::String => "string",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::List => "list",
+            Group::Hash => "hash",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
             Group::Bitmap => "bitmap",
             Group::HyperLogLog => "hyperloglog",
+            Group::Transactions => "transactions",
         }
     }
 
@@ -112,8 +127,13 @@ impl Group {
             Group::String => "@string",
             Group::Connection => "@connection",
             Group::Server => "",
+            Group::List => "@list",
+            Group::Hash => "@hash",
+            Group::Set => "@set",
+            Group::SortedSet => "@sortedset",
             Group::Bitmap => "@bitmap",
             Group::HyperLogLog => "@hyperloglog",
+            Group::Transactions => "@transaction",
         }
     }
 }

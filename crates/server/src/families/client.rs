@@ -127,6 +127,14 @@ pub fn register(t: &mut CommandTable) {
                 no_touch,
             ))
             .subcommand(sub(
+                "unblock",
+                -3,
+                admin,
+                "5.0.0",
+                "Unblock a client blocked in a blocking command from a different connection",
+                unblock,
+            ))
+            .subcommand(sub(
                 "getredir",
                 2,
                 conn,
@@ -620,3 +628,24 @@ fn help(cx: &mut Ctx) -> CmdResult {
 
 #[cfg(test)]
 mod tests;
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a blocked command as if it timed out (default) or
+/// with an -UNBLOCKED error. Replies 1 if the client was blocked, else 0.
+fn unblock(cx: &mut Ctx) -> CmdResult {
+    if cx.argc() > 4 {
+        return Err(CmdError::Msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(cx.arg(1))
+        )));
+    }
+    let id = args::int(cx.arg(2))?;
+    let error = match cx.args.get(3) {
+        None => false,
+        Some(a) if is(a, "timeout") => false,
+        Some(a) if is(a, "error") => true,
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    let done = id >= 0 && cx.srv.blocking.unblock(id as u64, error);
+    cx.out.int(done as i64);
+    Ok(())
+}

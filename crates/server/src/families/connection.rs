@@ -93,6 +93,8 @@ fn reset(cx: &mut Ctx) -> CmdResult {
     cx.cl.info.resp.store(2, Relaxed);
     cx.cl.reply_mode = ReplyMode::On;
     cx.cl.info.name.lock().clear();
+    cx.cl.multi = None;
+    cx.srv.watch.unwatch_all(&mut cx.cl.watching);
     if cx.cl.monitor {
         cx.cl.monitor = false;
         cx.cl.monitor_rx = None;

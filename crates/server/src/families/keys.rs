@@ -624,6 +624,10 @@ fn move_cmd(cx: &mut Ctx) -> CmdResult {
     let (_, entry) = lk.db(db).remove(h, key).expect("looked up under this lock");
     lk.db(dst_db).insert(h, key, entry);
     cx.propagate(&mut lk, cx.args);
+    drop(lk);
+    // Dispatch touches the key in the current database; the destination changed too.
+    cx.srv.watch.touch(dst_db, key);
+    cx.signal_ready(dst_db, key);
     cx.out.int(1);
     Ok(())
 }

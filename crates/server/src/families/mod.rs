@@ -2,6 +2,7 @@
 //! command table.
 
 pub mod bitmap;
+pub mod blocking_cmds;
 pub mod client;
 pub mod command;
 pub mod config_cmd;
@@ -13,6 +14,7 @@ pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod multi;
 pub mod server;
 pub mod set;
 pub mod slowlog;
@@ -42,4 +44,6 @@ pub fn register_all(t: &mut CommandTable) {
     zset::register(t);
     bitmap::register(t);
     hll::register(t);
+    blocking_cmds::register(t);
+    multi::register(t);
 }

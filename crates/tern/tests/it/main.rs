@@ -8,6 +8,7 @@
 //! SETINFO, a Redis 7.2 command that Debian's 7.0 lacks).
 
 mod bitmaps;
+mod blocking;
 mod differential;
 mod harness;
 mod hashes;
@@ -20,4 +21,5 @@ mod server_cmds;
 mod sets;
 mod startup;
 mod strings;
+mod transactions;
 mod zsets;

@@ -1,0 +1,192 @@
+//! MULTI/EXEC/DISCARD/WATCH/UNWATCH with real clients; all pass against redis-server too
+//! (`TERN_IT_SERVER=redis`).
+
+use crate::harness::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn simple(s: &str) -> Resp {
+    Resp::Simple(s.into())
+}
+
+fn is_redis() -> bool {
+    std::env::var("TERN_IT_SERVER").as_deref() == Ok("redis")
+}
+
+#[test]
+fn multi_exec_discard_replies_as_redis() {
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd(&["MULTI"]), simple("OK"));
+    assert_eq!(c.cmd(&["SET", "a", "x"]), simple("QUEUED"));
+    assert_eq!(c.cmd(&["INCR", "a"]), simple("QUEUED"));
+    assert_eq!(c.cmd(&["SET", "b", "2"]), simple("QUEUED"));
+    assert_eq!(c.cmd(&["PING"]), simple("QUEUED"));
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        Resp::Array(Some(vec![
+            simple("OK"),
+            Resp::Error("ERR value is not an integer or out of range".into()),
+            simple("OK"),
+            simple("PONG"),
+        ]))
+    );
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        Resp::Error("ERR EXEC without MULTI".into())
+    );
+    assert_eq!(
+        c.cmd(&["DISCARD"]),
+        Resp::Error("ERR DISCARD without MULTI".into())
+    );
+    c.cmd(&["MULTI"]);
+    c.cmd(&["SET", "gone", "1"]);
+    assert_eq!(c.cmd(&["DISCARD"]), simple("OK"));
+    assert_eq!(c.cmd(&["EXISTS", "gone"]), Resp::Int(0));
+    // Queuing errors: EXECABORT, nothing runs.
+    c.cmd(&["MULTI"]);
+    assert_eq!(
+        c.cmd(&["MULTI"]),
+        Resp::Error("ERR MULTI calls can not be nested".into())
+    );
+    assert_eq!(
+        c.cmd(&["WATCH", "x"]),
+        Resp::Error("ERR WATCH inside MULTI is not allowed".into())
+    );
+    c.cmd(&["SET", "n", "1"]);
+    assert!(
+        matches!(c.cmd(&["NOSUCHCOMMAND"]), Resp::Error(e) if e.starts_with("ERR unknown command"))
+    );
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        Resp::Error("EXECABORT Transaction discarded because of previous errors.".into())
+    );
+    assert_eq!(c.cmd(&["EXISTS", "n"]), Resp::Int(0));
+    // RESET ends a transaction.
+    c.cmd(&["MULTI"]);
+    assert_eq!(c.cmd(&["RESET"]), simple("RESET"));
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        Resp::Error("ERR EXEC without MULTI".into())
+    );
+}
+
+#[test]
+fn watch_aborts_on_changes_by_others_expiry_and_flushes() {
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    let mut o = srv.client();
+    ok(&mut o, &["SET", "w", "1"]);
+    assert_eq!(c.cmd(&["WATCH", "w"]), simple("OK"));
+    ok(&mut o, &["INCR", "w"]);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["SET", "w", "mine"]);
+    assert_eq!(c.cmd(&["EXEC"]), Resp::Array(None));
+    assert_eq!(ok(&mut o, &["GET", "w"]), bulk("2"));
+    // Untouched: runs.
+    c.cmd(&["WATCH", "w"]);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["INCR", "w"]);
+    assert_eq!(c.cmd(&["EXEC"]), Resp::Array(Some(vec![Resp::Int(3)])));
+    // A watched key that expires before EXEC aborts it.
+    ok(&mut o, &["SET", "t", "v", "PX", "100"]);
+    c.cmd(&["WATCH", "t"]);
+    std::thread::sleep(Duration::from_millis(200));
+    c.cmd(&["MULTI"]);
+    c.cmd(&["PING"]);
+    assert_eq!(c.cmd(&["EXEC"]), Resp::Array(None));
+    // FLUSHDB and SWAPDB touch watched keys.
+    c.cmd(&["WATCH", "w"]);
+    ok(&mut o, &["FLUSHDB"]);
+    c.cmd(&["MULTI"]);
+    assert_eq!(c.cmd(&["EXEC"]), Resp::Array(None));
+    ok(&mut o, &["SET", "w", "1"]);
+    c.cmd(&["WATCH", "w"]);
+    ok(&mut o, &["SWAPDB", "0", "1"]);
+    c.cmd(&["MULTI"]);
+    assert_eq!(c.cmd(&["EXEC"]), Resp::Array(None));
+    // UNWATCH forgets.
+    c.cmd(&["WATCH", "w"]);
+    ok(&mut o, &["SET", "w", "changed"]);
+    c.cmd(&["UNWATCH"]);
+    c.cmd(&["MULTI"]);
+    assert_eq!(c.cmd(&["EXEC"]), Resp::Array(Some(vec![])));
+}
+
+#[test]
+fn redis_crate_atomic_pipelines_work() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let (a, b): (i64, i64) = redis::pipe()
+        .atomic()
+        .cmd("INCR")
+        .arg("p")
+        .cmd("INCRBY")
+        .arg("p")
+        .arg(10)
+        .query(&mut c)
+        .expect("atomic pipeline");
+    assert_eq!((a, b), (1, 11));
+}
+
+/// EXEC is atomic with respect to every other client on every core: writers increment two
+/// keys in one transaction each, a reader checks with MGET that it never sees one without the
+/// other.
+#[test]
+fn exec_is_atomic_across_cores() {
+    let srv = if is_redis() {
+        TestServer::start()
+    } else {
+        TestServer::start_with(&["--server-threads", "2"])
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = srv.client();
+            std::thread::spawn(move || {
+                for _ in 0..300 {
+                    let _: () = redis::pipe()
+                        .atomic()
+                        .cmd("INCR")
+                        .arg("x")
+                        .ignore()
+                        .cmd("INCR")
+                        .arg("y")
+                        .ignore()
+                        .query(&mut c)
+                        .expect("transaction");
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let mut c = srv.client();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut reads = 0;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let (x, y): (Option<i64>, Option<i64>) = redis::cmd("MGET")
+                    .arg("x")
+                    .arg("y")
+                    .query(&mut c)
+                    .expect("MGET");
+                assert_eq!(x, y, "saw half a transaction");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for w in writers {
+        w.join().expect("writer");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let reads = reader.join().expect("reader");
+    assert!(reads > 0);
+    let mut c = srv.client();
+    assert_eq!(
+        ok(&mut c, &["MGET", "x", "y"]),
+        redis::Value::Array(vec![bulk("1200"), bulk("1200")])
+    );
+}
