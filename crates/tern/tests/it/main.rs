@@ -12,6 +12,7 @@ mod blocking;
 mod differential;
 mod harness;
 mod hashes;
+mod hll;
 mod hostile;
 mod keys;
 mod lists;
