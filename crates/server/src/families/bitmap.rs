@@ -338,12 +338,31 @@ pub fn pos_range(p: &[u8], bit: bool, start: Option<i64>, end: Option<i64>, isbi
     let pos = if first_mask == 0 && last_mask == 0 {
         first_bit(&p[s..=e], bit)
     } else {
-        // Search a copy with the edge bytes fixed up; the scan is the same as Redis's.
-        let mut tmp = p[s..=e].to_vec();
-        tmp[0] = fix(tmp[0], first_mask);
-        let l = tmp.len() - 1;
-        tmp[l] = fix(tmp[l], last_mask);
-        first_bit(&tmp, bit)
+        // The edge bytes are searched as fixed-up copies, the bytes between in place.
+        let found = |r: i64, n: usize| if bit { r != -1 } else { r != (n as i64) << 3 };
+        let mut head = fix(p[s], first_mask);
+        if s == e {
+            head = fix(head, last_mask);
+        }
+        let r = first_bit(&[head], bit);
+        if s == e || found(r, 1) {
+            r
+        } else {
+            let mid = &p[s + 1..e];
+            let r = first_bit(mid, bit);
+            if found(r, mid.len()) {
+                8 + r
+            } else {
+                let r = first_bit(&[fix(p[e], last_mask)], bit);
+                if found(r, 1) {
+                    (((e - s) as i64) << 3) + r
+                } else if bit {
+                    -1
+                } else {
+                    (bytes as i64) << 3
+                }
+            }
+        }
     };
     if end_given && !bit && pos == (bytes as i64) << 3 {
         return -1;

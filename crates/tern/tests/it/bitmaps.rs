@@ -122,7 +122,10 @@ fn bitcount_counts_whole_strings_and_byte_or_bit_ranges() {
     // Redis 7.0 answers 0 for a missing key before it looks at the range.
     assert_eq!(ok(&mut c, &["BITCOUNT", "missing", "a", "b"]), int(0));
     assert_eq!(err(&mut c, &["BITCOUNT", "s", "0"]), SYNTAX);
-    assert_eq!(err(&mut c, &["BITCOUNT", "s", "0", "1", "BIT", "x"]), SYNTAX);
+    assert_eq!(
+        err(&mut c, &["BITCOUNT", "s", "0", "1", "BIT", "x"]),
+        SYNTAX
+    );
     assert_eq!(err(&mut c, &["BITCOUNT", "s", "0", "1", "bits"]), SYNTAX);
     assert_eq!(err(&mut c, &["BITCOUNT", "s", "a", "1"]), NOT_INT);
     // A reversed negative range answers 0 before the unit is checked.
@@ -151,9 +154,15 @@ fn bitpos_finds_first_set_or_clear_bits() {
     assert_eq!(ok(&mut c, &["BITPOS", "ff", "0"]), int(12));
     assert_eq!(ok(&mut c, &["BITPOS", "ff", "1", "2"]), int(-1));
     assert_eq!(ok(&mut c, &["BITPOS", "ff", "1", "1"]), int(8));
-    assert_eq!(ok(&mut c, &["BITPOS", "ff", "0", "2", "-1", "BYTE"]), int(16));
+    assert_eq!(
+        ok(&mut c, &["BITPOS", "ff", "0", "2", "-1", "BYTE"]),
+        int(16)
+    );
     assert_eq!(ok(&mut c, &["BITPOS", "ff", "1", "7", "15", "BIT"]), int(7));
-    assert_eq!(ok(&mut c, &["BITPOS", "ff", "0", "7", "11", "bit"]), int(-1));
+    assert_eq!(
+        ok(&mut c, &["BITPOS", "ff", "0", "7", "11", "bit"]),
+        int(-1)
+    );
     set(&mut c, "all", b"\xff\xff");
     // Without an end the string counts as zero-padded; with one it does not.
     assert_eq!(ok(&mut c, &["BITPOS", "all", "0"]), int(16));
@@ -168,10 +177,19 @@ fn bitpos_finds_first_set_or_clear_bits() {
     );
     assert_eq!(err(&mut c, &["BITPOS", "all", "x"]), NOT_INT);
     assert_eq!(err(&mut c, &["BITPOS", "all", "1", "x"]), NOT_INT);
-    assert_eq!(err(&mut c, &["BITPOS", "all", "1", "0", "1", "bits"]), SYNTAX);
+    assert_eq!(
+        err(&mut c, &["BITPOS", "all", "1", "0", "1", "bits"]),
+        SYNTAX
+    );
     // The unit is checked before the end index.
-    assert_eq!(err(&mut c, &["BITPOS", "all", "1", "0", "x", "bits"]), SYNTAX);
-    assert_eq!(err(&mut c, &["BITPOS", "all", "1", "0", "1", "BIT", "x"]), SYNTAX);
+    assert_eq!(
+        err(&mut c, &["BITPOS", "all", "1", "0", "x", "bits"]),
+        SYNTAX
+    );
+    assert_eq!(
+        err(&mut c, &["BITPOS", "all", "1", "0", "1", "BIT", "x"]),
+        SYNTAX
+    );
     if let Some(l) = other_type_key(&mut c) {
         assert_eq!(err(&mut c, &["BITPOS", l, "1"]), WRONGTYPE);
     }
@@ -185,7 +203,10 @@ fn bitop_and_or_xor_not_store_results() {
     ok(&mut c, &["SET", "b", "ab"]);
     assert_eq!(ok(&mut c, &["BITOP", "AND", "d", "a", "b"]), int(3));
     assert_eq!(ok(&mut c, &["GET", "d"]), bulk(b"ab\0"));
-    assert_eq!(ok(&mut c, &["BITOP", "or", "d", "a", "b", "missing"]), int(3));
+    assert_eq!(
+        ok(&mut c, &["BITOP", "or", "d", "a", "b", "missing"]),
+        int(3)
+    );
     assert_eq!(ok(&mut c, &["GET", "d"]), bulk("abc"));
     assert_eq!(ok(&mut c, &["BITOP", "XOR", "d", "a", "b"]), int(3));
     assert_eq!(ok(&mut c, &["GET", "d"]), bulk(b"\0\0c"));
@@ -232,53 +253,106 @@ fn bitfield_get_set_incrby_with_every_overflow_mode() {
     let mut c = s.client();
     let nil = Value::Nil;
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "SET", "u8", "0", "255", "GET", "u8", "0"]),
+        ok(
+            &mut c,
+            &["BITFIELD", "k", "SET", "u8", "0", "255", "GET", "u8", "0"]
+        ),
         arr(vec![int(0), int(255)])
     );
-    assert_eq!(ok(&mut c, &["BITFIELD", "k", "INCRBY", "u8", "0", "10"]), arr(vec![int(9)]));
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "300"]),
+        ok(&mut c, &["BITFIELD", "k", "INCRBY", "u8", "0", "10"]),
+        arr(vec![int(9)])
+    );
+    assert_eq!(
+        ok(
+            &mut c,
+            &["BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "300"]
+        ),
         arr(vec![int(255)])
     );
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1"]),
+        ok(
+            &mut c,
+            &["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1"]
+        ),
         arr(vec![nil.clone()])
     );
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "overflow", "wrap", "incrby", "i8", "0", "1"]),
+        ok(
+            &mut c,
+            &["BITFIELD", "k", "overflow", "wrap", "incrby", "i8", "0", "1"]
+        ),
         arr(vec![int(0)])
     );
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "SET", "i64", "0", "-1", "GET", "u63", "1"]),
+        ok(
+            &mut c,
+            &["BITFIELD", "k", "SET", "i64", "0", "-1", "GET", "u63", "1"]
+        ),
         arr(vec![int(0), int(i64::MAX)])
     );
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "SET", "i64", "0", "9223372036854775807", "INCRBY", "i64", "0", "1"]),
+        ok(
+            &mut c,
+            &[
+                "BITFIELD",
+                "k",
+                "SET",
+                "i64",
+                "0",
+                "9223372036854775807",
+                "INCRBY",
+                "i64",
+                "0",
+                "1"
+            ]
+        ),
         arr(vec![int(-1), int(i64::MIN)])
     );
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "i64", "0", "-1"]),
+        ok(
+            &mut c,
+            &["BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "i64", "0", "-1"]
+        ),
         arr(vec![int(i64::MIN)])
     );
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "u2", "0", "4", "SET", "i3", "5", "-5", "SET", "i3", "5", "3"]),
+        ok(
+            &mut c,
+            &[
+                "BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "u2", "0", "4", "SET", "i3", "5", "-5",
+                "SET", "i3", "5", "3"
+            ]
+        ),
         arr(vec![nil.clone(), nil, int(0)])
     );
     // #N offsets are multiples of the type width.
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "h", "SET", "u4", "#1", "15", "GET", "u8", "0", "GET", "u4", "#1"]),
+        ok(
+            &mut c,
+            &["BITFIELD", "h", "SET", "u4", "#1", "15", "GET", "u8", "0", "GET", "u4", "#1"]
+        ),
         arr(vec![int(0), int(15), int(15)])
     );
     // Reads past the end are zero; GET alone does not create the key.
-    assert_eq!(ok(&mut c, &["BITFIELD", "nokey", "GET", "i16", "100"]), arr(vec![int(0)]));
+    assert_eq!(
+        ok(&mut c, &["BITFIELD", "nokey", "GET", "i16", "100"]),
+        arr(vec![int(0)])
+    );
     assert_eq!(ok(&mut c, &["EXISTS", "nokey"]), int(0));
     assert_eq!(ok(&mut c, &["BITFIELD", "k"]), arr(vec![]));
     // Writes grow the string up to the last bit written.
-    assert_eq!(ok(&mut c, &["BITFIELD", "g", "SET", "u8", "100", "1"]), arr(vec![int(0)]));
+    assert_eq!(
+        ok(&mut c, &["BITFIELD", "g", "SET", "u8", "100", "1"]),
+        arr(vec![int(0)])
+    );
     assert_eq!(ok(&mut c, &["STRLEN", "g"]), int(14));
     assert_eq!(ok(&mut c, &["OBJECT", "ENCODING", "g"]), bulk("raw"));
     assert_eq!(
-        ok(&mut c, &["BITFIELD_RO", "g", "GET", "u8", "100", "GET", "i4", "#25"]),
+        ok(
+            &mut c,
+            &["BITFIELD_RO", "g", "GET", "u8", "100", "GET", "i4", "#25"]
+        ),
         arr(vec![int(1), int(0)])
     );
 }
@@ -288,31 +362,57 @@ fn bitfield_errors() {
     let s = TestServer::start();
     let mut c = s.client();
     for t in ["u64", "i65", "i0", "u0", "x8", "8", "", "u", "i-1"] {
-        assert_eq!(err(&mut c, &["BITFIELD", "k", "GET", t, "0"]), TYPE_ERR, "{t}");
+        assert_eq!(
+            err(&mut c, &["BITFIELD", "k", "GET", t, "0"]),
+            TYPE_ERR,
+            "{t}"
+        );
     }
     for off in ["-1", "#-1", "x", "4294967296", "#536870912"] {
-        assert_eq!(err(&mut c, &["BITFIELD", "k", "GET", "u8", off]), OFFSET_ERR, "{off}");
+        assert_eq!(
+            err(&mut c, &["BITFIELD", "k", "GET", "u8", off]),
+            OFFSET_ERR,
+            "{off}"
+        );
     }
-    assert_eq!(err(&mut c, &["BITFIELD", "k", "SET", "u8", "0", "x"]), NOT_INT);
-    assert_eq!(err(&mut c, &["BITFIELD", "k", "INCRBY", "u8", "0", "1.5"]), NOT_INT);
+    assert_eq!(
+        err(&mut c, &["BITFIELD", "k", "SET", "u8", "0", "x"]),
+        NOT_INT
+    );
+    assert_eq!(
+        err(&mut c, &["BITFIELD", "k", "INCRBY", "u8", "0", "1.5"]),
+        NOT_INT
+    );
     assert_eq!(err(&mut c, &["BITFIELD", "k", "GET", "u8"]), SYNTAX);
     assert_eq!(err(&mut c, &["BITFIELD", "k", "SET", "u8", "0"]), SYNTAX);
     assert_eq!(err(&mut c, &["BITFIELD", "k", "FOO"]), SYNTAX);
     assert_eq!(err(&mut c, &["BITFIELD", "k", "OVERFLOW"]), SYNTAX);
     assert_eq!(
-        err(&mut c, &["BITFIELD", "k", "OVERFLOW", "MAYBE", "GET", "u8", "0"]),
+        err(
+            &mut c,
+            &["BITFIELD", "k", "OVERFLOW", "MAYBE", "GET", "u8", "0"]
+        ),
         "ERR Invalid OVERFLOW type specified"
     );
     assert_eq!(
-        err(&mut c, &["BITFIELD_RO", "k", "GET", "u8", "0", "SET", "u8", "0", "1"]),
+        err(
+            &mut c,
+            &["BITFIELD_RO", "k", "GET", "u8", "0", "SET", "u8", "0", "1"]
+        ),
         "ERR BITFIELD_RO only supports the GET subcommand"
     );
     // Arguments are parsed before the key's type is checked.
     if let Some(l) = other_type_key(&mut c) {
         assert_eq!(err(&mut c, &["BITFIELD", l, "GET", "u99", "0"]), TYPE_ERR);
         assert_eq!(err(&mut c, &["BITFIELD", l, "GET", "u8", "0"]), WRONGTYPE);
-        assert_eq!(err(&mut c, &["BITFIELD", l, "SET", "u8", "0", "1"]), WRONGTYPE);
-        assert_eq!(err(&mut c, &["BITFIELD_RO", l, "GET", "u8", "0"]), WRONGTYPE);
+        assert_eq!(
+            err(&mut c, &["BITFIELD", l, "SET", "u8", "0", "1"]),
+            WRONGTYPE
+        );
+        assert_eq!(
+            err(&mut c, &["BITFIELD_RO", l, "GET", "u8", "0"]),
+            WRONGTYPE
+        );
     }
     assert_eq!(
         err(&mut c, &["BITFIELD"]),
@@ -328,7 +428,10 @@ fn bitmap_replies_over_resp3() {
     assert_eq!(ok(&mut c, &["BITCOUNT", "k"]), int(1));
     assert_eq!(ok(&mut c, &["BITPOS", "k", "1"]), int(3));
     assert_eq!(
-        ok(&mut c, &["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u4", "0", "100", "GET", "u4", "0"]),
+        ok(
+            &mut c,
+            &["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u4", "0", "100", "GET", "u4", "0"]
+        ),
         arr(vec![Value::Nil, int(1)])
     );
     assert_eq!(ok(&mut c, &["BITOP", "NOT", "d", "k"]), int(1));
@@ -341,10 +444,16 @@ fn redis_cli_drives_bitmaps() {
     assert_eq!(cli(&s, &["GETBIT", "k", "10"]), "1");
     assert_eq!(cli(&s, &["BITCOUNT", "k"]), "1");
     assert_eq!(
-        cli(&s, &["BITFIELD", "k", "GET", "u16", "0", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"]),
+        cli(
+            &s,
+            &["BITFIELD", "k", "GET", "u16", "0", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"]
+        ),
         "32"
     );
-    assert_eq!(cli(&s, &["--no-raw", "BITFIELD", "k", "GET", "u16", "0"]), "1) (integer) 32");
+    assert_eq!(
+        cli(&s, &["--no-raw", "BITFIELD", "k", "GET", "u16", "0"]),
+        "1) (integer) 32"
+    );
     assert_eq!(
         cli(&s, &["SETBIT", "k", "-1", "1"]),
         "ERR bit offset is not an integer or out of range"
@@ -383,8 +492,17 @@ fn bf_type() -> BoxedStrategy<String> {
 
 fn bf_value() -> BoxedStrategy<String> {
     pick(&[
-        "0", "1", "-1", "7", "100", "255", "-128", "1000", "9223372036854775807",
-        "-9223372036854775808", "x",
+        "0",
+        "1",
+        "-1",
+        "7",
+        "100",
+        "255",
+        "-128",
+        "1000",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "x",
     ])
 }
 
@@ -400,7 +518,13 @@ fn bf_op() -> BoxedStrategy<Vec<String>> {
 
 fn string_value() -> BoxedStrategy<String> {
     pick(&[
-        "", "a", "foobar", "\u{ff}\u{ff}", "123", "\0\0\0", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "",
+        "a",
+        "foobar",
+        "\u{ff}\u{ff}",
+        "123",
+        "\0\0\0",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     ])
 }
 
@@ -409,16 +533,23 @@ pub(crate) fn bitmap_ops() -> Vec<BoxedStrategy<Op>> {
         op((key(), bit_offset(), pick(&["0", "1", "1", "2"]))
             .prop_map(|(k, o, v)| with("SETBIT", vec![k, o, v]))),
         op((key(), bit_offset()).prop_map(|(k, o)| with("GETBIT", vec![k, o]))),
-        op((key(), prop::option::of((index(), index())), unit()).prop_map(|(k, r, u)| {
-            let mut v = vec![k];
-            if let Some((a, b)) = r {
-                v.push(a);
-                v.push(b);
-                v.extend(u);
-            }
-            with("BITCOUNT", v)
-        })),
-        op((key(), pick(&["0", "1", "2"]), prop::collection::vec(index(), 0..3), unit())
+        op(
+            (key(), prop::option::of((index(), index())), unit()).prop_map(|(k, r, u)| {
+                let mut v = vec![k];
+                if let Some((a, b)) = r {
+                    v.push(a);
+                    v.push(b);
+                    v.extend(u);
+                }
+                with("BITCOUNT", v)
+            }),
+        ),
+        op((
+            key(),
+            pick(&["0", "1", "2"]),
+            prop::collection::vec(index(), 0..3),
+            unit(),
+        )
             .prop_map(|(k, b, r, u)| {
                 let n = r.len();
                 let mut v = vec![k, b];
@@ -428,22 +559,30 @@ pub(crate) fn bitmap_ops() -> Vec<BoxedStrategy<Op>> {
                 }
                 with("BITPOS", v)
             })),
-        op((pick(&["AND", "OR", "XOR", "NOT", "nand"]), key(), prop::collection::vec(key(), 1..4))
+        op((
+            pick(&["AND", "OR", "XOR", "NOT", "nand"]),
+            key(),
+            prop::collection::vec(key(), 1..4),
+        )
             .prop_map(|(o, d, s)| {
                 let mut v = vec![o, d];
                 v.extend(s);
                 with("BITOP", v)
             })),
-        op((key(), prop::collection::vec(bf_op(), 0..4)).prop_map(|(k, ops)| {
-            let mut v = vec![k];
-            v.extend(ops.concat());
-            with("BITFIELD", v)
-        })),
-        op((key(), prop::collection::vec(bf_op(), 0..3)).prop_map(|(k, ops)| {
-            let mut v = vec![k];
-            v.extend(ops.concat());
-            with("BITFIELD_RO", v)
-        })),
+        op(
+            (key(), prop::collection::vec(bf_op(), 0..4)).prop_map(|(k, ops)| {
+                let mut v = vec![k];
+                v.extend(ops.concat());
+                with("BITFIELD", v)
+            }),
+        ),
+        op(
+            (key(), prop::collection::vec(bf_op(), 0..3)).prop_map(|(k, ops)| {
+                let mut v = vec![k];
+                v.extend(ops.concat());
+                with("BITFIELD_RO", v)
+            }),
+        ),
         op((key(), string_value()).prop_map(|(k, v)| with("SET", vec![k, v]))),
         op(key().prop_map(|k| with("GET", vec![k]))),
         op(key().prop_map(|k| with("STRLEN", vec![k]))),

@@ -38,7 +38,10 @@ fn pfadd_pfcount_and_pfmerge_basics() {
     assert_eq!(ok(&mut c, &["PFCOUNT", "h"]), int(3));
     assert_eq!(ok(&mut c, &["PFCOUNT", "empty"]), int(0));
     assert_eq!(ok(&mut c, &["PFCOUNT", "missing"]), int(0));
-    assert_eq!(ok(&mut c, &["TYPE", "h"]), Value::SimpleString("string".into()));
+    assert_eq!(
+        ok(&mut c, &["TYPE", "h"]),
+        Value::SimpleString("string".into())
+    );
     assert_eq!(ok(&mut c, &["OBJECT", "ENCODING", "h"]), bulk("raw"));
     ok(&mut c, &["PFADD", "g", "c", "d", "e"]);
     assert_eq!(ok(&mut c, &["PFCOUNT", "h", "g"]), int(5));
@@ -107,18 +110,27 @@ fn pfdebug_subcommands() {
     let mut c = s.client();
     ok(&mut c, &["PFADD", "h", "a", "b", "c"]);
     ok(&mut c, &["PFADD", "e"]);
-    assert_eq!(ok(&mut c, &["PFDEBUG", "ENCODING", "h"]), Value::SimpleString("sparse".into()));
+    assert_eq!(
+        ok(&mut c, &["PFDEBUG", "ENCODING", "h"]),
+        Value::SimpleString("sparse".into())
+    );
     assert_eq!(ok(&mut c, &["PFDEBUG", "DECODE", "e"]), bulk("Z:16384"));
     let regs = items(&ok(&mut c, &["PFDEBUG", "GETREG", "h"]));
     assert_eq!(regs.len(), 16384);
     assert_eq!(regs.iter().filter(|r| **r != int(0)).count(), 3);
     // GETREG converted the value to dense.
-    assert_eq!(ok(&mut c, &["PFDEBUG", "ENCODING", "h"]), Value::SimpleString("dense".into()));
+    assert_eq!(
+        ok(&mut c, &["PFDEBUG", "ENCODING", "h"]),
+        Value::SimpleString("dense".into())
+    );
     assert_eq!(ok(&mut c, &["STRLEN", "h"]), int(12304));
     assert_eq!(ok(&mut c, &["PFDEBUG", "TODENSE", "h"]), int(0));
     assert_eq!(ok(&mut c, &["PFDEBUG", "TODENSE", "e"]), int(1));
     assert_eq!(ok(&mut c, &["PFCOUNT", "h"]), int(3));
-    assert_eq!(err(&mut c, &["PFDEBUG", "DECODE", "h"]), "ERR HLL encoding is not sparse");
+    assert_eq!(
+        err(&mut c, &["PFDEBUG", "DECODE", "h"]),
+        "ERR HLL encoding is not sparse"
+    );
     assert_eq!(
         err(&mut c, &["PFDEBUG", "GETREG", "missing"]),
         "ERR The specified key does not exist"
@@ -153,11 +165,19 @@ fn hll_bytes_are_identical_to_redis_and_interchangeable() {
                     format!("el:{}:{}", n, i * 7919)
                 })
                 .collect();
-            assert_eq!(pfadd(&mut t, &k, &els), pfadd(&mut r, &k, &els), "step {step}");
+            assert_eq!(
+                pfadd(&mut t, &k, &els),
+                pfadd(&mut r, &k, &els),
+                "step {step}"
+            );
             if step % 3 == 0 {
                 assert_eq!(ok(&mut t, &["PFCOUNT", &k]), ok(&mut r, &["PFCOUNT", &k]));
             }
-            assert_eq!(get_bytes(&mut t, &k), get_bytes(&mut r, &k), "limit {limit} step {step}");
+            assert_eq!(
+                get_bytes(&mut t, &k),
+                get_bytes(&mut r, &k),
+                "limit {limit} step {step}"
+            );
         }
         assert_eq!(
             ok(&mut t, &["PFDEBUG", "ENCODING", &k]),
@@ -167,7 +187,10 @@ fn hll_bytes_are_identical_to_redis_and_interchangeable() {
     // A big (dense) HLL, then a merge of sparse and dense.
     let els: Vec<String> = (0..50_000).map(|i| i.to_string()).collect();
     assert_eq!(pfadd(&mut t, "big", &els), pfadd(&mut r, "big", &els));
-    assert_eq!(ok(&mut t, &["PFCOUNT", "big"]), ok(&mut r, &["PFCOUNT", "big"]));
+    assert_eq!(
+        ok(&mut t, &["PFCOUNT", "big"]),
+        ok(&mut r, &["PFCOUNT", "big"])
+    );
     assert_eq!(get_bytes(&mut t, "big"), get_bytes(&mut r, "big"));
     for c in [&mut t, &mut r] {
         ok(c, &["PFADD", "small", "x", "y"]);
@@ -186,10 +209,18 @@ fn hll_bytes_are_identical_to_redis_and_interchangeable() {
         set_bytes(&mut t, "copy", &from_redis);
         let from_tern = get_bytes(&mut t, k);
         set_bytes(&mut r, "copy", &from_tern);
-        assert_eq!(ok(&mut t, &["PFCOUNT", "copy"]), ok(&mut r, &["PFCOUNT", k]));
-        assert_eq!(ok(&mut r, &["PFCOUNT", "copy"]), ok(&mut t, &["PFCOUNT", k]));
+        assert_eq!(
+            ok(&mut t, &["PFCOUNT", "copy"]),
+            ok(&mut r, &["PFCOUNT", k])
+        );
+        assert_eq!(
+            ok(&mut r, &["PFCOUNT", "copy"]),
+            ok(&mut t, &["PFCOUNT", k])
+        );
         let dump = ok(&mut r, &["DUMP", k]);
-        let Value::BulkString(payload) = dump else { panic!("DUMP {k}") };
+        let Value::BulkString(payload) = dump else {
+            panic!("DUMP {k}")
+        };
         let _: () = redis::cmd("RESTORE")
             .arg("restored")
             .arg(0)
@@ -197,7 +228,10 @@ fn hll_bytes_are_identical_to_redis_and_interchangeable() {
             .arg("REPLACE")
             .query(&mut t)
             .unwrap();
-        assert_eq!(ok(&mut t, &["PFCOUNT", "restored"]), ok(&mut r, &["PFCOUNT", k]));
+        assert_eq!(
+            ok(&mut t, &["PFCOUNT", "restored"]),
+            ok(&mut r, &["PFCOUNT", k])
+        );
     }
 }
 
@@ -208,7 +242,10 @@ fn hll_replies_over_resp3_and_redis_cli() {
     assert_eq!(ok(&mut c, &["PFADD", "h", "a", "b"]), int(1));
     assert_eq!(ok(&mut c, &["PFCOUNT", "h"]), int(2));
     assert_eq!(ok(&mut c, &["PFMERGE", "m", "h"]), Value::Okay);
-    assert_eq!(ok(&mut c, &["PFDEBUG", "ENCODING", "m"]), Value::SimpleString("sparse".into()));
+    assert_eq!(
+        ok(&mut c, &["PFDEBUG", "ENCODING", "m"]),
+        Value::SimpleString("sparse".into())
+    );
     let out = std::process::Command::new(require_tool(REDIS_CLI))
         .args(["-p", &s.port().to_string(), "PFCOUNT", "h", "m"])
         .output()
@@ -230,11 +267,13 @@ fn element() -> BoxedStrategy<String> {
 
 fn hll_ops() -> Vec<BoxedStrategy<Op>> {
     vec![
-        op((key(), prop::collection::vec(element(), 0..8)).prop_map(|(k, e)| {
-            let mut v = vec![k];
-            v.extend(e);
-            with("PFADD", v)
-        })),
+        op(
+            (key(), prop::collection::vec(element(), 0..8)).prop_map(|(k, e)| {
+                let mut v = vec![k];
+                v.extend(e);
+                with("PFADD", v)
+            }),
+        ),
         // Many elements at once, so keys cross the sparse limit (lowered below).
         op((key(), 0u32..40).prop_map(|(k, seed)| {
             let mut v = vec![k];
@@ -253,7 +292,10 @@ fn hll_ops() -> Vec<BoxedStrategy<Op>> {
         op(key().prop_map(|k| with("DEL", vec![k]))),
         op(key().prop_map(|k| with("STRLEN", vec![k]))),
         op(pick(&["100", "300", "3000"]).prop_map(|n| {
-            with("CONFIG", vec!["SET".into(), "hll-sparse-max-bytes".into(), n])
+            with(
+                "CONFIG",
+                vec!["SET".into(), "hll-sparse-max-bytes".into(), n],
+            )
         })),
     ]
 }
