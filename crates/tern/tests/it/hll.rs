@@ -311,3 +311,29 @@ fn hll_and_bitmap_commands_together_reply_exactly_like_redis() {
     ops.extend(crate::bitmaps::bitmap_ops());
     differential_with(ops, true, 32, |_, v| v);
 }
+
+#[test]
+fn debug_digest_of_bitmaps_and_hlls_matches_redis() {
+    let tern = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let redis = TestServer::start_redis(None, &["--enable-debug-command", "yes"]);
+    let (mut t, mut r) = (tern.client(), redis.client());
+    for c in [&mut t, &mut r] {
+        ok(c, &["SETBIT", "bits", "1000", "1"]);
+        ok(c, &["BITFIELD", "bits", "SET", "i16", "#3", "-300"]);
+        ok(c, &["PFADD", "sparse", "a", "b", "c"]);
+        ok(c, &["PFCOUNT", "sparse"]);
+        let els: Vec<String> = (0..3000).map(|i| i.to_string()).collect();
+        let _: Value = redis::cmd("PFADD").arg("dense").arg(&els).query(c).unwrap();
+    }
+    for k in ["bits", "sparse", "dense"] {
+        assert_eq!(
+            ok(&mut t, &["DEBUG", "DIGEST-VALUE", k]),
+            ok(&mut r, &["DEBUG", "DIGEST-VALUE", k]),
+            "{k}"
+        );
+    }
+    assert_eq!(
+        ok(&mut t, &["DEBUG", "DIGEST"]),
+        ok(&mut r, &["DEBUG", "DIGEST"])
+    );
+}
