@@ -116,9 +116,15 @@ pub fn popcount(b: &[u8]) -> u64 {
 /// looking for a 1 that is not there gives -1.
 pub fn first_bit(b: &[u8], bit: bool) -> i64 {
     let skip = if bit { 0u8 } else { 0xff };
-    // Whole words first: runs of all-0 or all-1 bytes are skipped 8 bytes at a time.
-    let mut i = 0;
-    while i + 8 <= b.len() && b[i..i + 8].iter().all(|&x| x == skip) {
+    let skip64 = if bit { 0u64 } else { u64::MAX };
+    // Runs of all-0 (or all-1) bytes are skipped 32 bytes at a time, then 8 at a time.
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap()) ^ skip64;
+    let mut i = b
+        .chunks_exact(32)
+        .position(|c| word(&c[..8]) | word(&c[8..16]) | word(&c[16..24]) | word(&c[24..]) != 0)
+        .unwrap_or(b.len() / 32)
+        * 32;
+    while i + 8 <= b.len() && word(&b[i..i + 8]) == 0 {
         i += 8;
     }
     while i < b.len() {
@@ -646,7 +652,9 @@ fn bitop(cx: &mut Ctx) -> CmdResult {
     let mut srcs: Vec<Vec<u8>> = Vec::with_capacity(keys.len() - 1);
     for (i, k) in keys.iter().enumerate().skip(1) {
         let h = ml.hashes[i];
-        match ml.shard(h).lookup(db, h, k, cx.now_ms) {
+        let found = ml.shard(h).lookup(db, h, k, cx.now_ms);
+        cx.hit(found.is_some());
+        match found {
             None => srcs.push(Vec::new()),
             Some(e) => match &e.value {
                 Value::Str(s) => srcs.push(s.to_vec()),

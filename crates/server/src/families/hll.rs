@@ -116,6 +116,10 @@ pub fn register(t: &mut CommandTable) {
 // The data structure (pure functions on the string's bytes).
 // ---------------------------------------------------------------------------------------------
 
+/// A sparse HLL whose opcodes do not describe exactly 16384 registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Corrupt;
+
 /// MurmurHash2, 64-bit version, reading 8-byte blocks little endian as Redis does on every
 /// architecture.
 pub fn murmur64a(key: &[u8], seed: u64) -> u64 {
@@ -269,7 +273,7 @@ pub fn set_register(
     index: usize,
     count: u8,
     sparse_max: usize,
-) -> Result<bool, ()> {
+) -> Result<bool, Corrupt> {
     if b[4] == DENSE {
         return Ok(dense_raise(&mut b[HDR..], index, count));
     }
@@ -293,7 +297,7 @@ pub fn set_register(
         first += span;
     }
     if span == 0 || p >= end {
-        return Err(());
+        return Err(Corrupt);
     }
     let (runlen, curval, oplen) = sparse_op(b, p);
     let is_val = b[p] & VAL_BIT != 0;
@@ -381,22 +385,22 @@ fn dense_raise(r: &mut [u8], index: usize, count: u8) -> bool {
     }
 }
 
-fn promote(b: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, ()> {
-    let mut d = sparse_to_dense(b).ok_or(())?;
+fn promote(b: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrupt> {
+    let mut d = sparse_to_dense(b).ok_or(Corrupt)?;
     dense_raise(&mut d[HDR..], index, count);
     *b = d;
     Ok(true)
 }
 
 /// Adds an element; Ok(true) if a register changed.
-pub fn add(b: &mut Vec<u8>, ele: &[u8], sparse_max: usize) -> Result<bool, ()> {
+pub fn add(b: &mut Vec<u8>, ele: &[u8], sparse_max: usize) -> Result<bool, Corrupt> {
     let (index, count) = pat_len(ele);
     set_register(b, index, count, sparse_max)
 }
 
 /// Raises `max[i]` to register i of the HLL `b` (Redis's `hllMerge`); Err if a sparse HLL is
 /// corrupt.
-pub fn merge_into(max: &mut [u8; REGISTERS], b: &[u8]) -> Result<(), ()> {
+pub fn merge_into(max: &mut [u8; REGISTERS], b: &[u8]) -> Result<(), Corrupt> {
     if b[4] == DENSE {
         for (i, m) in max.iter_mut().enumerate() {
             *m = (*m).max(dense_get(&b[HDR..], i));
@@ -421,13 +425,13 @@ pub fn merge_into(max: &mut [u8; REGISTERS], b: &[u8]) -> Result<(), ()> {
     if i == REGISTERS {
         Ok(())
     } else {
-        Err(())
+        Err(Corrupt)
     }
 }
 
 /// The register histogram of an HLL; Err for a sparse HLL that does not cover 16384
 /// registers.
-pub fn histogram(b: &[u8]) -> Result<[u32; 64], ()> {
+pub fn histogram(b: &[u8]) -> Result<[u32; 64], Corrupt> {
     let mut h = [0u32; 64];
     let r = &b[HDR..];
     if b[4] == DENSE {
@@ -451,7 +455,7 @@ pub fn histogram(b: &[u8]) -> Result<[u32; 64], ()> {
     if idx == REGISTERS {
         Ok(h)
     } else {
-        Err(())
+        Err(Corrupt)
     }
 }
 
@@ -571,7 +575,7 @@ fn pfadd(cx: &mut Ctx) -> CmdResult {
         match add(&mut hll, ele, max) {
             Ok(true) => updated += 1,
             Ok(false) => {}
-            Err(()) => {
+            Err(Corrupt) => {
                 corrupt = true;
                 break;
             }
@@ -623,7 +627,7 @@ fn pfcount(cx: &mut Ctx) -> CmdResult {
                 unreachable!()
             };
             s.with_bytes(|b| merge_into(&mut max, b))
-                .map_err(|()| CmdError::Static(INVALID_HLL))?;
+                .map_err(|Corrupt| CmdError::Static(INVALID_HLL))?;
         }
         cx.out.int(estimate(&raw_histogram(&max)) as i64);
         return Ok(());
@@ -646,7 +650,7 @@ fn pfcount(cx: &mut Ctx) -> CmdResult {
                 b[8..16].copy_from_slice(&c.to_le_bytes());
                 (c, true)
             }
-            Err(()) => {
+            Err(Corrupt) => {
                 put_back(e, b);
                 return Err(INVALID_HLL.into());
             }
@@ -686,7 +690,7 @@ fn pfmerge(cx: &mut Ctx) -> CmdResult {
             use_dense |= b[4] == DENSE;
             merge_into(&mut max, b)
         })
-        .map_err(|()| CmdError::Static(INVALID_HLL))?;
+        .map_err(|Corrupt| CmdError::Static(INVALID_HLL))?;
     }
     let (dest, h) = (keys[0], ml.hashes[0]);
     let sh = ml.shard(h);
@@ -696,7 +700,7 @@ fn pfmerge(cx: &mut Ctx) -> CmdResult {
     };
     let result = (|| {
         if use_dense && b[4] == SPARSE {
-            b = sparse_to_dense(&b).ok_or(())?;
+            b = sparse_to_dense(&b).ok_or(Corrupt)?;
         }
         for (j, &m) in max.iter().enumerate() {
             if m != 0 {
@@ -705,7 +709,7 @@ fn pfmerge(cx: &mut Ctx) -> CmdResult {
             }
         }
         invalidate_cache(&mut b);
-        Ok::<(), ()>(())
+        Ok::<(), Corrupt>(())
     })();
     match sh.lookup(db, h, dest, cx.now_ms) {
         Some(e) => put_back(e, b),
@@ -717,7 +721,7 @@ fn pfmerge(cx: &mut Ctx) -> CmdResult {
             );
         }
     }
-    result.map_err(|()| CmdError::Static(INVALID_HLL))?;
+    result.map_err(|Corrupt| CmdError::Static(INVALID_HLL))?;
     ml.flush_expired();
     cx.propagate(ml.first(), cx.args);
     cx.out.ok();
