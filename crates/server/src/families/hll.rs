@@ -78,7 +78,7 @@ pub fn register(t: &mut CommandTable) {
             .handler(pfadd),
     );
     t.add(
-        s("pfcount", -2, READONLY | MAY_REPLICATE)
+        s("pfcount", -2, READONLY)
             .keys(1, -1, 1)
             .doc("2.8.9", "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).")
             .handler(pfcount),
