@@ -13,6 +13,7 @@ mod differential;
 mod eviction;
 mod harness;
 mod hashes;
+mod hll;
 mod hostile;
 mod keys;
 mod lists;
