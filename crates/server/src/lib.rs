@@ -14,6 +14,7 @@ pub mod glob;
 pub mod log;
 pub mod net;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod slowlog;
 pub mod stats;

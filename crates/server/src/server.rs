@@ -90,6 +90,8 @@ pub struct Server {
     pub watch: crate::watch::Watches,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Lua scripting: the script cache, the busy-script state, the script thread.
+    pub scripts: crate::scripting::Scripts,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -142,9 +144,12 @@ impl Server {
             blocking: Default::default(),
             watch: Default::default(),
             pubsub: Default::default(),
+            scripts: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
+        // The script thread needs a strong reference to the server for each job it runs.
+        srv.scripts.set_server(Arc::downgrade(&srv));
         srv
     }
 
