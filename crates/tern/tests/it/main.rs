@@ -18,6 +18,7 @@ mod lists;
 mod protocol;
 mod pubsub;
 mod redis_cli;
+mod scripting;
 mod server_cmds;
 mod sets;
 mod startup;
