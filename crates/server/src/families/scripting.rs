@@ -24,24 +24,8 @@ pub fn register(t: &mut CommandTable) {
         .group(Group::Scripting)
         .doc(since, summary)
     };
-    t.add(
-        eval(
-            "eval",
-            MAY_REPLICATE,
-            "2.6.0",
-            "Execute a Lua script server side",
-        )
-        .handler(eval_cmd),
-    );
-    t.add(
-        eval(
-            "evalsha",
-            MAY_REPLICATE,
-            "2.6.0",
-            "Execute a Lua script server side",
-        )
-        .handler(evalsha),
-    );
+    t.add(eval("eval", 0, "2.6.0", "Execute a Lua script server side").handler(eval_cmd));
+    t.add(eval("evalsha", 0, "2.6.0", "Execute a Lua script server side").handler(evalsha));
     t.add(
         eval(
             "eval_ro",
