@@ -110,11 +110,16 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         let base = &rbuf[pos..];
                         let args: SmallVec<[&[u8]; 8]> =
                             (0..req.len()).map(|i| req.arg(base, i)).collect();
-                        if dispatch::execute(srv, cl, &mut out, &args, now) == Flow::Paused {
+                        let flow = dispatch::execute(srv, cl, &mut out, &args, now);
+                        if flow != Flow::Continue {
                             // Nothing was executed: flush what we have, wait, and retry.
                             drop(args);
                             flush(stream, cl, &mut out).await?;
-                            wait_unpaused(srv).await;
+                            if flow == Flow::ScriptBusy {
+                                crate::scripting::wait_not_busy(srv).await;
+                            } else {
+                                wait_unpaused(srv).await;
+                            }
                             now = now_ms();
                             continue;
                         }

@@ -18,6 +18,9 @@ pub enum Flow {
     Continue,
     /// The command must wait for CLIENT PAUSE to end; run it again afterwards.
     Paused,
+    /// A script is running on another thread: wait a little (or until it ends) and run the
+    /// command again; it gets BUSY once the script runs past `busy-reply-threshold`.
+    ScriptBusy,
 }
 
 /// Runs one command. `args` is never empty.
@@ -121,6 +124,25 @@ fn execute_inner(
         cl.multi.as_mut().expect("checked").queued.push(argv);
         out.simple("QUEUED");
         return Flow::Continue;
+    }
+    // Scripting: while a script runs (holding every shard), other clients' commands wait
+    // without blocking their worker thread, then get BUSY past the threshold. The script's
+    // own client runs with `in_exec` set.
+    if !cl.in_exec && !spec.has(flags::ALLOW_BUSY) && srv.scripts.running() {
+        match crate::scripting::busy_check(srv) {
+            crate::scripting::BusyCheck::Free => {}
+            crate::scripting::BusyCheck::Wait => return Flow::ScriptBusy,
+            crate::scripting::BusyCheck::Reply => {
+                reject(
+                    srv,
+                    cl,
+                    out,
+                    Some(spec),
+                    CmdError::Static(crate::scripting::BUSY),
+                );
+                return Flow::Continue;
+            }
+        }
     }
     if !cl.in_exec
         && srv.pause.must_wait(

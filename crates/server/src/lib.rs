@@ -16,6 +16,7 @@ pub mod log;
 pub mod net;
 pub mod notify;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod slowlog;
 pub mod stats;

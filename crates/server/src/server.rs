@@ -96,6 +96,8 @@ pub struct Server {
     pub tracking: crate::tracking::Tracker,
     /// `maxmemory` and eviction.
     pub evict: crate::evict::Evictor,
+    /// Lua scripting: the script cache, the busy-script state, the script thread.
+    pub scripts: crate::scripting::Scripts,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -151,9 +153,12 @@ impl Server {
             pubsub: Default::default(),
             tracking: Default::default(),
             evict: Default::default(),
+            scripts: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
+        // The script thread needs a strong reference to the server for each job it runs.
+        srv.scripts.set_server(Arc::downgrade(&srv));
         srv
     }
 

@@ -103,6 +103,8 @@ pub enum Group {
     Transactions,
     /// Pub/sub commands.
     PubSub,
+    /// EVAL, SCRIPT and friends.
+    Scripting,
 }
 
 impl Group {
@@ -121,6 +123,7 @@ impl Group {
             Group::HyperLogLog => "hyperloglog",
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
+            Group::Scripting => "scripting",
         }
     }
 
@@ -138,6 +141,7 @@ impl Group {
             Group::HyperLogLog => "@hyperloglog",
             Group::Transactions => "@transaction",
             Group::PubSub => "@pubsub",
+            Group::Scripting => "@scripting",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod list;
 pub mod multi;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod slowlog;
@@ -48,4 +49,5 @@ pub fn register_all(t: &mut CommandTable) {
     blocking_cmds::register(t);
     multi::register(t);
     pubsub::register(t);
+    scripting::register(t);
 }

@@ -21,6 +21,7 @@ mod notifications;
 mod protocol;
 mod pubsub;
 mod redis_cli;
+mod scripting;
 mod server_cmds;
 mod sets;
 mod startup;
