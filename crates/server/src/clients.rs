@@ -167,9 +167,14 @@ impl Clients {
         self.len() == 0
     }
 
-    /// A snapshot of all clients, ordered by id.
+    /// A snapshot of all clients, ordered by id (killed ones, on their way out, left out).
     pub fn all(&self) -> Vec<Arc<ClientInfo>> {
-        self.map.lock().values().cloned().collect()
+        self.map
+            .lock()
+            .values()
+            .filter(|c| !c.killed.load(Relaxed))
+            .cloned()
+            .collect()
     }
 
     /// Kills the clients `pick` selects; returns how many.
@@ -177,7 +182,10 @@ impl Clients {
         let g = self.map.lock();
         let mut n = 0;
         for c in g.values() {
-            if pick(c) {
+            // A client already killed is gone as far as anyone can tell, even if its
+            // connection task has not unregistered it yet (a second CLIENT KILL of the same
+            // address must say "No such client", as in Redis, which frees it at once).
+            if !c.killed.load(Relaxed) && pick(c) {
                 c.kill();
                 n += 1;
             }
