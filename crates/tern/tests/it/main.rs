@@ -24,6 +24,7 @@ mod redis_cli;
 mod scripting;
 mod server_cmds;
 mod sets;
+mod sort;
 mod startup;
 mod strings;
 mod tracking;
