@@ -76,6 +76,22 @@ pub fn key_state(srv: &Server, db: usize, key: &[u8], now_ms: i64) -> KeyState {
     }
 }
 
+/// The argument positions of the keys a write command names, for the before/after states:
+/// the table's positions, or, for LMPOP/ZMPOP/BLMPOP/BZMPOP, the `numkeys` keys.
+pub fn key_args(spec: &crate::table::Spec, args: &[&[u8]]) -> Vec<usize> {
+    let numkeys_at = match spec.name.as_str() {
+        "lmpop" | "zmpop" => 1,
+        "blmpop" | "bzmpop" => 2,
+        _ => return spec.key_positions(args.len()),
+    };
+    let n = args
+        .get(numkeys_at)
+        .and_then(|a| std::str::from_utf8(a).ok())
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(0);
+    (numkeys_at + 1..(numkeys_at + 1 + n).min(args.len())).collect()
+}
+
 /// One event a command produces: for the key at argument `arg`, `event` in `class`.
 pub type Event = (usize, u32, &'static str);
 
@@ -171,10 +187,11 @@ pub fn events(name: &str, args: &[&[u8]], changed: &dyn Fn(usize) -> bool) -> Ve
         "lset" => first(LIST, "lset"),
         "lrem" => first(LIST, "lrem"),
         "ltrim" => first(LIST, "ltrim"),
-        "rpoplpush" | "brpoplpush" => vec![(1, LIST, "rpop"), (2, LIST, "lpush")],
+        // The push to the destination is reported before the pop from the source.
+        "rpoplpush" | "brpoplpush" => vec![(2, LIST, "lpush"), (1, LIST, "rpop")],
         "lmove" | "blmove" => vec![
-            (1, LIST, side(args[3], "lpop", "rpop")),
             (2, LIST, side(args[4], "lpush", "rpush")),
+            (1, LIST, side(args[3], "lpop", "rpop")),
         ],
         "lmpop" | "blmpop" => mpop(
             args,
@@ -317,7 +334,7 @@ mod tests {
         );
         assert_eq!(
             ev("lmove", &["LMOVE", "a", "b", "LEFT", "RIGHT"]),
-            vec![(1, LIST, "lpop"), (2, LIST, "rpush")]
+            vec![(2, LIST, "rpush"), (1, LIST, "lpop")]
         );
         assert_eq!(
             ev("lmpop", &["LMPOP", "2", "a", "b", "RIGHT"]),

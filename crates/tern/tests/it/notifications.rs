@@ -9,6 +9,10 @@ use std::time::Duration;
 /// PSUBSCRIBE `__key*__:*` client, in order.
 fn collect(flags: &str, cmds: &[&[&str]]) -> Vec<(String, String)> {
     let srv = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    collect_on(&srv, flags, cmds)
+}
+
+fn collect_on(srv: &TestServer, flags: &str, cmds: &[&[&str]]) -> Vec<(String, String)> {
     let mut c = srv.client();
     ok(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
     ok(&mut c, &["CONFIG", "SET", "notify-keyspace-events", flags]);
@@ -134,4 +138,67 @@ fn keyspace_channel_carries_the_event_name() {
         .map(|(k, e)| (format!("__keyspace@0__:{k}"), e.to_string()))
         .collect();
     assert_eq!(got, want);
+}
+
+/// Every command family at once, on tern and on redis-server side by side: the same events in
+/// the same order.
+#[test]
+fn events_of_every_family_match_redis_side_by_side() {
+    let cmds: &[&[&str]] = &[
+        &["RPUSH", "l", "a", "b", "c"],
+        &["LPUSHX", "l", "z"],
+        &["LINSERT", "l", "BEFORE", "a", "x"],
+        &["LSET", "l", "0", "y"],
+        &["LREM", "l", "1", "x"],
+        &["LTRIM", "l", "0", "2"],
+        &["LPOP", "l"],
+        &["RPOP", "l", "5"],
+        &["RPUSH", "src", "1"],
+        &["LMOVE", "src", "dst", "LEFT", "RIGHT"],
+        &["RPOPLPUSH", "dst", "dst2"],
+        &["LMPOP", "2", "none", "dst2", "LEFT"],
+        &["BLPOP", "none", "dst2", "0.01"],
+        &["HSET", "h", "a", "1", "b", "2"],
+        &["HSETNX", "h", "c", "3"],
+        &["HINCRBYFLOAT", "h", "a", "0.5"],
+        &["HDEL", "h", "a", "b", "c"],
+        &["SADD", "s", "1", "2", "3"],
+        &["SPOP", "s"],
+        &["SMOVE", "s", "t", "2"],
+        &["SREM", "s", "1", "3"],
+        &["SINTERSTORE", "u", "t", "t"],
+        &["SDIFFSTORE", "u", "t", "t"],
+        &["SETBIT", "b", "7", "1"],
+        &["BITFIELD", "b", "SET", "u8", "0", "255"],
+        &["BITOP", "NOT", "nb", "b"],
+        &["PFADD", "hll", "a", "b"],
+        &["PFMERGE", "hll2", "hll"],
+        &["SETEX", "e", "100", "v"],
+        &["GETEX", "e", "PERSIST"],
+        &["GETSET", "e", "w"],
+        &["SETRANGE", "e", "5", "x"],
+        &["DECRBY", "n", "3"],
+        &["COPY", "e", "e2"],
+        &["SORT", "nolist", "STORE", "sorted"],
+        &["RPUSH", "nums", "3", "1"],
+        &["SORT", "nums", "STORE", "sorted"],
+        &["UNLINK", "e", "e2", "sorted", "nums", "missing"],
+        &["MSETNX", "m1", "1", "m2", "2"],
+        &["PEXPIRE", "m1", "0"],
+    ];
+    let flags = "KEA";
+    let tern = TestServer::start_with(&["--enable-debug-command", "yes"]);
+    let got = collect_on(&tern, flags, cmds);
+    let redis = TestServer::start_redis(None, &["--enable-debug-command", "yes"]);
+    let want = collect_on(&redis, flags, cmds);
+    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(
+            a,
+            b,
+            "event #{i} differs; tern {:?}\nredis {:?}",
+            &got[i..],
+            &want[i..]
+        );
+    }
+    assert_eq!(got.len(), want.len(), "tern {got:?}\nredis {want:?}");
 }
