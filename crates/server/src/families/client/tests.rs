@@ -194,8 +194,12 @@ fn kill_by_filters_and_self() {
         e(&mut a, &["CLIENT", "KILL", "1.2.3.4:5"]),
         "ERR No such client"
     );
-    // SKIPME defaults to yes: the caller survives a kill that matches it.
+    // SKIPME defaults to yes: the caller survives a kill that matches it. `b`, killed above,
+    // is gone even though (in this harness) nothing unregistered it, so nobody else matches.
+    assert_eq!(a.run(&["CLIENT", "KILL", "TYPE", "normal"]), int(0));
+    let c = TestDb::connect(a.srv.clone());
     assert_eq!(a.run(&["CLIENT", "KILL", "TYPE", "normal"]), int(1));
+    assert!(c.cl.info.killed.load(Relaxed));
     assert!(!a.cl.close_after_reply);
     let me = a.cl.info.id.to_string();
     assert_eq!(
