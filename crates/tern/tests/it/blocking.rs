@@ -305,3 +305,47 @@ fn sorted_set_and_mpop_waiters_get_their_reply_shapes() {
         "ERR syntax error"
     );
 }
+
+#[test]
+fn pushes_inside_multi_exec_and_scripts_wake_blocked_clients_after_they_finish() {
+    let srv = TestServer::start();
+    let mut w = srv.raw_conn();
+    send(&mut w, &["BLPOP", "q", "0"]);
+    wait_blocked(&srv, 1);
+    let mut p = srv.raw_conn();
+    // Inside the transaction the element is pushed and popped again: nothing is left to serve
+    // when EXEC ends, so the client stays blocked.
+    assert_eq!(p.cmd(&["MULTI"]), Resp::Simple("OK".into()));
+    p.cmd(&["RPUSH", "q", "gone"]);
+    p.cmd(&["LPOP", "q"]);
+    assert_eq!(
+        p.cmd(&["EXEC"]),
+        Resp::Array(Some(vec![Resp::Int(1), Resp::bulk("gone")]))
+    );
+    p.cmd(&["MULTI"]);
+    p.cmd(&["RPUSH", "q", "m1", "m2"]);
+    p.cmd(&["LLEN", "q"]);
+    assert_eq!(
+        p.cmd(&["EXEC"]),
+        Resp::Array(Some(vec![Resp::Int(2), Resp::Int(2)]))
+    );
+    assert_eq!(w.read_reply(), arr(&["q", "m1"]));
+    assert_eq!(p.cmd(&["LRANGE", "q", "0", "-1"]), arr(&["m2"]));
+    // A push by a script wakes a blocked client once the script ends.
+    send(&mut w, &["BLPOP", "q2", "0"]);
+    wait_blocked(&srv, 1);
+    assert_eq!(
+        p.cmd(&[
+            "EVAL",
+            "redis.call('RPUSH', KEYS[1], 'from-lua'); return 1",
+            "1",
+            "q2"
+        ]),
+        Resp::Int(1)
+    );
+    assert_eq!(w.read_reply(), arr(&["q2", "from-lua"]));
+    // A blocking command inside MULTI does not block: it times out at once.
+    p.cmd(&["MULTI"]);
+    p.cmd(&["BLPOP", "empty", "0"]);
+    assert_eq!(p.cmd(&["EXEC"]), Resp::Array(Some(vec![Resp::Array(None)])));
+}
