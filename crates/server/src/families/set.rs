@@ -18,7 +18,7 @@
 
 use crate::args::{self, is};
 use crate::ctx::{Ctx, MultiLocked};
-use crate::errors::{CmdError, CmdResult, INVALID_CURSOR, SYNTAX, WRONG_TYPE};
+use crate::errors::{CmdError, CmdResult, SYNTAX, WRONG_TYPE};
 use crate::families::debug::{xor_digest, Digest20};
 use crate::glob;
 use crate::table::{flags::*, CommandTable, Group, Spec};
@@ -822,36 +822,9 @@ fn union_diff(cx: &mut Ctx, diff: bool, store_it: bool) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor as Redis's `parseScanCursorOrReply` (`strtoul`) does.
-fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
-    let bad = || CmdError::Static(INVALID_CURSOR);
-    if a.is_empty() {
-        return Ok(0);
-    }
-    let (neg, digits) = match a[0] {
-        b'-' => (true, &a[1..]),
-        b'+' => (false, &a[1..]),
-        _ => (false, a),
-    };
-    if digits.is_empty() {
-        return Err(bad());
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return Err(bad());
-        }
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((c - b'0') as u64))
-            .ok_or_else(bad)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 fn sscan(cx: &mut Ctx) -> CmdResult {
-    let cursor = parse_cursor(cx.arg(2))?;
+    let cursor = crate::families::keys::parse_cursor(cx.arg(2))?;
     let key = cx.arg(1);
     let db = cx.db();
     let (mut lk, h) = cx.lock_key(key);
