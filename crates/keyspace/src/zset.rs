@@ -431,7 +431,9 @@ fn lp_insert(lp: &mut Listpack, member: &[u8], score: f64) {
     while let Some(mp) = p {
         let sp = lp.next(mp).expect("member has a score");
         let s = lp_score(lp.get(sp));
-        let after = lp.get(mp).with_bytes(|m| cmp(s, m, score, member) == Ordering::Greater);
+        let after = lp
+            .get(mp)
+            .with_bytes(|m| cmp(s, m, score, member) == Ordering::Greater);
         if after {
             break;
         }
