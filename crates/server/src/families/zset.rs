@@ -942,7 +942,6 @@ fn parse_range(
     let mut withscores = false;
     let mut offset = 0;
     let mut limit = -1;
-    let mut limit_given = false;
     let mut j = minidx + 2;
     while j < args.len() {
         let left = args.len() - j - 1;
@@ -952,7 +951,6 @@ fn parse_range(
         } else if is(a, "limit") && left >= 2 {
             offset = long(args[j + 1])?;
             limit = long(args[j + 2])?;
-            limit_given = true;
             j += 2;
         } else if dir == Direction::Auto && is(a, "rev") {
             dir = Direction::Reverse;
@@ -971,7 +969,8 @@ fn parse_range(
     if rtype == RangeType::Auto {
         rtype = RangeType::Rank;
     }
-    if limit_given && rtype == RangeType::Rank {
+    // Redis tests the count, not whether LIMIT was given: `LIMIT 5 -1` passes with a rank range.
+    if limit != -1 && rtype == RangeType::Rank {
         return Err(
             "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
                 .into(),
@@ -1191,13 +1190,21 @@ fn zpop_generic(cx: &mut Ctx, max: bool) -> CmdResult {
         return Err(SYNTAX.into());
     }
     let count = if cx.argc() == 3 {
-        let c = long(cx.arg(2))?;
+        let c = long(cx.arg(2)).map_err(|_| CmdError::Static(NOT_POSITIVE))?;
         if c < 0 {
             return Err(NOT_POSITIVE.into());
         }
         if c == 0 {
-            cx.out.array(0);
-            return Ok(());
+            // Redis checks the key's type before it notices there is nothing to pop.
+            return read_zset(
+                cx,
+                cx.arg(1),
+                |o| o.array(0),
+                |_, o| {
+                    o.array(0);
+                    Ok(())
+                },
+            );
         }
         Some(c as usize)
     } else {
@@ -1413,9 +1420,10 @@ fn setop_generic(cx: &mut Ctx, op: SetOp, store: bool, cardinality_only: bool) -
             withscores = true;
             j += 1;
         } else if cardinality_only && remaining >= 2 && is(a, "limit") {
-            let l = long(args[j + 1])?;
+            const NEG: &str = "ERR LIMIT can't be negative";
+            let l = long(args[j + 1]).map_err(|_| CmdError::Static(NEG))?;
             if l < 0 {
-                return Err("ERR LIMIT can't be negative".into());
+                return Err(NEG.into());
             }
             limit = l as usize;
             j += 2;
