@@ -471,13 +471,31 @@ fn pairs_header(out: &mut ReplyWriter, n: usize, withscores: bool) {
     }
 }
 
+/// Writes a score as Redis's `addReplyDouble` does (`%.17g`), with a fast path for integral
+/// scores (timestamps, counters), which `%.17g` prints as plain integers below 1e17.
+fn double(out: &mut ReplyWriter, s: f64) {
+    if s == s.trunc() && s.abs() < 1e17 && !(s == 0.0 && s.is_sign_negative()) {
+        let mut b = itoa::Buffer::new();
+        let t = b.format(s as i64).as_bytes();
+        if out.resp3() {
+            out.raw(b",");
+            out.raw(t);
+            out.raw(b"\r\n");
+        } else {
+            out.bulk(t);
+        }
+    } else {
+        out.double(s);
+    }
+}
+
 fn pair(out: &mut ReplyWriter, m: &[u8], s: f64, withscores: bool) {
     if withscores {
         if out.resp3() {
             out.array(2);
         }
         out.bulk(m);
-        out.double(s);
+        double(out, s);
     } else {
         out.bulk(m);
     }
@@ -652,7 +670,7 @@ fn zadd_generic(cx: &mut Ctx, scoreidx: usize, f: AddFlags) -> CmdResult {
     }
     if f.incr {
         if processed > 0 {
-            cx.out.double(last);
+            double(cx.out, last);
         } else {
             cx.out.null();
         }
@@ -739,7 +757,7 @@ fn zscore(cx: &mut Ctx) -> CmdResult {
         |o| o.null(),
         |z, o| {
             match z.score(m) {
-                Some(s) => o.double(s),
+                Some(s) => double(o, s),
                 None => o.null(),
             }
             Ok(())
@@ -763,7 +781,7 @@ fn zmscore(cx: &mut Ctx) -> CmdResult {
             o.array(members.len());
             for m in members {
                 match z.score(m) {
-                    Some(s) => o.double(s),
+                    Some(s) => double(o, s),
                     None => o.null(),
                 }
             }
@@ -805,7 +823,7 @@ fn zrank_generic(cx: &mut Ctx, rev: bool) -> CmdResult {
                 if withscore {
                     o.array(2);
                     o.int(r);
-                    o.double(s);
+                    double(o, s);
                 } else {
                     o.int(r);
                 }
@@ -1225,7 +1243,7 @@ fn zpop_generic(cx: &mut Ctx, max: bool) -> CmdResult {
                 cx.out.array(2 * popped.len());
                 for (m, s) in &popped {
                     cx.out.bulk(m);
-                    cx.out.double(*s);
+                    double(cx.out, *s);
                 }
             }
         }
@@ -1276,7 +1294,7 @@ pub(crate) fn zmpop(cx: &mut Ctx) -> CmdResult {
             for (m, s) in &popped {
                 cx.out.array(2);
                 cx.out.bulk(m);
-                cx.out.double(*s);
+                double(cx.out, *s);
             }
             return Ok(());
         }

@@ -202,3 +202,33 @@ fn wrong_types_and_arity() {
         err("ERR wrong number of arguments for 'zrangestore' command")
     );
 }
+
+#[test]
+fn integral_score_fast_path_matches_printf_g17() {
+    use tern_resp::{Proto, ReplyWriter};
+    let mut vals = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        1e15,
+        1e16,
+        9.999999999999999e16,
+        1e17,
+        2e17,
+    ];
+    vals.extend((0..2000).map(|i| (i as f64) * 7919.0 - 5e6));
+    vals.extend((0..64).map(|i| 2f64.powi(i)));
+    vals.extend((0..64).map(|i| -(2f64.powi(i)) + 1.0));
+    for proto in [Proto::Resp2, Proto::Resp3] {
+        for &v in &vals {
+            let mut a = ReplyWriter::new();
+            a.proto = proto;
+            let mut b = ReplyWriter::new();
+            b.proto = proto;
+            super::double(&mut a, v);
+            b.double(v);
+            assert_eq!(a.buf, b.buf, "{v}");
+        }
+    }
+}
