@@ -728,6 +728,7 @@ fn read_zset(
             Ok(())
         }
         Some(e) => {
+            e.lru = tern_keyspace::db::lru_clock();
             let z = as_zset(e)?;
             cx.hit(true);
             f(z, cx.out)

@@ -867,6 +867,9 @@ fn zset_ops() -> Vec<BoxedStrategy<Op>> {
         op(key().prop_map(|k| with("TYPE", vec![k]))),
         op(key().prop_map(|k| with("DUMP", vec![k]))),
         op(prop::collection::vec(key(), 1..3).prop_map(|k| with("DEL", k))),
+        op(key().prop_map(|k| with("EXPIRE", vec![k, "100".into()]))),
+        op(key().prop_map(|k| with("TTL", vec![k]))),
+        op(key().prop_map(|k| with("PERSIST", vec![k]))),
         op((key(), key()).prop_map(|(a, b)| with("SET", vec![a, b]))),
         op(pick(&["0", "1", "2", "3", "128"]).prop_map(|n| {
             with(
