@@ -4,10 +4,12 @@
 pub mod db;
 pub mod dict;
 pub mod hash;
+pub mod intset;
 pub mod limits;
 pub mod list;
 pub mod listpack;
 pub mod longdouble;
+pub mod quicklist;
 pub mod set;
 pub mod value;
 pub mod zset;

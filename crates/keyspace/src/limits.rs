@@ -24,7 +24,7 @@ impl Default for EncodingLimits {
     /// Redis 7.0's defaults.
     fn default() -> EncodingLimits {
         EncodingLimits {
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             list_max_listpack_size: -2,
             list_compress_depth: 0,

@@ -66,13 +66,28 @@ pub struct ClientInfo {
     pub omem: AtomicUsize,
     /// Set by CLIENT KILL; the connection closes when it sees it.
     pub killed: AtomicBool,
-    /// Number of channel subscriptions (later: pub/sub).
+    /// Number of channel subscriptions.
     pub sub: AtomicI64,
+    /// Number of pattern subscriptions.
+    pub psub: AtomicI64,
+    /// Number of shard channel subscriptions.
+    pub ssub: AtomicI64,
     /// True for a normal client connection (CLIENT KILL TYPE normal).
     pub authenticated: AtomicBool,
 }
 
 impl ClientInfo {
+    /// A client record that belongs to no registry (unit tests).
+    #[cfg(test)]
+    pub fn for_tests(id: u64) -> ClientInfo {
+        let c = Clients::default();
+        let info = c.register("test".into(), "test".into(), -1);
+        drop(c);
+        let mut info = Arc::try_unwrap(info).unwrap_or_else(|_| unreachable!("no other owner"));
+        info.id = id;
+        info
+    }
+
     /// Idle seconds.
     pub fn idle_secs(&self) -> u64 {
         let now = self.created.elapsed().as_millis() as u64;
@@ -119,6 +134,8 @@ impl Clients {
             omem: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             sub: AtomicI64::new(0),
+            psub: AtomicI64::new(0),
+            ssub: AtomicI64::new(0),
             authenticated: AtomicBool::new(false),
         });
         self.map.lock().insert(id, info.clone());
@@ -135,6 +152,11 @@ impl Clients {
         self.map.lock().remove(&id);
     }
 
+    /// The client with this id, if connected.
+    pub fn find(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.map.lock().get(&id).cloned()
+    }
+
     /// The number of connected clients.
     pub fn len(&self) -> usize {
         self.map.lock().len()
@@ -145,9 +167,14 @@ impl Clients {
         self.len() == 0
     }
 
-    /// A snapshot of all clients, ordered by id.
+    /// A snapshot of all clients, ordered by id (killed ones, on their way out, left out).
     pub fn all(&self) -> Vec<Arc<ClientInfo>> {
-        self.map.lock().values().cloned().collect()
+        self.map
+            .lock()
+            .values()
+            .filter(|c| !c.killed.load(Relaxed))
+            .cloned()
+            .collect()
     }
 
     /// Kills the clients `pick` selects; returns how many.
@@ -155,7 +182,10 @@ impl Clients {
         let g = self.map.lock();
         let mut n = 0;
         for c in g.values() {
-            if pick(c) {
+            // A client already killed is gone as far as anyone can tell, even if its
+            // connection task has not unregistered it yet (a second CLIENT KILL of the same
+            // address must say "No such client", as in Redis, which frees it at once).
+            if !c.killed.load(Relaxed) && pick(c) {
                 c.kill();
                 n += 1;
             }

@@ -58,6 +58,9 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
             crate::families::server::remove_monitor(&srv);
         }
         srv.watch.unwatch_all(&mut cl.watching);
+        srv.tracking.disable(id);
+        cl.tracking = Default::default();
+        crate::families::pubsub::unsubscribe_all(&srv, &mut cl);
     }
     srv.blocking.cancel(id);
     // Unregister before the socket closes, so CLIENT KILL never touches a reused fd.
@@ -107,11 +110,16 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         let base = &rbuf[pos..];
                         let args: SmallVec<[&[u8]; 8]> =
                             (0..req.len()).map(|i| req.arg(base, i)).collect();
-                        if dispatch::execute(srv, cl, &mut out, &args, now) == Flow::Paused {
+                        let flow = dispatch::execute(srv, cl, &mut out, &args, now);
+                        if flow != Flow::Continue {
                             // Nothing was executed: flush what we have, wait, and retry.
                             drop(args);
                             flush(stream, cl, &mut out).await?;
-                            wait_unpaused(srv).await;
+                            if flow == Flow::ScriptBusy {
+                                crate::scripting::wait_not_busy(srv).await;
+                            } else {
+                                wait_unpaused(srv).await;
+                            }
                             now = now_ms();
                             continue;
                         }
@@ -256,12 +264,14 @@ async fn read_some(
     rbuf: &mut Vec<u8>,
     out: &mut ReplyWriter,
 ) -> std::io::Result<Option<usize>> {
-    if let Some(mut rx) = cl.monitor_rx.take() {
-        // A MONITOR client also receives every command the server runs, so wait on both.
+    let mut mon = cl.monitor_rx.take();
+    let mut push = cl.push_rx.take();
+    if mon.is_some() || push.is_some() {
+        // MONITOR output and pub/sub messages are written as they come, between reads.
         let r = loop {
             tokio::select! {
                 r = stream.read_buf(rbuf) => break r.map(Some),
-                line = rx.recv() => match line {
+                line = recv_opt(&mut mon), if mon.is_some() => match line {
                     Some(line) => {
                         out.raw(&line);
                         if let Err(e) = flush(stream, cl, out).await {
@@ -270,10 +280,39 @@ async fn read_some(
                     }
                     None => break Ok(None),
                 },
+                msg = recv_opt(&mut push), if push.is_some() => match msg {
+                    Some(msg) => {
+                        let mut n = msg.len();
+                        out.raw(&msg);
+                        // Take whatever else is queued, up to one flush's worth.
+                        while out.buf.len() < FLUSH_AT {
+                            match push.as_mut().map(|p| p.try_recv()) {
+                                Some(Ok(m)) => {
+                                    n += m.len();
+                                    out.raw(&m);
+                                }
+                                _ => break,
+                            }
+                        }
+                        if let Err(e) = flush(stream, cl, out).await {
+                            break Err(e);
+                        }
+                        if let Some(s) = &cl.pubsub {
+                            s.written(n);
+                            if s.dropped.load(Relaxed) {
+                                break Ok(None);
+                            }
+                        }
+                    }
+                    None => break Ok(None),
+                },
             }
         };
         if cl.monitor {
-            cl.monitor_rx = Some(rx);
+            cl.monitor_rx = mon;
+        }
+        if cl.pubsub.is_some() && cl.push_rx.is_none() {
+            cl.push_rx = push;
         }
         return r;
     }
@@ -289,6 +328,16 @@ async fn read_some(
         }
     } else {
         stream.read_buf(rbuf).await.map(Some)
+    }
+}
+
+/// Receives from an optional channel; pends forever on None (a disabled `select!` branch).
+async fn recv_opt(
+    rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
+) -> Option<Vec<u8>> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -32,6 +32,11 @@ pub async fn run(srv: Arc<Server>) {
         tern_keyspace::db::tick_lru_clock();
         sample_ops(&srv);
         track_memory(&srv);
+        // A running script holds every shard: skip this tick's shard work instead of
+        // stalling the cron (and signal handling, which shares its runtime) behind it.
+        if srv.scripts.running() {
+            continue;
+        }
         if srv.hot.active_expire.load(Relaxed) {
             let budget = Duration::from_micros(1_000_000 * TIME_PERCENT / 100 / hz);
             let t = Instant::now();

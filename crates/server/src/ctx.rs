@@ -59,6 +59,18 @@ pub struct Client {
     pub multi_propagated: bool,
     /// WATCHed keys and the flag that says one of them changed.
     pub watching: crate::watch::Watching,
+    /// Pub/sub: the client's subscriber (once it subscribed) and its message queue.
+    pub pubsub: Option<std::sync::Arc<crate::pubsub::Subscriber>>,
+    /// Messages published to this client, written by the connection between commands.
+    pub push_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
+    /// Subscribed channels, patterns and shard channels, in subscription order.
+    pub subs: Vec<Vec<u8>>,
+    /// See `subs`.
+    pub psubs: Vec<Vec<u8>>,
+    /// See `subs`.
+    pub ssubs: Vec<Vec<u8>>,
+    /// CLIENT TRACKING settings.
+    pub tracking: crate::tracking::Mode,
     /// Number of writes this client propagated (dispatch compares it around a command to
     /// know whether the command changed anything).
     pub propagated: u64,
@@ -83,6 +95,12 @@ impl Client {
             multi_propagated: false,
             watching: Default::default(),
             propagated: 0,
+            pubsub: None,
+            push_rx: None,
+            tracking: Default::default(),
+            subs: Vec::new(),
+            psubs: Vec::new(),
+            ssubs: Vec::new(),
         }
     }
 }
@@ -173,6 +191,11 @@ impl<'a> Ctx<'a> {
     /// Like [`Ctx::propagate`] for an explicit database.
     pub fn propagate_db(&mut self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
         flush_expired(self.srv, lk);
+        if self.cl.in_exec && argv.len() == 1 && (argv[0] == b"MULTI" || argv[0] == b"EXEC") {
+            // A command that wraps its own effects (SPOP with a count) inside a transaction
+            // or script: the transaction's MULTI ... EXEC already wraps them.
+            return;
+        }
         if self.cl.in_exec && !self.cl.multi_propagated {
             // A transaction's writes reach replicas wrapped in MULTI ... EXEC, as in Redis.
             self.srv.log.append(db, &[b"MULTI"]);
@@ -218,7 +241,18 @@ pub fn flush_expired(srv: &Server, shard: &mut Shard) {
         return;
     }
     for e in shard.expired.drain(..) {
-        srv.watch.touch(e.db, &e.key);
+        srv.key_changed(e.db, &e.key, None);
+        if crate::notify::enabled(srv) {
+            let now = crate::server::now_ms();
+            crate::notify::emit(
+                srv,
+                tern_config::notify::EXPIRED,
+                "expired",
+                &e.key,
+                e.db,
+                now,
+            );
+        }
         srv.log.append(e.db, &[b"DEL", &e.key]);
         srv.stats
             .expired_keys
@@ -238,6 +272,16 @@ impl Locked<'_> {
     pub fn lookup(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         let s = &mut *self.g;
         s.dbs[db].lookup(hash, key, now_ms, &mut s.expired, db)
+    }
+
+    /// Like [`Locked::lookup`] without counting an access (OBJECT, TYPE-like inspection):
+    /// the LFU counter is left alone.
+    pub fn peek(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        let Shard { dbs, expired } = &mut *self.g;
+        if dbs[db].expire_if_needed(hash, key, now_ms, expired, db) {
+            return None;
+        }
+        dbs[db].keys.get_mut(hash, key)
     }
 
     /// Database `db` of this shard.

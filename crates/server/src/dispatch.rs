@@ -18,6 +18,9 @@ pub enum Flow {
     Continue,
     /// The command must wait for CLIENT PAUSE to end; run it again afterwards.
     Paused,
+    /// A script is running on another thread: wait a little (or until it ends) and run the
+    /// command again; it gets BUSY once the script runs past `busy-reply-threshold`.
+    ScriptBusy,
 }
 
 /// Runs one command. `args` is never empty.
@@ -81,6 +84,36 @@ fn execute_inner(
         reject(srv, cl, out, Some(spec), CmdError::Static(NOAUTH));
         return Flow::Continue;
     }
+    if !cl.subs.is_empty() || !cl.psubs.is_empty() || !cl.ssubs.is_empty() {
+        if !out.resp3() && !crate::families::pubsub::allowed_when_subscribed(&spec.name) {
+            let e = CmdError::Msg(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            ));
+            reject(srv, cl, out, Some(spec), e);
+            return Flow::Continue;
+        }
+    }
+    // maxmemory: make room first; refuse commands that may grow memory if that failed.
+    if !cl.in_exec
+        && srv
+            .evict
+            .maxmemory
+            .load(std::sync::atomic::Ordering::Relaxed)
+            != 0
+    {
+        let ok = crate::evict::perform(srv, now_ms);
+        if !ok && spec.has(flags::DENYOOM) {
+            reject(
+                srv,
+                cl,
+                out,
+                Some(spec),
+                CmdError::Static(crate::evict::OOM),
+            );
+            return Flow::Continue;
+        }
+    }
     if cl.multi.is_some() && !crate::families::multi::runs_inside_multi(&spec.name) {
         if spec.has(flags::NO_MULTI) {
             let e = CmdError::Static("ERR Command not allowed inside a transaction");
@@ -91,6 +124,25 @@ fn execute_inner(
         cl.multi.as_mut().expect("checked").queued.push(argv);
         out.simple("QUEUED");
         return Flow::Continue;
+    }
+    // Scripting: while a script runs (holding every shard), other clients' commands wait
+    // without blocking their worker thread, then get BUSY past the threshold. The script's
+    // own client runs with `in_exec` set.
+    if !cl.in_exec && !spec.has(flags::ALLOW_BUSY) && srv.scripts.running() {
+        match crate::scripting::busy_check(srv) {
+            crate::scripting::BusyCheck::Free => {}
+            crate::scripting::BusyCheck::Wait => return Flow::ScriptBusy,
+            crate::scripting::BusyCheck::Reply => {
+                reject(
+                    srv,
+                    cl,
+                    out,
+                    Some(spec),
+                    CmdError::Static(crate::scripting::BUSY),
+                );
+                return Flow::Continue;
+            }
+        }
     }
     if !cl.in_exec
         && srv.pause.must_wait(
@@ -103,6 +155,16 @@ fn execute_inner(
     let start = Instant::now();
     let handler = spec.handler.expect("checked above");
     let propagated = cl.propagated;
+    // Keyspace notifications compare each key before and after (new / del events).
+    let notify = crate::notify::enabled(srv) && spec.has(flags::WRITE);
+    let before: Vec<(usize, crate::notify::KeyState)> = if notify {
+        crate::notify::key_args(spec, args)
+            .into_iter()
+            .map(|i| (i, crate::notify::key_state(srv, cl.db, args[i], now_ms)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let result = {
         let mut cx = Ctx {
             srv,
@@ -133,15 +195,14 @@ fn execute_inner(
     if !failed
         && cl.propagated != propagated
         && spec.has(flags::WRITE)
-        && (srv.watch.any() || srv.blocking.any())
+        && (srv.watch.any() || srv.blocking.any() || srv.tracking.any())
     {
-        let keys: smallvec::SmallVec<[&[u8]; 4]> = spec
-            .key_positions(args.len())
+        let keys: smallvec::SmallVec<[&[u8]; 4]> = crate::notify::key_args(spec, args)
             .into_iter()
             .map(|i| args[i])
             .collect();
         for k in &keys {
-            srv.watch.touch(cl.db, k);
+            srv.key_changed(cl.db, k, Some(cl.info.id));
         }
         if srv.blocking.any() {
             if cl.in_exec {
@@ -154,6 +215,33 @@ fn execute_inner(
         }
     } else if !cl.pending_ready.is_empty() && !cl.in_exec {
         srv.blocking.serve_keys(srv, cl, cl.db, &[], now_ms);
+    }
+    if notify && !failed && cl.propagated != propagated {
+        notify_write(srv, cl.db, spec, args, &before, now_ms);
+    }
+    // Client-side caching: remember the keys a tracking client read.
+    if cl.tracking.on {
+        let t = &cl.tracking;
+        if !failed && spec.has(flags::READONLY) && !t.bcast {
+            let wanted = if t.optin {
+                t.caching == Some(true)
+            } else if t.optout {
+                t.caching != Some(false)
+            } else {
+                true
+            };
+            if wanted {
+                let keys: smallvec::SmallVec<[&[u8]; 4]> = spec
+                    .key_positions(args.len())
+                    .into_iter()
+                    .map(|i| args[i])
+                    .collect();
+                srv.tracking.remember(cl.info.id, &keys);
+            }
+        }
+        if spec.name != "client|caching" {
+            cl.tracking.caching = None;
+        }
     }
     // Like Redis, MONITOR sees a command after it ran, never admin commands, and never secrets.
     if srv.clients_monitoring() && !spec.has(flags::SKIP_MONITOR) && !spec.has(flags::ADMIN) {
@@ -172,6 +260,84 @@ fn execute_inner(
         });
     }
     Flow::Continue
+}
+
+/// Publishes the keyspace events of a write command that changed something: `new` for keys
+/// that appeared, the command's own events, then `del` for keys that went away.
+fn notify_write(
+    srv: &Server,
+    db: usize,
+    spec: &Spec,
+    args: &[&[u8]],
+    before: &[(usize, crate::notify::KeyState)],
+    now_ms: i64,
+) {
+    use crate::notify::{emit, events, key_state};
+    use tern_config::notify::{GENERIC, NEW};
+    let after: Vec<crate::notify::KeyState> = before
+        .iter()
+        .map(|(i, _)| key_state(srv, db, args[*i], now_ms))
+        .collect();
+    let state = |arg: usize| {
+        before
+            .iter()
+            .position(|(i, _)| *i == arg)
+            .map(|j| (before[j].1, after[j]))
+    };
+    let changed = |arg: usize| state(arg).is_some_and(|(b, a)| b != a);
+    let gone = |arg: usize| state(arg).is_some_and(|(b, a)| b.exists && !a.exists);
+    let absent = |arg: usize| state(arg).is_some_and(|(_, a)| !a.exists);
+    // `new` comes right before the first event of the key it announces (Redis emits it when
+    // the key is added, in the middle of the command).
+    let mut fresh: Vec<usize> = before
+        .iter()
+        .enumerate()
+        .filter(|(j, (_, b))| !b.exists && after[*j].exists)
+        .map(|(_, (i, _))| *i)
+        .collect();
+    let name = spec.name.as_str();
+    if name == "rename" || name == "renamenx" {
+        // RENAME adds the destination before it reports anything.
+        for i in fresh.drain(..) {
+            emit(srv, NEW, "new", args[i], db, now_ms);
+        }
+    }
+    let evs = events(name, args, &changed);
+    for &(i, class, ev) in &evs {
+        if let Some(p) = fresh.iter().position(|&f| f == i) {
+            fresh.remove(p);
+            emit(srv, NEW, "new", args[i], db, now_ms);
+        }
+        // A command that stores nothing (an EXPIRE into the past, a *STORE with an empty
+        // result) deletes its destination: Redis reports only `del` then.
+        let stores = matches!(
+            ev,
+            "expire"
+                | "set"
+                | "sortstore"
+                | "sinterstore"
+                | "sunionstore"
+                | "sdiffstore"
+                | "zunionstore"
+                | "zinterstore"
+                | "zdiffstore"
+                | "zrangestore"
+        );
+        if stores && absent(i) {
+            continue;
+        }
+        emit(srv, class, ev, args[i], db, now_ms);
+    }
+    for i in fresh {
+        emit(srv, NEW, "new", args[i], db, now_ms);
+    }
+    for (i, _) in before {
+        // RENAME's source goes away as `rename_from`, not `del`.
+        let renamed = evs.iter().any(|&(j, _, ev)| j == *i && ev == "rename_from");
+        if gone(*i) && !renamed {
+            emit(srv, GENERIC, "del", args[*i], db, now_ms);
+        }
+    }
 }
 
 fn reject(srv: &Server, cl: &mut Client, out: &mut ReplyWriter, spec: Option<&Spec>, e: CmdError) {

@@ -34,6 +34,8 @@ pub struct Hot {
     pub requirepass_set: AtomicBool,
     /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// `notify-keyspace-events` flag bits.
+    pub notify: std::sync::atomic::AtomicU32,
     /// Collection encoding thresholds (`hash-max-listpack-entries` and friends).
     pub limits: parking_lot::RwLock<tern_keyspace::EncodingLimits>,
 }
@@ -88,6 +90,14 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// WATCHed keys.
     pub watch: crate::watch::Watches,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: keys read by tracking clients.
+    pub tracking: crate::tracking::Tracker,
+    /// `maxmemory` and eviction.
+    pub evict: crate::evict::Evictor,
+    /// Lua scripting: the script cache, the busy-script state, the script thread.
+    pub scripts: crate::scripting::Scripts,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -109,6 +119,7 @@ impl Server {
             requirepass_set: AtomicBool::new(config.requirepass().is_some()),
             active_expire: AtomicBool::new(true),
             limits: parking_lot::RwLock::new(tern_keyspace::EncodingLimits::default()),
+            notify: std::sync::atomic::AtomicU32::new(0),
         };
         let backlog = config.get_u64("repl-backlog-size").unwrap_or(1 << 20) as usize;
         let slowlog_len = config.slowlog_max_len();
@@ -139,9 +150,15 @@ impl Server {
             lastsave: AtomicI64::new(now_ms() / 1000),
             blocking: Default::default(),
             watch: Default::default(),
+            pubsub: Default::default(),
+            tracking: Default::default(),
+            evict: Default::default(),
+            scripts: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
+        // The script thread needs a strong reference to the server for each job it runs.
+        srv.scripts.set_server(Arc::downgrade(&srv));
         srv
     }
 
@@ -163,6 +180,29 @@ impl Server {
             .requirepass_set
             .store(c.requirepass().is_some(), Ordering::Relaxed);
         self.slowlog.set_max_len(c.slowlog_max_len() as usize);
+        self.hot
+            .notify
+            .store(c.notify_keyspace_events(), Ordering::Relaxed);
+        self.evict.maxmemory.store(c.maxmemory(), Ordering::Relaxed);
+        self.evict
+            .set_policy(crate::evict::Policy::parse(c.maxmemory_policy()));
+        self.evict.samples.store(
+            c.get_i64("maxmemory-samples").unwrap_or(5).max(1) as u64,
+            Ordering::Relaxed,
+        );
+        tern_keyspace::db::lfu::LOG_FACTOR.store(
+            c.get_i64("lfu-log-factor").unwrap_or(10) as u32,
+            Ordering::Relaxed,
+        );
+        tern_keyspace::db::lfu::DECAY_TIME.store(
+            c.get_i64("lfu-decay-time").unwrap_or(1) as u32,
+            Ordering::Relaxed,
+        );
+        let obl = c.client_output_buffer_limit(tern_config::ClientClass::PubSub);
+        let l = &self.pubsub.limits;
+        l.hard.store(obl.hard, Ordering::Relaxed);
+        l.soft.store(obl.soft, Ordering::Relaxed);
+        l.soft_seconds.store(obl.soft_seconds, Ordering::Relaxed);
         let n = |name: &str| c.get_i64(name).unwrap_or(0);
         *self.hot.limits.write() = tern_keyspace::EncodingLimits {
             hash_max_listpack_entries: n("hash-max-listpack-entries") as usize,
@@ -173,6 +213,35 @@ impl Server {
             zset_max_listpack_entries: n("zset-max-listpack-entries") as usize,
             zset_max_listpack_value: n("zset-max-listpack-value") as usize,
         };
+    }
+
+    /// `key` of `db` changed (written by client `by`, or expired/evicted when None): WATCHers
+    /// and tracking clients hear of it.
+    pub fn key_changed(&self, db: usize, key: &[u8], by: Option<u64>) {
+        self.watch.touch(db, key);
+        if self.tracking.any() {
+            self.tracking.invalidate(key, by, |id| {
+                self.pubsub.is_subscribed(
+                    crate::pubsub::Kind::Channel,
+                    crate::tracking::CHANNEL,
+                    id,
+                )
+            });
+        }
+    }
+
+    /// Every key of `db` (None: of every database) changed: FLUSHDB, FLUSHALL, SWAPDB.
+    pub fn db_changed(&self, db: Option<usize>) {
+        self.watch.touch_db(db);
+        if self.tracking.any() {
+            self.tracking.invalidate_all(|id| {
+                self.pubsub.is_subscribed(
+                    crate::pubsub::Kind::Channel,
+                    crate::tracking::CHANNEL,
+                    id,
+                )
+            });
+        }
     }
 
     /// Asks every task to stop.

@@ -101,6 +101,10 @@ pub enum Group {
     HyperLogLog,
     /// MULTI, EXEC and friends.
     Transactions,
+    /// Pub/sub commands.
+    PubSub,
+    /// EVAL, SCRIPT and friends.
+    Scripting,
 }
 
 impl Group {
@@ -118,6 +122,8 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::HyperLogLog => "hyperloglog",
             Group::Transactions => "transactions",
+            Group::PubSub => "pubsub",
+            Group::Scripting => "scripting",
         }
     }
 
@@ -134,6 +140,8 @@ impl Group {
             Group::Bitmap => "@bitmap",
             Group::HyperLogLog => "@hyperloglog",
             Group::Transactions => "@transaction",
+            Group::PubSub => "@pubsub",
+            Group::Scripting => "@scripting",
         }
     }
 }

@@ -56,6 +56,11 @@ impl TestDb {
 
     /// A new client on an existing server (for tests with several clients).
     pub fn connect(srv: Arc<Server>) -> TestDb {
+        // Commands run synchronously here, so scripts run inline instead of on the script
+        // thread.
+        srv.scripts
+            .inline
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let info = srv.clients.register("test".into(), "test".into(), -1);
         let stats = srv.stats.new_worker(srv.table.ids());
         let cl = Client::new(info, stats, true);

@@ -1,22 +1,96 @@
-//! RDB encoding of hash values. Placeholder: lands with the hash type.
+//! RDB encoding of hash values, as Redis 7.0's `rdbSaveObject`/`rdbLoadObject` do:
+//!
+//! - a listpack-encoded hash is `RDB_TYPE_HASH_LISTPACK` (16): the listpack's bytes as one RDB
+//!   string (LZF-compressed when that pays), so DUMP payloads are byte-identical to Redis's;
+//! - a hashtable-encoded hash is `RDB_TYPE_HASH` (4): the field count, then field and value
+//!   strings in table order (which differs from Redis's, as the tables' hash functions do).
+//!
+//! Loading checks what Redis checks: no empty hash, no duplicate field, a well-formed listpack
+//! with an even number of entries. `RDB_TYPE_HASH` payloads load as a listpack when they fit
+//! Redis's default thresholds (512 fields, 64-byte fields and values), as a hashtable
+//! otherwise; a listpack payload with more than 512 fields converts to a hashtable. The old
+//! zipmap and ziplist encodings (types 9 and 13) are not loaded yet.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
-use tern_keyspace::Hash;
+use tern_keyspace::{EncodingLimits, Hash, Listpack};
 
-use super::{RdbError, RdbErrorKind, RdbReader, RdbWriter};
+use super::{object_type, RdbError, RdbErrorKind, RdbReader, RdbWriter};
 
 /// The RDB object type byte Redis writes for `v` in its current encoding.
-pub fn type_of(_v: &Hash) -> u8 {
-    super::object_type::HASH
+pub fn type_of(v: &Hash) -> u8 {
+    if v.as_listpack().is_some() {
+        object_type::HASH_LISTPACK
+    } else {
+        object_type::HASH
+    }
 }
 
 /// Writes `v`'s payload (without the type byte).
-pub fn write<W: Write>(_w: &mut RdbWriter<W>, _v: &Hash) -> io::Result<()> {
-    Err(io::Error::other("hash values cannot be serialized yet"))
+pub fn write<W: Write>(w: &mut RdbWriter<W>, v: &Hash) -> io::Result<()> {
+    if let Some(lp) = v.as_listpack() {
+        return w.write_string(lp.as_bytes());
+    }
+    w.write_len(v.len() as u64)?;
+    let mut res = Ok(());
+    v.for_each(|f, val| {
+        if res.is_ok() {
+            res = f
+                .with_bytes(|b| w.write_string(b))
+                .and_then(|_| val.with_bytes(|b| w.write_string(b)));
+        }
+    });
+    res
 }
 
 /// Reads the payload of a hash object of type `ty` (its type byte already read).
 pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<Hash, RdbError> {
-    Err(r.error_at(r.position(), RdbErrorKind::UnsupportedType(ty)))
+    let limits = EncodingLimits::default();
+    let at = r.position();
+    let invalid = |r: &RdbReader<'_>, what| r.error_at(at, RdbErrorKind::Invalid(what));
+    match ty {
+        object_type::HASH_LISTPACK => {
+            let bytes = r.read_string_bytes()?.into_owned();
+            let lp = Listpack::from_bytes(bytes).map_err(|e| invalid(r, e.0))?;
+            if lp.is_empty() {
+                return Err(invalid(r, "empty hash"));
+            }
+            if lp.len() % 2 != 0 {
+                return Err(invalid(r, "odd number of hash listpack entries"));
+            }
+            let mut fields = HashSet::with_capacity(lp.len() / 2);
+            let mut it = lp.iter();
+            while let (Some(f), Some(_)) = (it.next(), it.next()) {
+                if !fields.insert(f.to_vec()) {
+                    return Err(invalid(r, "duplicate hash field"));
+                }
+            }
+            let mut h = Hash::from_listpack(lp);
+            if h.len() > limits.hash_max_listpack_entries {
+                h.convert_to_table();
+            }
+            Ok(h)
+        }
+        object_type::HASH => {
+            let n = r.read_count(2)?;
+            if n == 0 {
+                return Err(invalid(r, "empty hash"));
+            }
+            let mut h = if n > limits.hash_max_listpack_entries {
+                Hash::new_table()
+            } else {
+                Hash::new()
+            };
+            for _ in 0..n {
+                let f = r.read_string_bytes()?;
+                let v = r.read_string_bytes()?;
+                if !h.set(&f, &v, &limits) {
+                    return Err(invalid(r, "duplicate hash field"));
+                }
+            }
+            Ok(h)
+        }
+        _ => Err(r.error_at(at, RdbErrorKind::UnsupportedType(ty))),
+    }
 }

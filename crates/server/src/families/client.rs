@@ -135,6 +135,30 @@ pub fn register(t: &mut CommandTable) {
                 unblock,
             ))
             .subcommand(sub(
+                "tracking",
+                -3,
+                conn,
+                "6.0.0",
+                "Controls server-assisted client-side caching for the connection.",
+                tracking,
+            ))
+            .subcommand(sub(
+                "caching",
+                3,
+                conn,
+                "6.0.0",
+                "Instructs the server whether to track the keys in the next request.",
+                caching,
+            ))
+            .subcommand(sub(
+                "trackinginfo",
+                2,
+                conn,
+                "6.2.0",
+                "Returns information about server-assisted client-side caching for the connection.",
+                trackinginfo,
+            ))
+            .subcommand(sub(
                 "getredir",
                 2,
                 conn,
@@ -220,8 +244,8 @@ pub fn client_line(srv: &Server, c: &ClientInfo, cur: Option<&Current>) -> Strin
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub=0 \
-         ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+         ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 \
          omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
          lib-ver={}",
         c.id,
@@ -234,6 +258,8 @@ pub fn client_line(srv: &Server, c: &ClientInfo, cur: Option<&Current>) -> Strin
         flags,
         db,
         c.sub.load(Relaxed),
+        c.psub.load(Relaxed),
+        c.ssub.load(Relaxed),
         multi,
         qbuf,
         argv_mem,
@@ -567,9 +593,181 @@ fn no_touch(cx: &mut Ctx) -> CmdResult {
     on_off_flag(cx, cflags::NO_TOUCH)
 }
 
-/// CLIENT GETREDIR: -1, since client-side caching is not enabled.
+/// CLIENT GETREDIR: the redirect target while tracking (0 without one), -1 when not tracking.
 fn getredir(cx: &mut Ctx) -> CmdResult {
-    cx.out.int(-1);
+    let t = &cx.cl.tracking;
+    let v = match (t.on, t.redirect) {
+        (false, _) => -1,
+        (true, None) => 0,
+        (true, Some(id)) => id as i64,
+    };
+    cx.out.int(v);
+    Ok(())
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX prefix ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]
+fn tracking(cx: &mut Ctx) -> CmdResult {
+    let on = match cx.arg(2) {
+        a if is(a, "on") => true,
+        a if is(a, "off") => false,
+        _ => return Err(SYNTAX.into()),
+    };
+    let mut m = crate::tracking::Mode {
+        on,
+        ..Default::default()
+    };
+    let mut i = 3;
+    while i < cx.argc() {
+        let a = cx.arg(i);
+        let more = i + 1 < cx.argc();
+        if is(a, "redirect") && more {
+            if m.redirect.is_some() {
+                return Err("ERR A client can only redirect to a single other client".into());
+            }
+            let id = args::int(cx.arg(i + 1))?;
+            m.redirect = Some(id as u64);
+            i += 1;
+        } else if is(a, "bcast") {
+            m.bcast = true;
+        } else if is(a, "optin") {
+            m.optin = true;
+        } else if is(a, "optout") {
+            m.optout = true;
+        } else if is(a, "noloop") {
+            m.noloop = true;
+        } else if is(a, "prefix") && more {
+            m.prefixes.push(cx.arg(i + 1).to_vec());
+            i += 1;
+        } else {
+            return Err(SYNTAX.into());
+        }
+        i += 1;
+    }
+    let srv = cx.srv;
+    let id = cx.cl.info.id;
+    if !on {
+        srv.tracking.disable(id);
+        cx.cl.tracking = Default::default();
+        if !crate::families::pubsub::is_subscribed(cx.cl) {
+            cx.cl.pubsub = None;
+            cx.cl.push_rx = None;
+        }
+        cx.out.ok();
+        return Ok(());
+    }
+    if !m.bcast && !m.prefixes.is_empty() {
+        return Err("ERR PREFIX option requires BCAST mode to be enabled".into());
+    }
+    if m.optin && m.optout {
+        return Err("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
+    }
+    if (m.optin || m.optout) && m.bcast {
+        return Err("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+    }
+    crate::tracking::check_prefixes(&m.prefixes).map_err(CmdError::Msg)?;
+    let sink = match m.redirect {
+        Some(rid) if rid == id => crate::families::pubsub::subscriber(cx),
+        Some(rid) => {
+            if srv.clients.find(rid).is_none() {
+                return Err("ERR The client ID you want redirect to does not exist".into());
+            }
+            match srv.pubsub.sink_of(rid) {
+                Some(s) => s,
+                // A target that neither subscribed nor tracks has nowhere to receive
+                // messages yet: it must SUBSCRIBE to __redis__:invalidate (RESP2 usage).
+                None => {
+                    return Err(
+                        "ERR The client ID you want redirect to must be subscribed to __redis__:invalidate first"
+                            .into(),
+                    )
+                }
+            }
+        }
+        None => crate::families::pubsub::subscriber(cx),
+    };
+    srv.tracking.enable(id, &m, sink);
+    cx.cl.tracking = m;
+    cx.out.ok();
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO: whether the next command's keys are tracked (OPTIN / OPTOUT).
+fn caching(cx: &mut Ctx) -> CmdResult {
+    let t = &cx.cl.tracking;
+    if !t.on || !(t.optin || t.optout) {
+        return Err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled".into());
+    }
+    let a = cx.arg(2);
+    if is(a, "yes") {
+        if !t.optin {
+            return Err(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+                    .into(),
+            );
+        }
+        cx.cl.tracking.caching = Some(true);
+    } else if is(a, "no") {
+        if !t.optout {
+            return Err(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+                    .into(),
+            );
+        }
+        cx.cl.tracking.caching = Some(false);
+    } else {
+        return Err(SYNTAX.into());
+    }
+    cx.out.ok();
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: flags, redirect and prefixes.
+fn trackinginfo(cx: &mut Ctx) -> CmdResult {
+    let t = cx.cl.tracking.clone();
+    let mut flags: Vec<&str> = Vec::new();
+    if !t.on {
+        flags.push("off");
+    } else {
+        flags.push("on");
+        if t.bcast {
+            flags.push("bcast");
+        }
+        if t.optin {
+            flags.push("optin");
+            if t.caching == Some(true) {
+                flags.push("caching-yes");
+            }
+        }
+        if t.optout {
+            flags.push("optout");
+            if t.caching == Some(false) {
+                flags.push("caching-no");
+            }
+        }
+        if t.noloop {
+            flags.push("noloop");
+        }
+        if cx.srv.tracking.redirect_broken(cx.cl.info.id) {
+            flags.push("broken_redirect");
+        }
+    }
+    cx.out.map(3);
+    cx.out.bulk(b"flags");
+    cx.out.set(flags.len());
+    for f in flags {
+        cx.out.bulk(f.as_bytes());
+    }
+    cx.out.bulk(b"redirect");
+    cx.out.int(match (t.on, t.redirect) {
+        (false, _) => -1,
+        (true, None) => 0,
+        (true, Some(id)) => id as i64,
+    });
+    cx.out.bulk(b"prefixes");
+    cx.out.array(t.prefixes.len());
+    for p in &t.prefixes {
+        cx.out.bulk(p);
+    }
     Ok(())
 }
 

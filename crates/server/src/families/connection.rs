@@ -65,6 +65,13 @@ fn ping(cx: &mut Ctx) -> CmdResult {
     if cx.argc() > 2 {
         return Err(CmdError::arity("ping"));
     }
+    if !cx.out.resp3() && crate::families::pubsub::is_subscribed(cx.cl) {
+        // Subscribed mode (RESP2): the reply is shaped like a message.
+        cx.out.array(2);
+        cx.out.bulk(b"pong");
+        cx.out.bulk(cx.args.get(1).copied().unwrap_or(b""));
+        return Ok(());
+    }
     match cx.args.get(1) {
         None => cx.out.simple("PONG"),
         Some(m) => cx.out.bulk(m),
@@ -95,6 +102,9 @@ fn reset(cx: &mut Ctx) -> CmdResult {
     cx.cl.info.name.lock().clear();
     cx.cl.multi = None;
     cx.srv.watch.unwatch_all(&mut cx.cl.watching);
+    cx.srv.tracking.disable(cx.cl.info.id);
+    cx.cl.tracking = Default::default();
+    crate::families::pubsub::unsubscribe_all(cx.srv, cx.cl);
     if cx.cl.monitor {
         cx.cl.monitor = false;
         cx.cl.monitor_rx = None;
@@ -186,6 +196,9 @@ fn hello(cx: &mut Ctx) -> CmdResult {
     }
     if let Some(p) = proto {
         cx.out.proto = if p == 3 { Proto::Resp3 } else { Proto::Resp2 };
+        if let Some(s) = &cx.cl.pubsub {
+            s.resp3.store(p == 3, Relaxed);
+        }
         cx.cl.info.resp.store(p as u8, Relaxed);
     }
     let out = &mut *cx.out;

@@ -103,7 +103,7 @@ fn flushdb(cx: &mut Ctx) -> CmdResult {
         .collect();
     let removed: usize = old.iter().map(|d| d.len()).sum();
     cx.srv.dirty.fetch_add(removed as u64, Relaxed);
-    cx.srv.watch.touch_db(Some(db));
+    cx.srv.db_changed(Some(db));
     cx.propagate(&mut guards[0], cx.args);
     drop(guards);
     free(old, background);
@@ -125,7 +125,7 @@ fn flushall(cx: &mut Ctx) -> CmdResult {
     }
     let removed: usize = old.iter().map(|d| d.len()).sum();
     cx.srv.dirty.fetch_add(removed as u64, Relaxed);
-    cx.srv.watch.touch_db(None);
+    cx.srv.db_changed(None);
     cx.propagate(&mut guards[0], cx.args);
     drop(guards);
     free(old, background);
@@ -152,8 +152,8 @@ fn swapdb(cx: &mut Ctx) -> CmdResult {
         for g in guards.iter_mut() {
             g.dbs.swap(a as usize, b as usize);
         }
-        cx.srv.watch.touch_db(Some(a as usize));
-        cx.srv.watch.touch_db(Some(b as usize));
+        cx.srv.db_changed(Some(a as usize));
+        cx.srv.db_changed(Some(b as usize));
     }
     cx.propagate(&mut guards[0], cx.args);
     drop(guards);

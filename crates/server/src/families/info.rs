@@ -480,16 +480,18 @@ fn stats_section(srv: &Server, s: &mut String) {
         "expire_cycle_cpu_milliseconds",
         st.expire_cycle_us.load(Relaxed) / 1000,
     );
-    kv(s, "evicted_keys", 0);
+    kv(s, "evicted_keys", srv.evict.evicted.load(Relaxed));
     kv(s, "evicted_clients", 0);
     kv(s, "total_eviction_exceeded_time", 0);
     kv(s, "current_eviction_exceeded_time", 0);
     kv(s, "keyspace_hits", st.sum(|w| w.hits.get()));
     kv(s, "keyspace_misses", st.sum(|w| w.misses.get()));
+    let (channels, patterns, shard_channels) = srv.pubsub.counts();
+    kv(s, "pubsub_channels", channels);
+    kv(s, "pubsub_patterns", patterns);
+    kv(s, "pubsubshard_channels", shard_channels);
+
     for name in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
@@ -500,13 +502,13 @@ fn stats_section(srv: &Server, s: &mut String) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ] {
         kv(s, name, 0);
     }
+    kv(s, "tracking_total_keys", srv.tracking.total_keys());
+    kv(s, "tracking_total_items", srv.tracking.total_keys());
+    kv(s, "tracking_total_prefixes", srv.tracking.total_prefixes());
+    kv(s, "unexpected_error_replies", 0);
     kv(s, "total_error_replies", st.sum(|w| w.errors.get()));
     for name in [
         "dump_payload_sanitizations",

@@ -332,7 +332,7 @@ fn keys(cx: &mut Ctx) -> CmdResult {
 
 /// Parses a SCAN cursor as Redis does (`strtoul`, refusing leading spaces, trailing bytes and
 /// overflow): a leading `-` wraps around, and the empty string is cursor 0.
-fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
+pub(crate) fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
     let bad = || CmdError::Static(INVALID_CURSOR);
     if a.is_empty() {
         return Ok(0);
@@ -626,7 +626,7 @@ fn move_cmd(cx: &mut Ctx) -> CmdResult {
     cx.propagate(&mut lk, cx.args);
     drop(lk);
     // Dispatch touches the key in the current database; the destination changed too.
-    cx.srv.watch.touch(dst_db, key);
+    cx.srv.key_changed(dst_db, key, Some(cx.cl.info.id));
     cx.signal_ready(dst_db, key);
     cx.out.int(1);
     Ok(())
@@ -851,7 +851,7 @@ fn policy(cx: &Ctx) -> Policy {
 fn with_object(cx: &mut Ctx, f: impl FnOnce(&mut Ctx, &Entry) -> CmdResult) -> CmdResult {
     let key = cx.arg(2);
     let (mut lk, h) = cx.lock_key(key);
-    match lk.lookup(cx.db(), h, key, cx.now_ms) {
+    match lk.peek(cx.db(), h, key, cx.now_ms) {
         Some(e) => f(cx, e),
         None => {
             cx.out.null();
@@ -885,8 +885,8 @@ fn object_freq(cx: &mut Ctx) -> CmdResult {
         if !lfu {
             return Err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into());
         }
-        let decayed = 5i64.saturating_sub((idle_secs(e) / 60) as i64);
-        cx.out.int(decayed.max(0));
+        let c = tern_keyspace::db::lfu::decayed(e.lfu, e.lfu_ldt);
+        cx.out.int(c as i64);
         Ok(())
     })
 }

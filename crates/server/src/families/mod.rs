@@ -15,9 +15,12 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod slowlog;
+pub mod sort;
 pub mod string;
 #[cfg(test)]
 mod string_tests;
@@ -46,4 +49,7 @@ pub fn register_all(t: &mut CommandTable) {
     hll::register(t);
     blocking_cmds::register(t);
     multi::register(t);
+    sort::register(t);
+    pubsub::register(t);
+    scripting::register(t);
 }

@@ -231,6 +231,19 @@ mod tests {
     }
 
     #[test]
+    fn commands_that_wrap_their_own_effects_are_not_nested_inside_exec() {
+        let mut t = TestDb::new();
+        t.run(&["SADD", "s", "a", "b", "c"]);
+        let off = t.log_offset();
+        t.run(&["MULTI"]);
+        t.run(&["SPOP", "s", "2"]);
+        t.run(&["EXEC"]);
+        let w = t.writes_since(off);
+        let names: Vec<&str> = w.iter().map(|c| c[0].as_str()).collect();
+        assert_eq!(names, ["MULTI", "SREM", "SREM", "EXEC"]);
+    }
+
+    #[test]
     fn watch_aborts_exec_after_a_change_and_not_after_a_no_op() {
         let mut t = TestDb::new();
         let mut other = TestDb::connect(t.srv.clone());

@@ -1,0 +1,305 @@
+//! Lua scripting (Redis's eval.c and script_lua.c): the script cache, the busy-script state,
+//! the script thread, and running one script atomically.
+//!
+//! Where a script runs:
+//! - Normally on the server's *script thread* (one `std::thread`, started on the first EVAL):
+//!   the EVAL handler validates its arguments, sends a [`Job`] over a channel and leaves a
+//!   [`crate::blocking::BlockedWait`] on the client, so the worker thread goes on serving its
+//!   other connections while the script runs; the reply comes back as `Outcome::Served`.
+//! - Inline, on the calling thread, when the caller is inside EXEC (EXEC already holds every
+//!   shard on this thread) or when the server runs under the testkit ([`Scripts::inline`]).
+//!
+//! Atomicity: a script runs with every shard held ([`tern_keyspace::Keyspace::hold_all`]), so
+//! `redis.call` runs commands through [`crate::dispatch::execute`] with a script client whose
+//! `lock_key` calls get the held shards. The script client has `in_exec` set, so its writes are
+//! logged between MULTI and EXEC (script *effects* are propagated, never the script) and
+//! blocking commands return at once.
+//!
+//! Busy scripts: [`Busy::since_ms`] says a script is running. Dispatch makes commands from
+//! other clients wait (without blocking their worker thread) until the script ends or
+//! `busy-reply-threshold` passes, after which they get BUSY; SCRIPT KILL sets [`Busy::kill`],
+//! which the Lua instruction-count hook turns into an error, unless the script already wrote.
+
+mod cjson;
+mod convert;
+mod engine;
+#[cfg(test)]
+mod tests;
+
+pub use engine::compile_check;
+
+use crate::blocking::{BlockedWait, Outcome};
+use crate::server::{now_ms, Server};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+use tern_resp::ReplyWriter;
+
+/// Redis 7.0's reply for EVALSHA of an unknown script.
+pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+/// Redis 7.0's reply to commands refused while a script is busy.
+pub const BUSY: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+/// The busy-script state, shared with the Lua hook.
+#[derive(Default)]
+pub struct Busy {
+    /// Unix ms when the running script started; 0 when none runs.
+    pub since_ms: AtomicI64,
+    /// Set by SCRIPT KILL; the instruction-count hook aborts the script when it sees it.
+    pub kill: AtomicBool,
+    /// The running script has called a write command (it can no longer be killed).
+    pub wrote: AtomicBool,
+    /// Woken when a script ends, for the commands waiting on it.
+    pub done: tokio::sync::Notify,
+}
+
+/// One script to run, with everything the script thread needs.
+pub struct Job {
+    /// The server (kept alive for the duration of the job).
+    pub srv: Arc<Server>,
+    /// The script's SHA1, lowercase hex.
+    pub sha: String,
+    /// The script's body.
+    pub body: Arc<[u8]>,
+    /// KEYS.
+    pub keys: Vec<Vec<u8>>,
+    /// ARGV.
+    pub argv: Vec<Vec<u8>>,
+    /// The caller's selected database.
+    pub db: usize,
+    /// The caller speaks RESP3 (the reply is written in its protocol).
+    pub resp3: bool,
+    /// EVAL_RO / EVALSHA_RO: write commands are refused.
+    pub readonly: bool,
+    /// The time the script runs at (commands inside see a frozen clock, as in Redis).
+    pub now_ms: i64,
+}
+
+/// Scripting state shared by every connection (`Server::scripts`).
+#[derive(Default)]
+pub struct Scripts {
+    /// Every script loaded by EVAL or SCRIPT LOAD: SHA1 (lowercase hex) -> body.
+    cache: Mutex<HashMap<String, Arc<[u8]>>>,
+    /// Bumped by SCRIPT FLUSH; engines drop their compiled functions when it changes.
+    pub epoch: AtomicU64,
+    /// The running script, if any.
+    pub busy: Arc<Busy>,
+    /// Run scripts on the calling thread (the testkit, which runs commands synchronously).
+    pub inline: AtomicBool,
+    /// The script thread's job queue, once started.
+    thread: Mutex<Option<std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)>>>,
+    /// The server itself, so jobs can keep it alive on the script thread.
+    me: OnceLock<Weak<Server>>,
+}
+
+impl Scripts {
+    /// Records the server that owns this state (called once by `Server::new`).
+    pub fn set_server(&self, me: Weak<Server>) {
+        let _ = self.me.set(me);
+    }
+
+    /// The body of a cached script.
+    pub fn get(&self, sha: &str) -> Option<Arc<[u8]>> {
+        self.cache.lock().get(sha).cloned()
+    }
+
+    /// Adds a script to the cache; returns its SHA1.
+    pub fn insert(&self, body: &[u8]) -> String {
+        let sha = sha1hex(body);
+        self.cache
+            .lock()
+            .entry(sha.clone())
+            .or_insert_with(|| Arc::from(body));
+        sha
+    }
+
+    /// True if the script is cached.
+    pub fn exists(&self, sha: &str) -> bool {
+        self.cache.lock().contains_key(sha)
+    }
+
+    /// The number of cached scripts.
+    pub fn len(&self) -> usize {
+        self.cache.lock().len()
+    }
+
+    /// True when no script is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// SCRIPT FLUSH: forgets every script.
+    pub fn flush(&self) {
+        self.cache.lock().clear();
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// True while a script runs.
+    #[inline]
+    pub fn running(&self) -> bool {
+        self.busy.since_ms.load(Ordering::Acquire) != 0
+    }
+
+    /// Sends `job` to the script thread (starting it if needed) and returns what the caller's
+    /// connection waits on.
+    pub fn submit(&self, job: Job) -> BlockedWait {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut g = self.thread.lock();
+        let sender = g.get_or_insert_with(start_thread);
+        if let Err(std::sync::mpsc::SendError((job, tx))) = sender.send((job, tx)) {
+            // The thread died (a panic in a script): start a new one.
+            let s = start_thread();
+            let _ = s.send((job, tx));
+            *g = Some(s);
+        }
+        BlockedWait {
+            rx,
+            deadline_ms: None,
+            timeout_reply: |out| out.null(),
+        }
+    }
+
+    /// A strong reference to the server, for a job.
+    pub fn server(&self) -> Option<Arc<Server>> {
+        self.me.get().and_then(|w| w.upgrade())
+    }
+}
+
+fn start_thread() -> std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)> {
+    let (tx, rx) = std::sync::mpsc::channel::<(Job, tokio::sync::oneshot::Sender<Outcome>)>();
+    std::thread::Builder::new()
+        .name("tern-script".into())
+        .spawn(move || {
+            // The thread's engine belongs to one server (the one that started the thread).
+            let mut engine: Option<engine::Engine> = None;
+            while let Ok((job, reply)) = rx.recv() {
+                let e = match &mut engine {
+                    Some(e) => e,
+                    None => engine.insert(engine::Engine::new(&job.srv)),
+                };
+                let bytes = run(&job.srv, e, &job, None);
+                let _ = reply.send(Outcome::Served(bytes));
+            }
+        })
+        .expect("spawn the script thread");
+    tx
+}
+
+thread_local! {
+    /// The engine for scripts run inline on this thread, with the address of its server.
+    static INLINE: std::cell::RefCell<Option<(usize, engine::Engine)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs a script on the calling thread and returns the reply bytes. `multi_propagated` is the
+/// caller's flag when it runs inside EXEC (the script's writes join the EXEC's MULTI block).
+pub fn run_inline(srv: &Server, job: &Job, multi_propagated: Option<&mut bool>) -> Vec<u8> {
+    INLINE.with(|cell| {
+        // Take the engine out while it runs: a script never runs another script, but a
+        // RefCell borrow across Lua callbacks is easier to reason about this way.
+        let mut slot = cell.borrow_mut().take();
+        let key = srv as *const Server as usize;
+        let mut e = match slot.take() {
+            Some((k, e)) if k == key => e,
+            _ => engine::Engine::new(srv),
+        };
+        let bytes = run(srv, &mut e, job, multi_propagated);
+        *cell.borrow_mut() = Some((key, e));
+        bytes
+    })
+}
+
+/// Runs one script atomically: marks the server busy, holds every shard (unless this thread
+/// already does, inside EXEC), runs the script, wraps its writes in MULTI/EXEC, serves clients
+/// blocked on keys it filled, and clears the busy state.
+fn run(
+    srv: &Server,
+    e: &mut engine::Engine,
+    job: &Job,
+    multi_propagated: Option<&mut bool>,
+) -> Vec<u8> {
+    let busy = &srv.scripts.busy;
+    busy.kill.store(false, Ordering::Release);
+    busy.wrote.store(false, Ordering::Release);
+    // Mark busy before taking the hold, so new commands back off instead of queueing on the
+    // shard locks behind the script.
+    busy.since_ms.store(now_ms().max(1), Ordering::Release);
+    let hold = if srv.keyspace.held_here() {
+        None
+    } else {
+        Some(srv.keyspace.hold_all())
+    };
+    let nested = multi_propagated.is_some();
+    e.cl.db = job.db;
+    e.cl.in_exec = true;
+    e.cl.multi_propagated = multi_propagated.as_deref().copied().unwrap_or(false);
+    let mut out = ReplyWriter::new();
+    if job.resp3 {
+        out.proto = tern_resp::Proto::Resp3;
+    }
+    e.run(srv, job, &mut out);
+    if let Some(flag) = multi_propagated {
+        *flag = e.cl.multi_propagated;
+    } else if e.cl.multi_propagated {
+        srv.log.append(e.cl.db, &[b"EXEC"]);
+    }
+    e.cl.multi_propagated = false;
+    e.cl.in_exec = false;
+    drop(hold);
+    busy.since_ms.store(0, Ordering::Release);
+    busy.done.notify_waiters();
+    // Clients blocked on keys the script filled are served now (or after the enclosing EXEC).
+    if !e.cl.pending_ready.is_empty() && !nested {
+        let db = e.cl.db;
+        srv.blocking.serve_keys(srv, &mut e.cl, db, &[], job.now_ms);
+    }
+    out.buf
+}
+
+/// What dispatch must do with a command from another client while a script may be running.
+pub enum BusyCheck {
+    /// No script runs: go on.
+    Free,
+    /// A script runs and the threshold has not passed: wait and retry.
+    Wait,
+    /// A script has run longer than `busy-reply-threshold`: reply BUSY.
+    Reply,
+}
+
+/// Checks the busy state for a command without the ALLOW_BUSY flag.
+#[inline]
+pub fn busy_check(srv: &Server) -> BusyCheck {
+    let since = srv.scripts.busy.since_ms.load(Ordering::Acquire);
+    if since == 0 {
+        return BusyCheck::Free;
+    }
+    let threshold = srv.config.read().busy_reply_threshold() as i64;
+    if now_ms() - since >= threshold {
+        BusyCheck::Reply
+    } else {
+        BusyCheck::Wait
+    }
+}
+
+/// Waits (asynchronously) until the running script ends or a short while passes, so a command
+/// that found the server busy can be retried (and get BUSY once past the threshold).
+pub async fn wait_not_busy(srv: &Server) {
+    let busy = &srv.scripts.busy;
+    let notified = busy.done.notified();
+    if busy.since_ms.load(Ordering::Acquire) == 0 {
+        return;
+    }
+    tokio::select! {
+        _ = notified => {}
+        _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+    }
+}
+
+/// SHA1 of `body` as 40 lowercase hex characters (redis.sha1hex, script ids).
+pub fn sha1hex(body: &[u8]) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(body))
+}

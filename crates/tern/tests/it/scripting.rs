@@ -1,0 +1,464 @@
+//! Lua scripting with real clients: EVAL/EVALSHA/EVAL_RO/EVALSHA_RO and SCRIPT over raw
+//! sockets, the `redis` crate's `Script` helper, `redis-cli --eval`, atomicity across cores,
+//! busy scripts (BUSY, SCRIPT KILL, UNKILLABLE), and a differential run of ~30 scripts against
+//! Debian's redis-server. All pass against redis-server too (`TERN_IT_SERVER=redis`).
+
+use crate::harness::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn is_redis() -> bool {
+    std::env::var("TERN_IT_SERVER").as_deref() == Ok("redis")
+}
+
+fn error(s: &str) -> Resp {
+    Resp::Error(s.into())
+}
+
+/// The SHA1 the server reports for `script` (SCRIPT LOAD).
+fn sha_of(c: &mut Raw, script: &str) -> String {
+    c.cmd(&["SCRIPT", "LOAD", script]).text()
+}
+
+#[test]
+fn eval_evalsha_and_script_commands_reply_as_redis() {
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    assert_eq!(
+        c.cmd(&["EVAL", "return {KEYS[1], ARGV[1]}", "1", "k", "a"]),
+        Resp::Array(Some(vec![Resp::bulk("k"), Resp::bulk("a")]))
+    );
+    assert_eq!(
+        c.cmd(&[
+            "EVAL",
+            "return redis.call('set', KEYS[1], ARGV[1])",
+            "1",
+            "k",
+            "v"
+        ]),
+        Resp::Simple("OK".into())
+    );
+    assert_eq!(c.cmd(&["GET", "k"]), Resp::bulk("v"));
+    let sha = sha_of(&mut c, "return 'loaded'");
+    assert_eq!(sha.len(), 40);
+    assert_eq!(c.cmd(&["EVALSHA", &sha, "0"]), Resp::bulk("loaded"));
+    assert_eq!(
+        c.cmd(&["EVALSHA", &sha.to_uppercase(), "0"]),
+        Resp::bulk("loaded")
+    );
+    assert_eq!(c.cmd(&["EVALSHA_RO", &sha, "0"]), Resp::bulk("loaded"));
+    assert_eq!(
+        c.cmd(&[
+            "SCRIPT",
+            "EXISTS",
+            &sha,
+            "0000000000000000000000000000000000000000"
+        ]),
+        Resp::Array(Some(vec![Resp::Int(1), Resp::Int(0)]))
+    );
+    assert_eq!(c.cmd(&["SCRIPT", "FLUSH"]), Resp::Simple("OK".into()));
+    assert_eq!(
+        c.cmd(&["SCRIPT", "FLUSH", "SYNC"]),
+        Resp::Simple("OK".into())
+    );
+    assert_eq!(
+        c.cmd(&["EVALSHA", &sha, "0"]),
+        error("NOSCRIPT No matching script. Please use EVAL.")
+    );
+    assert_eq!(
+        c.cmd(&["SCRIPT", "FLUSH", "LATER"]),
+        error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+    );
+    assert_eq!(
+        c.cmd(&["SCRIPT", "KILL"]),
+        error("NOTBUSY No scripts in execution right now.")
+    );
+    assert_eq!(
+        c.cmd(&["SCRIPT", "NOPE"]),
+        error("ERR unknown subcommand 'NOPE'. Try SCRIPT HELP.")
+    );
+    assert_eq!(
+        c.cmd(&["SCRIPT", "EXISTS"]),
+        error("ERR wrong number of arguments for 'script|exists' command")
+    );
+    let Resp::Array(Some(help)) = c.cmd(&["SCRIPT", "HELP"]) else {
+        panic!("SCRIPT HELP is an array")
+    };
+    assert_eq!(
+        help[0].text(),
+        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    );
+    assert_eq!(
+        c.cmd(&["EVAL", "return 1", "-1"]),
+        error("ERR Number of keys can't be negative")
+    );
+    assert_eq!(
+        c.cmd(&["EVAL", "return 1", "2", "a"]),
+        error("ERR Number of keys can't be greater than number of args")
+    );
+    assert_eq!(
+        c.cmd(&["EVAL", "return 1", "one"]),
+        error("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        c.cmd(&["EVAL", "return 1"]),
+        error("ERR wrong number of arguments for 'eval' command")
+    );
+    assert_eq!(
+        c.cmd(&["EVAL", "return +", "0"]),
+        error(
+            "ERR Error compiling script (new function): user_script:1: unexpected symbol near '+'"
+        )
+    );
+    assert_eq!(
+        c.cmd(&["SCRIPT", "LOAD", "return +"]),
+        error(
+            "ERR Error compiling script (new function): user_script:1: unexpected symbol near '+'"
+        )
+    );
+    // Errors raised inside scripts carry the script's SHA and line.
+    let ro = "return redis.call('set', 'a', 'b')";
+    let ro_sha = sha_of(&mut c, ro);
+    assert_eq!(
+        c.cmd(&["EVAL_RO", ro, "0"]),
+        error(&format!(
+            "ERR Write commands are not allowed from read-only scripts. script: {ro_sha}, on @user_script:1."
+        ))
+    );
+    assert_eq!(
+        c.cmd(&["EVALSHA_RO", &ro_sha, "0"]),
+        error(&format!(
+            "ERR Write commands are not allowed from read-only scripts. script: {ro_sha}, on @user_script:1."
+        ))
+    );
+    for (script, text) in [
+        ("return redis.call('nosuch')", "ERR Unknown Redis command called from script"),
+        (
+            "\nreturn redis.call('get')",
+            "ERR Wrong number of args calling Redis command from script",
+        ),
+        ("return redis.call('multi')", "ERR This Redis command is not allowed from script"),
+        ("return redis.call('blpop', 'l', 0)", "ERR This Redis command is not allowed from script"),
+        ("return redis.call('eval', 'return 1', 0)", "ERR This Redis command is not allowed from script"),
+        ("return redis.call('incr', 'k')", "ERR value is not an integer or out of range"),
+        ("newglobal = 1", "ERR user_script:1: Attempt to modify a readonly table"),
+        (
+            "return undefined_thing",
+            "ERR user_script:1: Script attempted to access nonexistent global variable 'undefined_thing'",
+        ),
+    ] {
+        let sha = sha_of(&mut c, script);
+        let line = 1 + script.matches('\n').count();
+        assert_eq!(
+            c.cmd(&["EVAL", script, "0"]),
+            error(&format!("{text} script: {sha}, on @user_script:{line}.")),
+            "{script}"
+        );
+    }
+    // A script that fails halfway keeps the effects before the error.
+    let r = c.cmd(&[
+        "EVAL",
+        "redis.call('set', 'half', '1') redis.call('incr', 'k')",
+        "0",
+    ]);
+    assert!(matches!(r, Resp::Error(_)));
+    assert_eq!(c.cmd(&["GET", "half"]), Resp::bulk("1"));
+}
+
+#[test]
+fn redis_crate_script_helper_loads_on_noscript() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut c).unwrap();
+    let script =
+        redis::Script::new("redis.call('set', KEYS[1], ARGV[1]) return redis.call('get', KEYS[1])");
+    let v: String = script.key("sk").arg("value").invoke(&mut c).unwrap();
+    assert_eq!(v, "value");
+    // Now cached: invoke goes through EVALSHA.
+    let exists: Vec<i64> = redis::cmd("SCRIPT")
+        .arg("EXISTS")
+        .arg(script.get_hash())
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(exists, vec![1]);
+    let v: String = script.key("sk").arg("again").invoke(&mut c).unwrap();
+    assert_eq!(v, "again");
+    let n: i64 = redis::Script::new("return #KEYS + #ARGV")
+        .key("a")
+        .key("b")
+        .arg(1)
+        .invoke(&mut c)
+        .unwrap();
+    assert_eq!(n, 3);
+    let e = redis::Script::new("return redis.error_reply('MYERR custom')")
+        .invoke::<()>(&mut c)
+        .unwrap_err();
+    assert_eq!(server_error_text(&e).as_deref(), Some("MYERR custom"));
+}
+
+#[test]
+fn redis_cli_eval_runs_a_script_file() {
+    let srv = TestServer::start();
+    let dir = std::env::temp_dir().join(format!("tern-lua-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("script.lua");
+    std::fs::File::create(&file)
+        .unwrap()
+        .write_all(b"redis.call('set', KEYS[1], ARGV[1])\nreturn {KEYS[1], ARGV[1], redis.call('get', KEYS[1])}\n")
+        .unwrap();
+    let out = Command::new(require_tool(REDIS_CLI))
+        .args(["-p", &srv.port().to_string(), "--eval"])
+        .arg(&file)
+        .args(["clikey", ",", "clival"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "clikey\nclival\nclival\n"
+    );
+    let mut c = srv.client();
+    assert_eq!(ok(&mut c, &["GET", "clikey"]), bulk("clival"));
+}
+
+#[test]
+fn scripts_are_atomic_across_cores() {
+    let srv = if is_redis() {
+        TestServer::start()
+    } else {
+        TestServer::start_with(&["--server-threads", "2"])
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let script = "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[2]) return 1";
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = srv.client();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    let _: i64 = redis::cmd("EVAL")
+                        .arg(script)
+                        .arg(2)
+                        .arg("x")
+                        .arg("y")
+                        .query(&mut c)
+                        .expect("EVAL");
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let mut c = srv.client();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut reads = 0;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let (x, y): (Option<i64>, Option<i64>) = redis::cmd("MGET")
+                    .arg("x")
+                    .arg("y")
+                    .query(&mut c)
+                    .expect("MGET");
+                assert_eq!(x, y, "saw half a script");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for w in writers {
+        w.join().expect("writer");
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(reader.join().expect("reader") > 0);
+    let mut c = srv.client();
+    assert_eq!(
+        ok(&mut c, &["MGET", "x", "y"]),
+        redis::Value::Array(vec![bulk("800"), bulk("800")])
+    );
+}
+
+/// Sends PING until it gets BUSY (the script is past the threshold); panics after 10 s.
+fn wait_busy(c: &mut Raw) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match c.cmd(&["PING"]) {
+            Resp::Error(e) if e.starts_with("BUSY ") => {
+                assert_eq!(
+                    e,
+                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+                );
+                return;
+            }
+            other => assert_eq!(other, Resp::Simple("PONG".into())),
+        }
+        assert!(Instant::now() < deadline, "never got BUSY");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_busy_script_gets_busy_replies_and_script_kill_stops_it() {
+    let srv = TestServer::start();
+    let mut admin = srv.raw_conn();
+    admin.cmd(&["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    let script = "local i = 0\nwhile true do i = i + 1 end";
+    let sha = sha_of(&mut admin, script);
+    let mut runner = srv.raw_conn();
+    runner.send(&encode(&[b"EVAL", script.as_bytes(), b"0"]));
+    wait_busy(&mut admin);
+    assert_eq!(
+        admin.cmd(&["GET", "x"]),
+        error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+    );
+    assert_eq!(admin.cmd(&["SCRIPT", "KILL"]), Resp::Simple("OK".into()));
+    assert_eq!(
+        runner.read_reply(),
+        error(&format!(
+            "ERR Script killed by user with SCRIPT KILL... script: {sha}, on @user_script:2."
+        ))
+    );
+    // The server serves again, on both connections.
+    assert_eq!(admin.cmd(&["PING"]), Resp::Simple("PONG".into()));
+    assert_eq!(runner.cmd(&["EVAL", "return 7", "0"]), Resp::Int(7));
+    assert_eq!(
+        admin.cmd(&["SCRIPT", "KILL"]),
+        error("NOTBUSY No scripts in execution right now.")
+    );
+}
+
+#[test]
+fn a_script_that_wrote_cannot_be_killed() {
+    let srv = TestServer::start();
+    let mut admin = srv.raw_conn();
+    admin.cmd(&["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    // Writes, then spins for about 1.5 s of wall-clock time.
+    let script = "redis.call('set', 'w', '1')
+local t0 = redis.call('time')
+while true do
+  local t = redis.call('time')
+  if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 1500000 then break end
+end
+return 'done'";
+    let mut runner = srv.raw_conn();
+    runner.send(&encode(&[b"EVAL", script.as_bytes(), b"0"]));
+    wait_busy(&mut admin);
+    assert_eq!(
+        admin.cmd(&["SCRIPT", "KILL"]),
+        error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+    );
+    assert_eq!(runner.read_reply(), Resp::bulk("done"));
+    assert_eq!(admin.cmd(&["GET", "w"]), Resp::bulk("1"));
+}
+
+#[test]
+fn commands_sent_during_a_short_script_wait_for_it() {
+    let srv = if is_redis() {
+        TestServer::start()
+    } else {
+        TestServer::start_with(&["--server-threads", "2"])
+    };
+    let mut runner = srv.raw_conn();
+    let mut other = srv.raw_conn();
+    // About 300 ms, under the default 5 s threshold: others wait instead of getting BUSY.
+    let script = "local t0 = redis.call('time')
+while true do
+  local t = redis.call('time')
+  if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 300000 then break end
+end
+redis.call('set', 'late', 'yes')
+return 1";
+    runner.send(&encode(&[b"EVAL", script.as_bytes(), b"0"]));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(other.cmd(&["GET", "late"]), Resp::bulk("yes"));
+    assert_eq!(runner.read_reply(), Resp::Int(1));
+}
+
+/// Scripts run on both servers; replies (errors by their full text) must be equal.
+const DIFFERENTIAL_SCRIPTS: &[&str] = &[
+    "return 1",
+    "return -3.99",
+    "return 3.0001",
+    "return 1e20",
+    "return 'str'",
+    "return true",
+    "return false",
+    "return nil",
+    "return {1, 2, {3, 'x', {4.5}}, nil, 5}",
+    "return {ok='fine'}",
+    "return {err='CUSTOM failure'}",
+    "return redis.status_reply('OK2')",
+    "return redis.error_reply('plain')",
+    "return redis.error_reply('-CODE with code')",
+    "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}",
+    "redis.call('set', KEYS[1], ARGV[1]) return redis.call('get', KEYS[1])",
+    "return redis.call('incr', KEYS[1])",
+    "return redis.pcall('incr', KEYS[1])",
+    "local r = redis.pcall('incr', KEYS[1]) return type(r) .. ':' .. tostring(r.err)",
+    "return redis.call('get', 'missing')",
+    "return tostring(redis.call('get', 'missing'))",
+    "return redis.call('ping')",
+    "return type(redis.call('ping'))",
+    "return redis.call('mget', KEYS[1], 'missing')",
+    "return redis.call('exists', KEYS[1], KEYS[2])",
+    "return cjson.encode({1, 2, {a = 1.5, b = 'x/y'}})",
+    "return cjson.encode({})",
+    "return cjson.encode(cjson.decode('[1,2.25,\"s\",[true,false]]'))",
+    "return cjson.decode('{\"a\":{\"b\":[10,20]}}').a.b[2]",
+    "return cjson.encode(1/3)",
+    "return cjson.decode('{bad')",
+    "return redis.sha1hex('abc')",
+    "return string.format('%5.2f|%d|%s', 3.14159, 42, 'z')",
+    "return {math.floor(7.9), math.max(1, 9), string.rep('ab', 3)}",
+    "return table.concat({'a', 'b', 'c'}, '-')",
+    "return redis.call('nosuch')",
+    "return redis.call('get')",
+    "return redis.pcall('nosuch')",
+    "local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), e}",
+    "local ok, e = pcall(function() error('inner') end) return e",
+    "error('outer')",
+    "error({err = 'TABLE error'})",
+    "x = 5",
+    "return undefined_global",
+    "redis.setresp(3) return tostring(redis.call('get', 'missing'))",
+    "redis.setresp(5)",
+    "return redis.call('select', 1)",
+    "return redis.call('set', KEYS[1], 1.5)",
+    "return redis.REPL_ALL + redis.LOG_WARNING",
+    "redis.log(redis.LOG_NOTICE, 'from a test') return 'logged'",
+    "return #redis.call('time')",
+    "return type(loadstring)",
+    "local t = {} t[1] = 1 t[3] = 3 return t",
+];
+
+#[test]
+fn scripts_reply_like_redis_server() {
+    if is_redis() {
+        return; // Compares tern with redis-server; nothing to compare against itself.
+    }
+    let tern = TestServer::start();
+    let redis = RedisServer::start();
+    let mut t = tern.raw_conn();
+    let mut r = redis.raw_conn();
+    for script in DIFFERENTIAL_SCRIPTS {
+        for c in [&mut t, &mut r] {
+            c.cmd(&["FLUSHALL"]);
+            c.cmd(&["SET", "str", "text"]);
+        }
+        let args = ["EVAL", script, "2", "str", "k2", "a1", "a2"];
+        assert_eq!(t.cmd(&args), r.cmd(&args), "{script}");
+        // And by SHA, through the cache.
+        let sha = sha_of(&mut r, script);
+        if !matches!(t.cmd(&["SCRIPT", "LOAD", script]), Resp::Error(_)) {
+            for c in [&mut t, &mut r] {
+                c.cmd(&["FLUSHALL"]);
+                c.cmd(&["SET", "str", "text"]);
+            }
+            let args = ["EVALSHA", &sha, "2", "str", "k2", "a1", "a2"];
+            assert_eq!(t.cmd(&args), r.cmd(&args), "EVALSHA {script}");
+        }
+    }
+}
