@@ -170,7 +170,7 @@ impl ZSet {
     /// Adopts a listpack of `member, score` pairs (RESTORE), checking that it has pairs, that
     /// the scores are numbers and that no member repeats. The pairs must be in order.
     pub fn from_listpack(lp: Listpack) -> Result<ZSet, &'static str> {
-        if lp.len() % 2 != 0 {
+        if !lp.len().is_multiple_of(2) {
             return Err("odd number of listpack entries");
         }
         let mut seen = std::collections::HashSet::new();

@@ -143,7 +143,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn member(m: u8) -> Vec<u8> {
     // Some long members so the value threshold is crossed too.
-    if m % 17 == 0 {
+    if m.is_multiple_of(17) {
         format!("long-member-{m:03}-{}", "x".repeat(20)).into_bytes()
     } else {
         format!("m{m}").into_bytes()

@@ -577,14 +577,14 @@ fn zincrby(cx: &mut Ctx) -> CmdResult {
 
 fn zadd_generic(cx: &mut Ctx, scoreidx: usize, f: AddFlags) -> CmdResult {
     let elements = cx.argc() - scoreidx;
-    if elements % 2 != 0 || elements == 0 {
+    if !elements.is_multiple_of(2) || elements == 0 {
         return Err(SYNTAX.into());
     }
     let elements = elements / 2;
     if f.nx && f.xx {
         return Err("ERR XX and NX options at the same time are not compatible".into());
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if ((f.gt || f.lt) && f.nx) || (f.gt && f.lt) {
         return Err("ERR GT, LT, and/or NX options at the same time are not compatible".into());
     }
     if f.incr && elements > 1 {
@@ -1153,6 +1153,9 @@ fn zremrangebylex(cx: &mut Ctx) -> CmdResult {
 // ---------------------------------------------------------------------------------------------
 // Pops
 
+/// Owned `(member, score)` pairs.
+pub(crate) type Pairs = Vec<(Vec<u8>, f64)>;
+
 /// Pops up to `count` elements from the min (or max) end of the zset at `key` (already known
 /// to the caller to be the key to pop from), deleting the key when it empties. Returns the
 /// popped pairs; `Ok(None)` if the key does not exist; WRONGTYPE if it is not a zset.
@@ -1161,7 +1164,7 @@ pub(crate) fn pop_from_key(
     key: &[u8],
     max: bool,
     count: usize,
-) -> Result<Option<Vec<(Vec<u8>, f64)>>, CmdError> {
+) -> Result<Option<Pairs>, CmdError> {
     let db = cx.db();
     let (mut lk, h) = cx.lock_key(key);
     let Some(e) = lk.lookup(db, h, key, cx.now_ms) else {
@@ -1601,7 +1604,14 @@ fn zrandmember(cx: &mut Ctx) -> CmdResult {
         4 if is(cx.arg(3), "withscores") => true,
         _ => return Err(SYNTAX.into()),
     };
-    if l == i64::MIN || (withscores && (l < -(i64::MAX / 2) || l > i64::MAX / 2)) {
+    if l == i64::MIN {
+        return Err(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+                .into(),
+        );
+    }
+    // The reply would have 2 * |count| entries.
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return Err("ERR value is out of range".into());
     }
     read_zset(
