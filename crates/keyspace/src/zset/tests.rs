@@ -205,3 +205,9 @@ proptest! {
         prop_assert_eq!(&c, &z);
     }
 }
+
+#[test]
+fn a_zset_value_is_three_words() {
+    // The Value enum (and so every key's entry) must not grow because of the zset.
+    assert_eq!(std::mem::size_of::<ZSet>(), 24);
+}

@@ -232,3 +232,22 @@ fn integral_score_fast_path_matches_printf_g17() {
         }
     }
 }
+
+#[test]
+fn blocking_pops_served_at_once_propagate_as_pops() {
+    let mut t = TestDb::new();
+    t.run(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+    assert_eq!(
+        t.run(&["BZPOPMIN", "nokey", "z", "0"]),
+        Frame::Array(vec![bulk("z"), bulk("a"), bulk("1")])
+    );
+    assert_eq!(
+        propagated(&mut t, &["BZPOPMAX", "z", "0"]),
+        log(&[&["ZPOPMAX", "z"]])
+    );
+    assert_eq!(
+        propagated(&mut t, &["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"]),
+        log(&[&["ZPOPMIN", "z", "1"]])
+    );
+    assert_eq!(t.run(&["EXISTS", "z"]), int(0));
+}
