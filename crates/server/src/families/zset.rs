@@ -179,25 +179,25 @@ pub fn register(t: &mut CommandTable) {
     add(t, z("zremrangebylex", 4, WRITE).doc("2.8.9", "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.").handler(zremrangebylex));
     add(t, z("zpopmin", -2, WRITE | FAST).doc("5.0.0", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.").handler(zpopmin));
     add(t, z("zpopmax", -2, WRITE | FAST).doc("5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.").handler(zpopmax));
-    add(t, z("zmpop", -4, WRITE | MOVABLE_KEYS).keys(2, 2, 1).doc("7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.").handler(zmpop));
+    add(t, z("zmpop", -4, WRITE | MOVABLE_KEYS).keys(0, 0, 0).doc("7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.").handler(zmpop));
     add(
         t,
         z("zunion", -3, READONLY | MOVABLE_KEYS)
-            .keys(2, 2, 1)
+            .keys(0, 0, 0)
             .doc("6.2.0", "Returns the union of multiple sorted sets.")
             .handler(zunion),
     );
     add(
         t,
         z("zinter", -3, READONLY | MOVABLE_KEYS)
-            .keys(2, 2, 1)
+            .keys(0, 0, 0)
             .doc("6.2.0", "Returns the intersect of multiple sorted sets.")
             .handler(zinter),
     );
     add(
         t,
         z("zdiff", -3, READONLY | MOVABLE_KEYS)
-            .keys(2, 2, 1)
+            .keys(0, 0, 0)
             .doc(
                 "6.2.0",
                 "Returns the difference between multiple sorted sets.",
@@ -234,7 +234,7 @@ pub fn register(t: &mut CommandTable) {
     add(
         t,
         z("zintercard", -3, READONLY | MOVABLE_KEYS)
-            .keys(2, 2, 1)
+            .keys(0, 0, 0)
             .doc(
                 "7.0.0",
                 "Returns the number of members of the intersect of multiple sorted sets.",
