@@ -1,22 +1,106 @@
-//! RDB encoding of zset values. Placeholder: lands with the zset type.
+//! RDB encoding of sorted sets, as Redis 7.0 writes and loads them:
+//! - a listpack-encoded zset is `RDB_TYPE_ZSET_LISTPACK` (17): the listpack bytes as one string;
+//! - a skiplist-encoded zset is `RDB_TYPE_ZSET_2` (5): the count, then each member string and
+//!   its score as a little-endian binary double, from the highest score down (Redis walks its
+//!   skiplist from the tail so that loading inserts at the head, in O(1));
+//! - `RDB_TYPE_ZSET` (3, scores as strings) is read too; the ziplist type (12) is not yet.
+//!
+//! Loading applies Redis's conversions with the default thresholds (128 entries, 64 bytes): a
+//! listpack with too many entries becomes a skiplist, a small `ZSET_2` becomes a listpack.
 
 use std::io::{self, Write};
 
-use tern_keyspace::ZSet;
+use tern_keyspace::{EncodingLimits, Listpack, ZSet};
 
-use super::{RdbError, RdbErrorKind, RdbReader, RdbWriter};
+use super::{object_type, RdbError, RdbErrorKind, RdbReader, RdbWriter};
 
 /// The RDB object type byte Redis writes for `v` in its current encoding.
-pub fn type_of(_v: &ZSet) -> u8 {
-    super::object_type::ZSET
+pub fn type_of(v: &ZSet) -> u8 {
+    if v.listpack().is_some() {
+        object_type::ZSET_LISTPACK
+    } else {
+        object_type::ZSET_2
+    }
 }
 
 /// Writes `v`'s payload (without the type byte).
-pub fn write<W: Write>(_w: &mut RdbWriter<W>, _v: &ZSet) -> io::Result<()> {
-    Err(io::Error::other("zset values cannot be serialized yet"))
+pub fn write<W: Write>(w: &mut RdbWriter<W>, v: &ZSet) -> io::Result<()> {
+    if let Some(lp) = v.listpack() {
+        return w.write_string(lp.as_bytes());
+    }
+    let n = v.len();
+    w.write_len(n as u64)?;
+    let mut res = Ok(());
+    v.range(0, n, true, |m, s| {
+        if res.is_ok() {
+            res = w.write_string(m).and_then(|_| w.write_binary_double(s));
+        }
+    });
+    res
+}
+
+/// Reads a score written by `rdbSaveDoubleValue` (RDB_TYPE_ZSET): a length byte, with 253 =
+/// NaN, 254 = +inf and 255 = -inf, else that many ASCII bytes.
+fn read_string_double(r: &mut RdbReader<'_>) -> Result<f64, RdbError> {
+    let at = r.position();
+    let n = r.read_u8()?;
+    match n {
+        253 => Ok(f64::NAN),
+        254 => Ok(f64::INFINITY),
+        255 => Ok(f64::NEG_INFINITY),
+        n => {
+            let b = r.read_bytes(n as u64)?;
+            std::str::from_utf8(b)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| r.error_at(at, RdbErrorKind::Invalid("bad zset score")))
+        }
+    }
 }
 
 /// Reads the payload of a zset object of type `ty` (its type byte already read).
 pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<ZSet, RdbError> {
-    Err(r.error_at(r.position(), RdbErrorKind::UnsupportedType(ty)))
+    let limits = EncodingLimits::default();
+    let at = r.position();
+    match ty {
+        object_type::ZSET_LISTPACK => {
+            let bytes = r.read_string_bytes()?.into_owned();
+            let lp = Listpack::from_bytes(bytes)
+                .map_err(|_| r.error_at(at, RdbErrorKind::Invalid("bad zset listpack")))?;
+            let mut z =
+                ZSet::from_listpack(lp).map_err(|e| r.error_at(at, RdbErrorKind::Invalid(e)))?;
+            if z.is_empty() {
+                return Err(r.error_at(at, RdbErrorKind::Invalid("empty zset")));
+            }
+            if z.len() > limits.zset_max_listpack_entries {
+                z.convert_to_skiplist();
+            }
+            Ok(z)
+        }
+        object_type::ZSET | object_type::ZSET_2 => {
+            let n = r.read_count(2)?;
+            if n == 0 {
+                return Err(r.error_at(at, RdbErrorKind::Invalid("empty zset")));
+            }
+            let mut z = ZSet::new_skiplist();
+            for _ in 0..n {
+                let m = r.read_string_bytes()?;
+                let s = if ty == object_type::ZSET_2 {
+                    let b = r.read_bytes(8)?;
+                    f64::from_le_bytes(b.try_into().expect("8 bytes"))
+                } else {
+                    read_string_double(r)?
+                };
+                if s.is_nan() {
+                    return Err(r.error_at(at, RdbErrorKind::Invalid("zset score is NaN")));
+                }
+                if z.insert(&m, s, &limits).is_some() {
+                    return Err(r.error_at(at, RdbErrorKind::Invalid("duplicate zset member")));
+                }
+            }
+            z.shrink_if_fits(&limits);
+            Ok(z)
+        }
+        _ => Err(r.error_at(at, RdbErrorKind::UnsupportedType(ty))),
+    }
 }
