@@ -76,20 +76,9 @@ pub fn key_state(srv: &Server, db: usize, key: &[u8], now_ms: i64) -> KeyState {
     }
 }
 
-/// The argument positions of the keys a write command names, for the before/after states:
-/// the table's positions, or, for LMPOP/ZMPOP/BLMPOP/BZMPOP, the `numkeys` keys.
+/// The argument positions of the keys a command names (see [`crate::table::Spec::keynum`]).
 pub fn key_args(spec: &crate::table::Spec, args: &[&[u8]]) -> Vec<usize> {
-    let numkeys_at = match spec.name.as_str() {
-        "lmpop" | "zmpop" => 1,
-        "blmpop" | "bzmpop" => 2,
-        _ => return spec.key_positions(args.len()),
-    };
-    let n = args
-        .get(numkeys_at)
-        .and_then(|a| std::str::from_utf8(a).ok())
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(0);
-    (numkeys_at + 1..(numkeys_at + 1 + n).min(args.len())).collect()
+    spec.key_positions_in(args)
 }
 
 /// One event a command produces: for the key at argument `arg`, `event` in `class`.

@@ -163,6 +163,10 @@ pub struct Spec {
     pub last_key: i32,
     /// Step between keys.
     pub step: i32,
+    /// For commands whose keys follow a count (`EVAL script numkeys key...`, `ZUNION numkeys
+    /// key...`): the position of that count. The keys from `first_key` up to it (a STORE
+    /// destination) come first.
+    pub keynum: Option<usize>,
     /// Group for COMMAND DOCS and ACL categories.
     pub group: Group,
     /// Extra ACL categories, e.g. "@dangerous".
@@ -188,6 +192,7 @@ impl Spec {
             first_key: 0,
             last_key: 0,
             step: 0,
+            keynum: None,
             group: Group::Generic,
             extra_acl: &[],
             since: "1.0.0",
@@ -203,6 +208,32 @@ impl Spec {
         self.last_key = last;
         self.step = step;
         self
+    }
+
+    /// Declares that the keys follow a count at argument `at` (see [`Spec::keynum`]).
+    pub fn keynum(mut self, at: usize) -> Spec {
+        self.keynum = Some(at);
+        self
+    }
+
+    /// The key positions of a concrete invocation, reading a key count where the command has
+    /// one (COMMAND GETKEYS, WATCH, tracking, notifications, blocked clients).
+    pub fn key_positions_in(&self, args: &[&[u8]]) -> Vec<usize> {
+        let Some(at) = self.keynum else {
+            return self.key_positions(args.len());
+        };
+        let mut v: Vec<usize> = if self.first_key > 0 {
+            (self.first_key as usize..at.min(args.len())).collect()
+        } else {
+            Vec::new()
+        };
+        let n = args
+            .get(at)
+            .and_then(|a| tern_resp::request::parse_i64(a))
+            .filter(|&n| n > 0)
+            .unwrap_or(0) as usize;
+        v.extend((at + 1..).take(n).take_while(|&i| i < args.len()));
+        v
     }
 
     /// Sets the group.
@@ -318,6 +349,34 @@ impl CommandTable {
     pub fn new() -> CommandTable {
         let mut t = CommandTable::default();
         crate::families::register_all(&mut t);
+        // Commands whose keys follow a count: (name, position of the count, has a STORE
+        // destination before it). COMMAND INFO reports 0 0 0 (or the destination alone) for
+        // them, as Redis does; `Spec::key_positions_in` finds their keys.
+        const KEYNUM: &[(&str, usize, bool)] = &[
+            ("eval", 2, false),
+            ("evalsha", 2, false),
+            ("eval_ro", 2, false),
+            ("evalsha_ro", 2, false),
+            ("sintercard", 1, false),
+            ("zunion", 1, false),
+            ("zinter", 1, false),
+            ("zdiff", 1, false),
+            ("zintercard", 1, false),
+            ("lmpop", 1, false),
+            ("zmpop", 1, false),
+            ("blmpop", 2, false),
+            ("bzmpop", 2, false),
+            ("zunionstore", 2, true),
+            ("zinterstore", 2, true),
+            ("zdiffstore", 2, true),
+        ];
+        for &(name, at, dst) in KEYNUM {
+            if let Some(spec) = t.map.get_mut(name.as_bytes()) {
+                spec.keynum = Some(at);
+                (spec.first_key, spec.last_key, spec.step) =
+                    if dst { (1, 1, 1) } else { (0, 0, 0) };
+            }
+        }
         let mut names = Vec::new();
         let mut keys: Vec<Vec<u8>> = t.map.keys().cloned().collect();
         keys.sort();

@@ -322,7 +322,7 @@ fn keys_of<'a>(cx: &Ctx<'a>) -> Result<(&'a Spec, Vec<usize>), CmdError> {
     if spec.first_key <= 0 && !spec.has(MOVABLE_KEYS) {
         return Err("ERR The command has no key arguments".into());
     }
-    let pos = spec.key_positions(argv.len());
+    let pos = spec.key_positions_in(argv);
     if pos.is_empty() {
         return Err("ERR Invalid arguments specified for command".into());
     }

@@ -1024,3 +1024,30 @@ fn many_concurrent_async_clients_lose_no_increments() {
     });
     assert_eq!(s.must_cmd(&["GET", "counter"]), bulk("2000"));
 }
+
+#[test]
+fn command_getkeys_reads_key_counts() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    for (args, keys) in [
+        (
+            &["EVAL", "return 1", "2", "a", "b", "c"][..],
+            &["a", "b"][..],
+        ),
+        (
+            &["ZUNIONSTORE", "d", "2", "a", "b"][..],
+            &["d", "a", "b"][..],
+        ),
+        (&["BLMPOP", "0", "2", "a", "b", "LEFT"][..], &["a", "b"][..]),
+        (&["ZINTER", "2", "a", "b"][..], &["a", "b"][..]),
+        (&["LMPOP", "1", "a", "LEFT"][..], &["a"][..]),
+    ] {
+        let mut a = vec!["COMMAND", "GETKEYS"];
+        a.extend_from_slice(args);
+        assert_eq!(
+            sorted_texts(&ok(&mut c, &a)),
+            keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+            "{args:?}"
+        );
+    }
+}
