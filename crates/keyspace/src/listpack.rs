@@ -492,15 +492,23 @@ impl Listpack {
         let mut bl = [0u8; 5];
         let bln = encode_backlen(&mut bl, e.len());
         let new_len = e.len() + bln;
+        let len = self.buf.len();
+        // Make room (or close the gap) with one memmove of the tail, then copy the three parts
+        // in: no per-byte iteration, which matters for every push onto a list node.
         if new_len > old_len {
-            self.buf.reserve_exact(new_len - old_len);
+            let grow = new_len - old_len;
+            self.buf.reserve_exact(grow);
+            self.buf.resize(len + grow, 0);
+            self.buf.copy_within(p + old_len..len, p + new_len);
+        } else if new_len < old_len {
+            self.buf.copy_within(p + old_len..len, p + new_len);
+            self.buf.truncate(len - (old_len - new_len));
         }
-        let bytes = e.head[..e.head_len]
-            .iter()
-            .chain(e.data.iter())
-            .chain(bl[..bln].iter())
-            .copied();
-        self.buf.splice(p..p + old_len, bytes);
+        let h = e.head_len;
+        let d = e.data.len();
+        self.buf[p..p + h].copy_from_slice(&e.head[..h]);
+        self.buf[p + h..p + h + d].copy_from_slice(e.data);
+        self.buf[p + h + d..p + new_len].copy_from_slice(&bl[..bln]);
     }
 
     /// Appends `v` (stored as an integer if it is a canonical decimal integer).

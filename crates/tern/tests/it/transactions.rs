@@ -190,3 +190,45 @@ fn exec_is_atomic_across_cores() {
         redis::Value::Array(vec![bulk("1200"), bulk("1200")])
     );
 }
+
+/// Random sequences of transaction commands mixed with string commands, run on tern and on
+/// redis-server side by side: every reply (QUEUED, EXEC arrays, EXECABORT, nested-MULTI
+/// errors, WATCH aborts) must be equal.
+#[test]
+fn transactions_reply_exactly_like_redis() {
+    use crate::differential::{differential_with, key, op, pick, string_ops, with};
+    use proptest::prelude::*;
+    let mut ops = string_ops();
+    for _ in 0..4 {
+        ops.push(op(pick(&["MULTI", "EXEC", "DISCARD", "UNWATCH"]).prop_map(|c| vec![c])));
+    }
+    ops.push(op(prop::collection::vec(key(), 1..3).prop_map(|k| with("WATCH", k))));
+    // Commands that fail while queueing (arity, unknown) doom the transaction.
+    ops.push(op(pick(&["SET", "NOSUCHCMD", "GET"]).prop_map(|c| vec![c])));
+    differential_with(ops, false, 96, |_, v| v);
+}
+
+#[test]
+fn a_client_that_disconnects_mid_multi_leaves_nothing_behind() {
+    let srv = TestServer::start();
+    {
+        let mut c = srv.raw_conn();
+        c.cmd(&["WATCH", "w"]);
+        c.cmd(&["MULTI"]);
+        c.cmd(&["SET", "never", "1"]);
+        c.cmd(&["INCR", "never2"]);
+    }
+    let mut o = srv.client();
+    // The queued commands never ran, and the server serves everyone else.
+    let ok_ = wait_for(
+        || {
+            let list = text(&ok(&mut o, &["CLIENT", "LIST"]));
+            list.lines().count() == 1
+        },
+        std::time::Duration::from_secs(10),
+    );
+    assert!(ok_, "the disconnected client is still listed");
+    assert_eq!(ok(&mut o, &["EXISTS", "never", "never2"]), int(0));
+    ok(&mut o, &["SET", "w", "changed"]);
+    assert_eq!(ok(&mut o, &["GET", "w"]), bulk("changed"));
+}
