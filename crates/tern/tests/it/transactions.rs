@@ -200,9 +200,13 @@ fn transactions_reply_exactly_like_redis() {
     use proptest::prelude::*;
     let mut ops = string_ops();
     for _ in 0..4 {
-        ops.push(op(pick(&["MULTI", "EXEC", "DISCARD", "UNWATCH"]).prop_map(|c| vec![c])));
+        ops.push(op(
+            pick(&["MULTI", "EXEC", "DISCARD", "UNWATCH"]).prop_map(|c| vec![c])
+        ));
     }
-    ops.push(op(prop::collection::vec(key(), 1..3).prop_map(|k| with("WATCH", k))));
+    ops.push(op(
+        prop::collection::vec(key(), 1..3).prop_map(|k| with("WATCH", k))
+    ));
     // Commands that fail while queueing (arity, unknown) doom the transaction.
     ops.push(op(pick(&["SET", "NOSUCHCMD", "GET"]).prop_map(|c| vec![c])));
     differential_with(ops, false, 96, |_, v| v);
