@@ -16,9 +16,7 @@
 
 use crate::args::is;
 use crate::ctx::Ctx;
-use crate::errors::{
-    CmdError, CmdResult, INVALID_CURSOR, NOT_FLOAT, NOT_INTEGER, SYNTAX, WRONG_TYPE,
-};
+use crate::errors::{CmdError, CmdResult, NOT_FLOAT, NOT_INTEGER, SYNTAX, WRONG_TYPE};
 use crate::families::debug::{mix_digest, xor_digest, Digest20};
 use crate::glob;
 use crate::table::{flags::*, CommandTable, Group, Spec};
@@ -1649,7 +1647,7 @@ fn zrandmember(cx: &mut Ctx) -> CmdResult {
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 fn zscan(cx: &mut Ctx) -> CmdResult {
-    let cursor = parse_cursor(cx.arg(2))?;
+    let cursor = crate::families::keys::parse_cursor(cx.arg(2))?;
     let mut count: usize = 10;
     let mut pattern: Option<&[u8]> = None;
     let mut i = 3;
@@ -1712,31 +1710,4 @@ fn zscan(cx: &mut Ctx) -> CmdResult {
             Ok(())
         },
     )
-}
-
-/// Parses a SCAN cursor as Redis does (`strtoul` rules, see keys.rs).
-fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
-    let bad = || CmdError::Static(INVALID_CURSOR);
-    if a.is_empty() {
-        return Ok(0);
-    }
-    let (neg, digits) = match a[0] {
-        b'-' => (true, &a[1..]),
-        b'+' => (false, &a[1..]),
-        _ => (false, a),
-    };
-    if digits.is_empty() {
-        return Err(bad());
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return Err(bad());
-        }
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((c - b'0') as u64))
-            .ok_or_else(bad)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
 }
