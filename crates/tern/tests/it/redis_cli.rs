@@ -163,3 +163,41 @@ fn a_password_given_with_dash_a_authenticates() {
         "1\n"
     );
 }
+
+#[test]
+fn transactions_piped_through_redis_cli() {
+    let s = TestServer::start();
+    let o = cli(&s, &[], b"MULTI\nSET a 1\nINCR a\nEXEC\nDISCARD\n");
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        // redis-cli prints an empty line after an error when stdout is not a terminal.
+        "OK\nQUEUED\nQUEUED\nOK\n2\nERR DISCARD without MULTI\n\n"
+    );
+}
+
+#[test]
+fn redis_cli_subscriber_receives_what_redis_cli_publishes() {
+    let s = TestServer::start();
+    let mut sub = Command::new(require_tool(REDIS_CLI))
+        .arg("-p")
+        .arg(s.port().to_string())
+        .args(["SUBSCRIBE", "news"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn redis-cli SUBSCRIBE");
+    let subscribed = wait_for(
+        || run(&s, &["PUBSUB", "NUMSUB", "news"]) == "news\n1\n",
+        Duration::from_secs(10),
+    );
+    assert!(subscribed, "redis-cli never subscribed");
+    assert_eq!(run(&s, &["PUBLISH", "news", "hello"]), "1\n");
+    assert_eq!(run(&s, &["PUBSUB", "CHANNELS"]), "news\n");
+    // Give the message time to arrive, then stop the subscriber and read what it printed.
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = sub.kill();
+    let out = sub.wait_with_output().expect("subscriber output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text, "subscribe\nnews\n1\nmessage\nnews\nhello\n");
+}
