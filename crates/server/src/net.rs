@@ -121,6 +121,14 @@ fn bind(config: &Config) -> anyhow::Result<Vec<TcpListener>> {
 /// Runs the server until SHUTDOWN or a signal. Returns when the server has stopped.
 pub fn run(mut config: Config) -> anyhow::Result<()> {
     init_logging(&config)?;
+    // `jemalloc-bg-thread` (default yes, as in Redis): jemalloc's background threads return
+    // freed pages to the OS over its decay time even while the server is idle; without them
+    // purging only happens during later allocations, and RSS stays high after a big delete.
+    if config.get_bool("jemalloc-bg-thread").unwrap_or(true) {
+        if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+            tracing::warn!(error = %e, "could not enable jemalloc background threads");
+        }
+    }
     let workers = worker_count(&config);
     let listeners = bind(&config)?;
     let addrs: Vec<SocketAddr> = listeners
