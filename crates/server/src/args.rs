@@ -66,3 +66,20 @@ mod tests {
         assert_eq!(parse_float(b"abc"), None);
     }
 }
+
+/// C's `strtod` on `arg` (up to its first NUL byte, as C sees it): the value, the bytes
+/// consumed and whether it set ERANGE.
+pub fn strtod(arg: &[u8]) -> (f64, usize, bool) {
+    let mut buf = Vec::with_capacity(arg.len() + 1);
+    buf.extend_from_slice(arg);
+    buf.push(0);
+    let start = buf.as_ptr() as *const libc::c_char;
+    let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: `buf` is NUL-terminated and outlives the call; errno is thread-local.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let v = libc::strtod(start, &mut end);
+        let erange = *libc::__errno_location() == libc::ERANGE;
+        (v, end.offset_from(start) as usize, erange)
+    }
+}

@@ -112,37 +112,11 @@ enum Kind {
     ZSet,
 }
 
-/// Parses a sort weight as C's `strtod` would for Redis: leading whitespace allowed, nothing
-/// after the number, no NaN, no overflow or underflow (ERANGE); the empty string is 0.
+/// Parses a sort weight as Redis does with C's `strtod`: leading whitespace allowed, nothing
+/// after the number, no ERANGE (overflow or underflow), no NaN; the empty string is 0.
 fn strtod_weight(b: &[u8]) -> Option<f64> {
-    if b.is_empty() {
-        // strtod consumes nothing and the end pointer is at the terminator: Redis accepts it.
-        return Some(0.0);
-    }
-    let s = std::str::from_utf8(b).ok()?;
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let lower = t.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if lower.contains("nan") {
-        return None;
-    }
-    let v: f64 = match unsigned {
-        "inf" | "infinity" => {
-            if lower.starts_with('-') {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }
-        }
-        _ => t.parse().ok()?,
-    };
-    let mantissa_nonzero = unsigned
-        .split('e')
-        .next()
-        .is_some_and(|m| m.bytes().any(|c| (b'1'..=b'9').contains(&c)));
-    let overflow = v.is_infinite() && !unsigned.starts_with("inf");
-    let underflow = mantissa_nonzero && (v == 0.0 || v.abs() < f64::MIN_POSITIVE);
-    if overflow || underflow {
+    let (v, used, erange) = crate::args::strtod(b);
+    if used != b.len() || erange || v.is_nan() {
         return None;
     }
     Some(v)

@@ -270,23 +270,6 @@ pub fn digest(d: &mut Digest20, v: &ZSet) {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-/// C's `strtod` on `arg` (up to its first NUL byte, as C sees it): the value, the bytes
-/// consumed and whether it set ERANGE.
-fn strtod(arg: &[u8]) -> (f64, usize, bool) {
-    let mut buf = Vec::with_capacity(arg.len() + 1);
-    buf.extend_from_slice(arg);
-    buf.push(0);
-    let start = buf.as_ptr() as *const libc::c_char;
-    let mut end: *mut libc::c_char = std::ptr::null_mut();
-    // SAFETY: `buf` is NUL-terminated and outlives the call; errno is thread-local.
-    unsafe {
-        *libc::__errno_location() = 0;
-        let v = libc::strtod(start, &mut end);
-        let erange = *libc::__errno_location() == libc::ERANGE;
-        (v, end.offset_from(start) as usize, erange)
-    }
-}
-
 /// A score or increment, as Redis's `getDoubleFromObject`: the whole string must parse, no
 /// leading space, no overflow (or underflow to zero), no NaN.
 pub(crate) fn parse_score(arg: &[u8]) -> Result<f64, CmdError> {
@@ -297,7 +280,7 @@ fn parse_score_opt(arg: &[u8]) -> Option<f64> {
     if arg.is_empty() || matches!(arg[0], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
         return None;
     }
-    let (v, used, erange) = strtod(arg);
+    let (v, used, erange) = crate::args::strtod(arg);
     if used != arg.len() || (erange && (v.is_infinite() || v == 0.0)) || v.is_nan() {
         return None;
     }
@@ -311,7 +294,7 @@ fn parse_bound(arg: &[u8]) -> Option<(f64, bool)> {
         _ => (false, arg),
     };
     let c_len = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-    let (v, used, _) = strtod(rest);
+    let (v, used, _) = crate::args::strtod(rest);
     if used != c_len || v.is_nan() {
         return None;
     }
