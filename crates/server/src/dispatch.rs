@@ -158,7 +158,7 @@ fn execute_inner(
     // Keyspace notifications compare each key before and after (new / del events).
     let notify = crate::notify::enabled(srv) && spec.has(flags::WRITE);
     let before: Vec<(usize, crate::notify::KeyState)> = if notify {
-        crate::notify::key_args(spec, args)
+        spec.key_positions_in(args)
             .into_iter()
             .map(|i| (i, crate::notify::key_state(srv, cl.db, args[i], now_ms)))
             .collect()
@@ -197,7 +197,8 @@ fn execute_inner(
         && spec.has(flags::WRITE)
         && (srv.watch.any() || srv.blocking.any() || srv.tracking.any())
     {
-        let keys: smallvec::SmallVec<[&[u8]; 4]> = crate::notify::key_args(spec, args)
+        let keys: smallvec::SmallVec<[&[u8]; 4]> = spec
+            .key_positions_in(args)
             .into_iter()
             .map(|i| args[i])
             .collect();

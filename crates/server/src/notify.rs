@@ -20,24 +20,14 @@ pub fn emit(srv: &Server, class: u32, event: &str, key: &[u8], db: usize, now_ms
     if flags & class == 0 {
         return;
     }
-    let mut ids = Vec::new();
     if flags & KEYSPACE != 0 {
         let mut ch = format!("__keyspace@{db}__:").into_bytes();
         ch.extend_from_slice(key);
-        let (_, dropped) =
-            srv.pubsub
-                .publish(crate::pubsub::Kind::Channel, &ch, event.as_bytes(), now_ms);
-        ids.extend(dropped);
+        srv.publish(crate::pubsub::Kind::Channel, &ch, event.as_bytes(), now_ms);
     }
     if flags & KEYEVENT != 0 {
         let ch = format!("__keyevent@{db}__:{event}").into_bytes();
-        let (_, dropped) = srv
-            .pubsub
-            .publish(crate::pubsub::Kind::Channel, &ch, key, now_ms);
-        ids.extend(dropped);
-    }
-    for id in ids {
-        srv.clients.kill_where(|c| c.id == id);
+        srv.publish(crate::pubsub::Kind::Channel, &ch, key, now_ms);
     }
 }
 
@@ -74,11 +64,6 @@ pub fn key_state(srv: &Server, db: usize, key: &[u8], now_ms: i64) -> KeyState {
             len: 0,
         },
     }
-}
-
-/// The argument positions of the keys a command names (see [`crate::table::Spec::keynum`]).
-pub fn key_args(spec: &crate::table::Spec, args: &[&[u8]]) -> Vec<usize> {
-    spec.key_positions_in(args)
 }
 
 /// One event a command produces: for the key at argument `arg`, `event` in `class`.

@@ -215,6 +215,22 @@ impl Server {
         };
     }
 
+    /// Publishes `msg` on `channel` and closes the subscribers that went over their output
+    /// buffer limit; returns the number of receivers.
+    pub fn publish(
+        &self,
+        kind: crate::pubsub::Kind,
+        channel: &[u8],
+        msg: &[u8],
+        now_ms: i64,
+    ) -> usize {
+        let (n, dropped) = self.pubsub.publish(kind, channel, msg, now_ms);
+        for id in dropped {
+            self.clients.kill_where(|c| c.id == id);
+        }
+        n
+    }
+
     /// `key` of `db` changed (written by client `by`, or expired/evicted when None): WATCHers
     /// and tracking clients hear of it.
     pub fn key_changed(&self, db: usize, key: &[u8], by: Option<u64>) {

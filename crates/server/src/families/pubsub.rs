@@ -276,10 +276,7 @@ fn sunsubscribe(cx: &mut Ctx) -> CmdResult {
 }
 
 fn publish_generic(cx: &mut Ctx, kind: Kind) -> CmdResult {
-    let (n, dropped) = cx.srv.pubsub.publish(kind, cx.arg(1), cx.arg(2), cx.now_ms);
-    for id in dropped {
-        cx.srv.clients.kill_where(|c| c.id == id);
-    }
+    let n = cx.srv.publish(kind, cx.arg(1), cx.arg(2), cx.now_ms);
     // Replicas deliver the message to their own subscribers.
     cx.srv.log.append(cx.cl.db, cx.args);
     cx.out.int(n as i64);
