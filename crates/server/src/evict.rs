@@ -198,13 +198,13 @@ fn pick(
     for shard in 0..ks.shard_count() {
         let g = ks.lock(shard);
         for (db, d) in g.dbs.iter().enumerate() {
-            let score = |k: &Key, e: &Entry| -> u64 {
+            let score = |e: &Entry| -> u64 {
                 match policy {
                     Policy::AllKeysLfu | Policy::VolatileLfu => {
                         255 - lfu::decayed(e.lfu, e.lfu_ldt) as u64
                     }
                     Policy::VolatileTtl => u64::MAX - e.expire_at.max(0) as u64,
-                    Policy::AllKeysRandom | Policy::VolatileRandom => rng_score(k),
+                    // LRU (the random policies pick without scoring, below).
                     _ => clock.wrapping_sub(e.lru) as u64,
                 }
             };
@@ -230,7 +230,7 @@ fn pick(
                 d.expires.sample(rng, samples, |k, _| {
                     if let Some((_, e)) = d.keys.get(Keyspace::hash(k), k) {
                         if !e.is_expired(now_ms) || policy == Policy::VolatileTtl {
-                            add((score(k, e), shard, db, k.clone()));
+                            add((score(e), shard, db, k.clone()));
                         }
                     }
                 });
@@ -244,20 +244,14 @@ fn pick(
                     }
                     continue;
                 }
-                d.keys.sample(rng, samples, |k, e| {
-                    add((score(k, e), shard, db, k.clone()))
-                });
+                d.keys
+                    .sample(rng, samples, |k, e| add((score(e), shard, db, k.clone())));
             }
         }
     }
     pool.into_iter()
         .max_by_key(|c| c.0)
         .map(|(_, shard, db, key)| (shard, db, key))
-}
-
-/// A pseudo-random score for the random policies (never used: they pick directly).
-fn rng_score(k: &Key) -> u64 {
-    tern_keyspace::dict::hash_bytes(k)
 }
 
 #[cfg(test)]

@@ -184,7 +184,9 @@ pub fn events(name: &str, args: &[&[u8]], changed: &dyn Fn(usize) -> bool) -> Ve
         "srem" => first(SET, "srem"),
         "spop" => first(SET, "spop"),
         "smove" => vec![(1, SET, "srem"), (2, SET, "sadd")],
-        "sinterstore" | "sunionstore" | "sdiffstore" => vec![(1, SET, leak_name(name))],
+        "sinterstore" => first(SET, "sinterstore"),
+        "sunionstore" => first(SET, "sunionstore"),
+        "sdiffstore" => first(SET, "sdiffstore"),
         // Sorted sets.
         "zadd" => {
             if args[2..].iter().any(|a| is(a, "incr")) {
@@ -195,9 +197,11 @@ pub fn events(name: &str, args: &[&[u8]], changed: &dyn Fn(usize) -> bool) -> Ve
         }
         "zincrby" => first(ZSET, "zincr"),
         "zrem" => first(ZSET, "zrem"),
-        "zremrangebyscore" | "zremrangebyrank" | "zremrangebylex" | "zpopmin" | "zpopmax" => {
-            first(ZSET, leak_name(name))
-        }
+        "zremrangebyscore" => first(ZSET, "zremrangebyscore"),
+        "zremrangebyrank" => first(ZSET, "zremrangebyrank"),
+        "zremrangebylex" => first(ZSET, "zremrangebylex"),
+        "zpopmin" => first(ZSET, "zpopmin"),
+        "zpopmax" => first(ZSET, "zpopmax"),
         "bzpopmin" | "bzpopmax" => (1..n - 1)
             .filter(|&i| changed(i))
             .take(1)
@@ -226,9 +230,10 @@ pub fn events(name: &str, args: &[&[u8]], changed: &dyn Fn(usize) -> bool) -> Ve
                 }
             },
         ),
-        "zunionstore" | "zinterstore" | "zdiffstore" | "zrangestore" => {
-            vec![(1, ZSET, leak_name(name))]
-        }
+        "zunionstore" => first(ZSET, "zunionstore"),
+        "zinterstore" => first(ZSET, "zinterstore"),
+        "zdiffstore" => first(ZSET, "zdiffstore"),
+        "zrangestore" => first(ZSET, "zrangestore"),
         _ => vec![],
     }
 }
@@ -257,25 +262,6 @@ fn mpop(
         .take(1)
         .map(|i| (i, class, event(w)))
         .collect()
-}
-
-/// The static event name equal to a command name (the names above that are used as-is).
-fn leak_name(name: &str) -> &'static str {
-    const NAMES: &[&str] = &[
-        "sinterstore",
-        "sunionstore",
-        "sdiffstore",
-        "zremrangebyscore",
-        "zremrangebyrank",
-        "zremrangebylex",
-        "zpopmin",
-        "zpopmax",
-        "zunionstore",
-        "zinterstore",
-        "zdiffstore",
-        "zrangestore",
-    ];
-    NAMES.iter().find(|n| **n == name).copied().unwrap_or("")
 }
 
 #[cfg(test)]
