@@ -236,27 +236,24 @@ impl Server {
     pub fn key_changed(&self, db: usize, key: &[u8], by: Option<u64>) {
         self.watch.touch(db, key);
         if self.tracking.any() {
-            self.tracking.invalidate(key, by, |id| {
-                self.pubsub.is_subscribed(
-                    crate::pubsub::Kind::Channel,
-                    crate::tracking::CHANNEL,
-                    id,
-                )
-            });
+            self.tracking
+                .invalidate(key, by, |id| self.listens_for_invalidations(id));
         }
+    }
+
+    /// True if client `id` subscribed to `__redis__:invalidate` (a RESP2 tracking redirect
+    /// target receives invalidations only then).
+    fn listens_for_invalidations(&self, id: u64) -> bool {
+        self.pubsub
+            .is_subscribed(crate::pubsub::Kind::Channel, crate::tracking::CHANNEL, id)
     }
 
     /// Every key of `db` (None: of every database) changed: FLUSHDB, FLUSHALL, SWAPDB.
     pub fn db_changed(&self, db: Option<usize>) {
         self.watch.touch_db(db);
         if self.tracking.any() {
-            self.tracking.invalidate_all(|id| {
-                self.pubsub.is_subscribed(
-                    crate::pubsub::Kind::Channel,
-                    crate::tracking::CHANNEL,
-                    id,
-                )
-            });
+            self.tracking
+                .invalidate_all(|id| self.listens_for_invalidations(id));
         }
     }
 
