@@ -820,3 +820,66 @@ impl Raw {
         let _ = self.stream.shutdown(Shutdown::Write);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Atomicity across cores.
+
+/// Starts a server on two worker threads (tern) or the plain redis-server, then runs `writers`
+/// threads that each call `write` `rounds` times (each call must increment keys `x` and `y`
+/// together), while a reader checks with MGET that it never sees one incremented without the
+/// other (`what` names the unit in the failure). Finally both keys must equal
+/// `writers * rounds`.
+pub fn assert_x_y_never_torn(
+    what: &'static str,
+    writers: usize,
+    rounds: usize,
+    write: fn(&mut redis::Connection),
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let srv = if std::env::var("TERN_IT_SERVER").as_deref() == Ok("redis") {
+        TestServer::start()
+    } else {
+        TestServer::start_with(&["--server-threads", "2"])
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let handles: Vec<_> = (0..writers)
+        .map(|_| {
+            let mut c = srv.client();
+            std::thread::spawn(move || {
+                for _ in 0..rounds {
+                    write(&mut c);
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let mut c = srv.client();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut reads = 0;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let (x, y): (Option<i64>, Option<i64>) = redis::cmd("MGET")
+                    .arg("x")
+                    .arg("y")
+                    .query(&mut c)
+                    .expect("MGET");
+                assert_eq!(x, y, "saw half a {what}");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for h in handles {
+        h.join().expect("writer");
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(reader.join().expect("reader") > 0);
+    let n = (writers * rounds).to_string();
+    let mut c = srv.client();
+    assert_eq!(
+        ok(&mut c, &["MGET", "x", "y"]),
+        Value::Array(vec![bulk(&n), bulk(&n)])
+    );
+}

@@ -6,8 +6,6 @@
 use crate::harness::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn is_redis() -> bool {
@@ -228,57 +226,16 @@ fn redis_cli_eval_runs_a_script_file() {
 
 #[test]
 fn scripts_are_atomic_across_cores() {
-    let srv = if is_redis() {
-        TestServer::start()
-    } else {
-        TestServer::start_with(&["--server-threads", "2"])
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let script = "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[2]) return 1";
-    let writers: Vec<_> = (0..4)
-        .map(|_| {
-            let mut c = srv.client();
-            std::thread::spawn(move || {
-                for _ in 0..200 {
-                    let _: i64 = redis::cmd("EVAL")
-                        .arg(script)
-                        .arg(2)
-                        .arg("x")
-                        .arg("y")
-                        .query(&mut c)
-                        .expect("EVAL");
-                }
-            })
-        })
-        .collect();
-    let reader = {
-        let mut c = srv.client();
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let mut reads = 0;
-            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                let (x, y): (Option<i64>, Option<i64>) = redis::cmd("MGET")
-                    .arg("x")
-                    .arg("y")
-                    .query(&mut c)
-                    .expect("MGET");
-                assert_eq!(x, y, "saw half a script");
-                reads += 1;
-            }
-            reads
-        })
-    };
-    for w in writers {
-        w.join().expect("writer");
-    }
-    stop.store(true, Ordering::Relaxed);
-    assert!(reader.join().expect("reader") > 0);
-    let mut c = srv.client();
-    assert_eq!(
-        ok(&mut c, &["MGET", "x", "y"]),
-        redis::Value::Array(vec![bulk("800"), bulk("800")])
-    );
+    assert_x_y_never_torn("script", 4, 200, |c| {
+        let script = "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[2]) return 1";
+        let _: i64 = redis::cmd("EVAL")
+            .arg(script)
+            .arg(2)
+            .arg("x")
+            .arg("y")
+            .query(c)
+            .expect("EVAL");
+    });
 }
 
 /// Sends PING until it gets BUSY (the script is past the threshold); panics after 10 s.

@@ -2,16 +2,10 @@
 //! (`TERN_IT_SERVER=redis`).
 
 use crate::harness::*;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn simple(s: &str) -> Resp {
     Resp::Simple(s.into())
-}
-
-fn is_redis() -> bool {
-    std::env::var("TERN_IT_SERVER").as_deref() == Ok("redis")
 }
 
 #[test]
@@ -135,60 +129,18 @@ fn redis_crate_atomic_pipelines_work() {
 /// other.
 #[test]
 fn exec_is_atomic_across_cores() {
-    let srv = if is_redis() {
-        TestServer::start()
-    } else {
-        TestServer::start_with(&["--server-threads", "2"])
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..4)
-        .map(|_| {
-            let mut c = srv.client();
-            std::thread::spawn(move || {
-                for _ in 0..300 {
-                    let _: () = redis::pipe()
-                        .atomic()
-                        .cmd("INCR")
-                        .arg("x")
-                        .ignore()
-                        .cmd("INCR")
-                        .arg("y")
-                        .ignore()
-                        .query(&mut c)
-                        .expect("transaction");
-                }
-            })
-        })
-        .collect();
-    let reader = {
-        let mut c = srv.client();
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let mut reads = 0;
-            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                let (x, y): (Option<i64>, Option<i64>) = redis::cmd("MGET")
-                    .arg("x")
-                    .arg("y")
-                    .query(&mut c)
-                    .expect("MGET");
-                assert_eq!(x, y, "saw half a transaction");
-                reads += 1;
-            }
-            reads
-        })
-    };
-    for w in writers {
-        w.join().expect("writer");
-    }
-    stop.store(true, Ordering::Relaxed);
-    let reads = reader.join().expect("reader");
-    assert!(reads > 0);
-    let mut c = srv.client();
-    assert_eq!(
-        ok(&mut c, &["MGET", "x", "y"]),
-        redis::Value::Array(vec![bulk("1200"), bulk("1200")])
-    );
+    assert_x_y_never_torn("transaction", 4, 300, |c| {
+        let _: () = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg("x")
+            .ignore()
+            .cmd("INCR")
+            .arg("y")
+            .ignore()
+            .query(c)
+            .expect("transaction");
+    });
 }
 
 /// Random sequences of transaction commands mixed with string commands, run on tern and on
