@@ -188,14 +188,28 @@ impl<'a> Ctx<'a> {
         self.propagate_db(lk, db, argv);
     }
 
+    /// Propagates the `n` writes `f` makes for one command wrapped in MULTI ... EXEC when
+    /// there are several (Redis 7.0 wraps a command's multiple effects, e.g. SPOP with a count),
+    /// unless a transaction or script already wraps everything.
+    pub fn propagate_wrapped(
+        &mut self,
+        lk: &mut Shard,
+        n: usize,
+        f: impl FnOnce(&mut Self, &mut Shard),
+    ) {
+        let wrap = n > 1 && !self.cl.in_exec;
+        if wrap {
+            self.propagate(lk, &[b"MULTI"]);
+        }
+        f(self, lk);
+        if wrap {
+            self.propagate(lk, &[b"EXEC"]);
+        }
+    }
+
     /// Like [`Ctx::propagate`] for an explicit database.
     pub fn propagate_db(&mut self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
         flush_expired(self.srv, lk);
-        if self.cl.in_exec && argv.len() == 1 && (argv[0] == b"MULTI" || argv[0] == b"EXEC") {
-            // A command that wraps its own effects (SPOP with a count) inside a transaction
-            // or script: the transaction's MULTI ... EXEC already wraps them.
-            return;
-        }
         if self.cl.in_exec && !self.cl.multi_propagated {
             // A transaction's writes reach replicas wrapped in MULTI ... EXEC, as in Redis.
             self.srv.log.append(db, &[b"MULTI"]);

@@ -458,17 +458,12 @@ fn spop(cx: &mut Ctx) -> CmdResult {
     for m in &popped {
         reply_member(cx.out, m.member());
     }
-    let multi = popped.len() > 1;
-    if multi {
-        cx.propagate(&mut lk, &[b"MULTI"]);
-    }
-    for m in &popped {
-        m.member()
-            .with_bytes(|b| cx.propagate(&mut lk, &[b"SREM", key, b]));
-    }
-    if multi {
-        cx.propagate(&mut lk, &[b"EXEC"]);
-    }
+    cx.propagate_wrapped(&mut lk, popped.len(), |cx, lk| {
+        for m in &popped {
+            m.member()
+                .with_bytes(|b| cx.propagate(lk, &[b"SREM", key, b]));
+        }
+    });
     Ok(())
 }
 
