@@ -46,6 +46,7 @@ pub async fn run(srv: Arc<Server>) {
                 .fetch_add(t.elapsed().as_micros() as u64, Relaxed);
         }
         background_rehash(&srv);
+        crate::snapshot::cron(&srv);
     }
 }
 

@@ -291,11 +291,8 @@ impl Locked<'_> {
     /// Like [`Locked::lookup`] without counting an access (OBJECT, TYPE-like inspection):
     /// the LFU counter is left alone.
     pub fn peek(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        let Shard { dbs, expired } = &mut *self.g;
-        if dbs[db].expire_if_needed(hash, key, now_ms, expired, db) {
-            return None;
-        }
-        dbs[db].keys.get_mut(hash, key)
+        let s = &mut *self.g;
+        s.dbs[db].peek(hash, key, now_ms, &mut s.expired, db)
     }
 
     /// Database `db` of this shard.

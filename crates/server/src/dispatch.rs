@@ -114,6 +114,21 @@ fn execute_inner(
             return Flow::Continue;
         }
     }
+    // A failed background save with save points configured stops writes (and PING), as
+    // Redis's writeCommandsDeniedByDiskError.
+    if !cl.in_exec
+        && srv.hot.misconf.load(std::sync::atomic::Ordering::Relaxed)
+        && (spec.has(flags::WRITE) || spec.name == "ping")
+    {
+        reject(
+            srv,
+            cl,
+            out,
+            Some(spec),
+            CmdError::Static(crate::errors::MISCONF),
+        );
+        return Flow::Continue;
+    }
     if cl.multi.is_some() && !crate::families::multi::runs_inside_multi(&spec.name) {
         if spec.has(flags::NO_MULTI) {
             let e = CmdError::Static("ERR Command not allowed inside a transaction");
@@ -165,6 +180,11 @@ fn execute_inner(
     } else {
         Vec::new()
     };
+    // A read-only command's lookups change nothing a running snapshot must keep first.
+    let readonly = spec.has(flags::READONLY);
+    if readonly {
+        tern_keyspace::set_write_intent(false);
+    }
     let result = {
         let mut cx = Ctx {
             srv,
@@ -176,6 +196,9 @@ fn execute_inner(
         };
         handler(&mut cx)
     };
+    if readonly {
+        tern_keyspace::set_write_intent(true);
+    }
     let us = start.elapsed().as_micros() as u64;
     let st = &cl.stats.cmd[spec.id];
     st.calls.add(1);

@@ -175,7 +175,20 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     tracing::info!(port = addrs[0].port(), addresses = %ports.join(" "), "Ready to accept connections tcp");
     rt.block_on(async {
         let cron = tokio::spawn(crate::cron::run(srv.clone()));
-        wait_for_stop(&srv, signals).await;
+        let mut signals = signals;
+        loop {
+            wait_for_stop(&srv, &mut signals).await;
+            // With save points configured, a signal saves before exiting; if that fails the
+            // server keeps running, as Redis does.
+            let s = srv.clone();
+            match tokio::task::spawn_blocking(move || crate::snapshot::final_save(&s, false)).await {
+                Ok(Ok(())) | Err(_) => break,
+                Ok(Err(_)) => {
+                    tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
+                    srv.shutting_down.store(false, Relaxed);
+                }
+            }
+        }
         cron.abort();
     });
     tracing::info!("tern is now ready to exit, bye bye...");
@@ -184,9 +197,9 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
 
 async fn wait_for_stop(
     srv: &Server,
-    signals: (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+    signals: &mut (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
 ) {
-    let (mut term, mut int) = signals;
+    let (term, int) = signals;
     tokio::select! {
         _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
         _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),

@@ -38,6 +38,8 @@ pub struct Hot {
     pub notify: std::sync::atomic::AtomicU32,
     /// Collection encoding thresholds (`hash-max-listpack-entries` and friends).
     pub limits: parking_lot::RwLock<tern_keyspace::EncodingLimits>,
+    /// Writes are refused with MISCONF (a failed background save; see `refresh_misconf`).
+    pub misconf: AtomicBool,
 }
 
 /// Everything shared between connections.
@@ -98,6 +100,8 @@ pub struct Server {
     pub evict: crate::evict::Evictor,
     /// Lua scripting: the script cache, the busy-script state, the script thread.
     pub scripts: crate::scripting::Scripts,
+    /// RDB snapshots: SAVE, BGSAVE, save points.
+    pub saver: crate::snapshot::Saver,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -120,6 +124,7 @@ impl Server {
             active_expire: AtomicBool::new(true),
             limits: parking_lot::RwLock::new(tern_keyspace::EncodingLimits::default()),
             notify: std::sync::atomic::AtomicU32::new(0),
+            misconf: AtomicBool::new(false),
         };
         let backlog = config.get_u64("repl-backlog-size").unwrap_or(1 << 20) as usize;
         let slowlog_len = config.slowlog_max_len();
@@ -154,11 +159,13 @@ impl Server {
             tracking: Default::default(),
             evict: Default::default(),
             scripts: Default::default(),
+            saver: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
         // The script thread needs a strong reference to the server for each job it runs.
         srv.scripts.set_server(Arc::downgrade(&srv));
+        srv.saver.set_server(Arc::downgrade(&srv));
         srv
     }
 
@@ -258,6 +265,16 @@ impl Server {
     }
 
     /// Asks every task to stop.
+    /// Writes are refused (MISCONF) while the last background save failed, save points are
+    /// configured and `stop-writes-on-bgsave-error` is on, as in Redis.
+    pub fn refresh_misconf(&self) {
+        let c = self.config.read();
+        let deny = !self.saver.stats().last_ok
+            && !c.save_params().is_empty()
+            && c.get_bool("stop-writes-on-bgsave-error").unwrap_or(true);
+        self.hot.misconf.store(deny, Ordering::Relaxed);
+    }
+
     pub fn request_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         self.shutdown.notify_waiters();

@@ -395,26 +395,45 @@ fn memory_section(srv: &Server, s: &mut String) {
 
 fn persistence_section(srv: &Server, s: &mut String) {
     s.push_str("# Persistence\r\n");
-    for (name, value) in [
-        ("loading", 0),
-        ("async_loading", 0),
-        ("current_cow_peak", 0),
-        ("current_cow_size", 0),
-        ("current_cow_size_age", 0),
-    ] {
-        kv(s, name, value);
-    }
+    let sv = &srv.saver;
+    let st = sv.stats();
+    let running = sv.in_progress();
+    kv(s, "loading", 0);
+    kv(s, "async_loading", 0);
+    // Tern does not fork: the "copy-on-write" figures report the records writes serialized
+    // ahead of the snapshot walker (see snapshot.rs), the memory a snapshot costs.
+    kv(
+        s,
+        "current_cow_peak",
+        if running { sv.peak_pending() } else { 0 },
+    );
+    kv(
+        s,
+        "current_cow_size",
+        if running { sv.current_pending() } else { 0 },
+    );
+    kv(s, "current_cow_size_age", 0);
     kv(s, "current_fork_perc", "0.00");
-    kv(s, "current_save_keys_processed", 0);
-    kv(s, "current_save_keys_total", 0);
+    let (processed, total) = if running {
+        (sv.keys_processed.load(Relaxed), sv.keys_total.load(Relaxed))
+    } else {
+        (0, 0)
+    };
+    kv(s, "current_save_keys_processed", processed);
+    kv(s, "current_save_keys_total", total);
     kv(s, "rdb_changes_since_last_save", srv.dirty.load(Relaxed));
-    kv(s, "rdb_bgsave_in_progress", 0);
+    kv(s, "rdb_bgsave_in_progress", running as u8);
     kv(s, "rdb_last_save_time", srv.lastsave.load(Relaxed));
-    kv(s, "rdb_last_bgsave_status", "ok");
-    kv(s, "rdb_last_bgsave_time_sec", -1);
-    kv(s, "rdb_current_bgsave_time_sec", -1);
-    kv(s, "rdb_saves", 0);
-    kv(s, "rdb_last_cow_size", 0);
+    kv(
+        s,
+        "rdb_last_bgsave_status",
+        if st.last_ok { "ok" } else { "err" },
+    );
+    kv(s, "rdb_last_bgsave_time_sec", st.last_time_sec);
+    let current = st.started.map_or(-1, |t| t.elapsed().as_secs() as i64);
+    kv(s, "rdb_current_bgsave_time_sec", current);
+    kv(s, "rdb_saves", st.saves);
+    kv(s, "rdb_last_cow_size", st.last_cow);
     kv(s, "rdb_last_load_keys_expired", 0);
     kv(s, "rdb_last_load_keys_loaded", 0);
     kv(s, "aof_enabled", 0);

@@ -15,6 +15,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod persist;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -52,4 +53,5 @@ pub fn register_all(t: &mut CommandTable) {
     sort::register(t);
     pubsub::register(t);
     scripting::register(t);
+    persist::register(t);
 }

@@ -18,6 +18,7 @@ mod hostile;
 mod keys;
 mod lists;
 mod notifications;
+mod persistence;
 mod protocol;
 mod pubsub;
 mod redis_cli;

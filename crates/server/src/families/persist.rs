@@ -1,0 +1,56 @@
+//! Persistence commands: SAVE and BGSAVE (LASTSAVE lives with INFO). The snapshot machinery
+//! is in `snapshot.rs`.
+
+use crate::args::is;
+use crate::ctx::Ctx;
+use crate::errors::{CmdError, CmdResult, SYNTAX};
+use crate::snapshot::{self, SaveError};
+use crate::table::{flags::*, CommandTable, Group, Spec};
+
+/// Registers the persistence commands.
+pub fn register(t: &mut CommandTable) {
+    let s = |name, arity, flags| Spec::new(name, arity, flags).group(Group::Server);
+    t.add(
+        s("save", 1, ADMIN | NOSCRIPT | NO_MULTI)
+            .doc("1.0.0", "Synchronously saves the database(s) to disk.")
+            .handler(save),
+    );
+    t.add(
+        s("bgsave", -1, ADMIN | NOSCRIPT)
+            .doc("1.0.0", "Asynchronously saves the database(s) to disk.")
+            .handler(bgsave),
+    );
+}
+
+const IN_PROGRESS: &str = "ERR Background save already in progress";
+
+/// SAVE
+fn save(cx: &mut Ctx) -> CmdResult {
+    match snapshot::save(cx.srv) {
+        Ok(()) => {
+            cx.out.ok();
+            Ok(())
+        }
+        Err(SaveError::InProgress) => Err(CmdError::Static(IN_PROGRESS)),
+        // Redis replies a bare "-ERR" and logs the reason.
+        Err(SaveError::Io(_)) => Err(CmdError::Static("ERR")),
+    }
+}
+
+/// BGSAVE [SCHEDULE]
+fn bgsave(cx: &mut Ctx) -> CmdResult {
+    match cx.args.len() {
+        1 => {}
+        2 if is(cx.args[1], "SCHEDULE") => {}
+        _ => return Err(SYNTAX.into()),
+    }
+    match snapshot::bgsave(cx.srv) {
+        Ok(()) => {
+            tracing::info!("Background saving started");
+            cx.out.simple("Background saving started");
+            Ok(())
+        }
+        Err(SaveError::InProgress) => Err(CmdError::Static(IN_PROGRESS)),
+        Err(SaveError::Io(_)) => Err(CmdError::Static("ERR")),
+    }
+}

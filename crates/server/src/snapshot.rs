@@ -1,0 +1,569 @@
+//! Point-in-time snapshots in Redis's RDB format: SAVE, BGSAVE, the `save` points, and the
+//! save at SHUTDOWN.
+//!
+//! Redis forks and lets the child write the parent's frozen memory. Tern is threaded and does
+//! not fork; instead every [`tern_keyspace::Db`] takes part in the snapshot (see
+//! [`tern_keyspace::DbSnap`]): under every shard's lock the snapshot *begins* in all Dbs at one
+//! instant (and the replication offset of that instant is recorded); then a walker (a thread of
+//! its own for BGSAVE, the caller for SAVE) visits the shards one at a time, a batch of entries
+//! per lock, while writes go on. A write about to change an entry the walker has not reached
+//! serializes it first, so each key is written as it was at the start instant, exactly once.
+//!
+//! What it costs: no pause beyond taking every lock once, and memory only for the records that
+//! writes serialized ahead of the walker and the walker has not yet written out. The walker
+//! drains those from every shard whenever they exceed [`DRAIN_AT`] bytes. Redis's fork instead
+//! costs a copy of every 4 KiB page a write touches during the save.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Weak;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use tern_keyspace::{Db, Entry, Keyspace};
+use tern_persist::crc64::Crc64Writer;
+use tern_persist::rdb::{object, opcode, RdbWriter, RDB_VERSION_7_0};
+
+use crate::server::{now_ms, Server};
+
+/// Entries the walker visits per shard-lock acquisition.
+const BATCH: usize = 256;
+/// With `rdb-key-save-delay`, one entry per lock, so the delay applies per key.
+const SLOW_BATCH: usize = 1;
+/// Pending records (bytes, all shards) above which the walker drains every shard.
+const DRAIN_AT: u64 = 1 << 20;
+/// After a failed background save, automatic saves wait this long before retrying (Redis's
+/// CONFIG_BGSAVE_RETRY_DELAY).
+const RETRY_DELAY_SECS: i64 = 5;
+
+/// Why a save could not start or did not complete.
+#[derive(Debug)]
+pub enum SaveError {
+    /// Another save is running.
+    InProgress,
+    /// Writing the file failed.
+    Io(io::Error),
+}
+
+impl std::fmt::Display for SaveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SaveError::InProgress => f.write_str("a save is already in progress"),
+            SaveError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Snapshot state shared by the commands, the cron and INFO.
+pub struct Saver {
+    me: std::sync::OnceLock<Weak<Server>>,
+    running: AtomicBool,
+    /// The final save before exiting has been done (by SHUTDOWN).
+    pub shutdown_handled: AtomicBool,
+    /// A BGSAVE SCHEDULE is waiting for the running save to end.
+    pub scheduled: AtomicBool,
+    /// Dbs that FLUSHDB/FLUSHALL took out of the keyspace while their snapshot was running;
+    /// the walker finishes them.
+    orphans: Mutex<Vec<Db>>,
+    /// Records serialized by the write path not yet written out, at their peak in this save.
+    peak_pending: AtomicU64,
+    /// Keys written by the running save.
+    pub keys_processed: AtomicU64,
+    /// Keys in the keyspace when the running save began.
+    pub keys_total: AtomicU64,
+    st: Mutex<SaveStats>,
+}
+
+/// What INFO persistence reports about saves.
+#[derive(Clone, Debug)]
+pub struct SaveStats {
+    /// When the running save started.
+    pub started: Option<Instant>,
+    /// The last background save succeeded (or none ran).
+    pub last_ok: bool,
+    /// Unix seconds of the last failed attempt (automatic saves wait before retrying).
+    pub last_try: i64,
+    /// Duration of the last save, seconds (-1: none yet).
+    pub last_time_sec: i64,
+    /// Completed saves.
+    pub saves: u64,
+    /// The peak of the previous save's pending records (INFO rdb_last_cow_size).
+    pub last_cow: u64,
+}
+
+impl Default for Saver {
+    fn default() -> Saver {
+        Saver {
+            me: Default::default(),
+            running: AtomicBool::new(false),
+            shutdown_handled: AtomicBool::new(false),
+            scheduled: AtomicBool::new(false),
+            orphans: Mutex::new(Vec::new()),
+            peak_pending: AtomicU64::new(0),
+            keys_processed: AtomicU64::new(0),
+            keys_total: AtomicU64::new(0),
+            st: Mutex::new(SaveStats {
+                started: None,
+                last_ok: true,
+                last_try: 0,
+                last_time_sec: -1,
+                saves: 0,
+                last_cow: 0,
+            }),
+        }
+    }
+}
+
+impl Saver {
+    /// Lets background saves hold the server.
+    pub fn set_server(&self, srv: Weak<Server>) {
+        let _ = self.me.set(srv);
+    }
+
+    /// True while a save runs.
+    pub fn in_progress(&self) -> bool {
+        self.running.load(Relaxed)
+    }
+
+    /// A copy of the save statistics.
+    pub fn stats(&self) -> SaveStats {
+        self.st.lock().clone()
+    }
+
+    /// Record bytes the write path has serialized ahead of the walker right now.
+    pub fn current_pending(&self) -> u64 {
+        tern_keyspace::db::SNAPSHOT_PENDING.load(Relaxed)
+    }
+
+    /// Peak of pending records during the running save.
+    pub fn peak_pending(&self) -> u64 {
+        self.peak_pending.load(Relaxed)
+    }
+
+    /// Takes over Dbs removed from the keyspace (FLUSHDB, FLUSHALL) whose snapshot is still
+    /// running; returns the others to be freed by the caller.
+    pub fn adopt(&self, dbs: Vec<Db>) -> Vec<Db> {
+        if !self.in_progress() {
+            return dbs;
+        }
+        let (running, rest): (Vec<Db>, Vec<Db>) =
+            dbs.into_iter().partition(|d| d.snapshot().is_some());
+        if !running.is_empty() {
+            self.orphans.lock().extend(running);
+        }
+        rest
+    }
+}
+
+/// The RDB file's path from `dir` and `dbfilename`.
+pub fn rdb_path(srv: &Server) -> PathBuf {
+    let c = srv.config.read();
+    c.dir().join(c.dbfilename())
+}
+
+/// SAVE: takes a snapshot and writes it on the calling thread; other clients keep being
+/// served (they wait only for the shard a batch is being read from).
+pub fn save(srv: &Server) -> Result<(), SaveError> {
+    let job = begin(srv)?;
+    job.run(srv)
+}
+
+/// BGSAVE: begins a snapshot now and writes it from a thread of its own.
+pub fn bgsave(srv: &Server) -> Result<(), SaveError> {
+    let Some(me) = srv.saver.me.get().and_then(Weak::upgrade) else {
+        return save(srv);
+    };
+    let job = begin(srv)?;
+    std::thread::Builder::new()
+        .name("tern-bgsave".into())
+        .spawn(move || {
+            let _ = job.run(&me);
+            // A BGSAVE SCHEDULE that arrived meanwhile starts from the cron.
+        })
+        .map_err(SaveError::Io)?;
+    Ok(())
+}
+
+/// Called from the cron: starts a BGSAVE when a `save` point is reached or one was scheduled.
+pub fn cron(srv: &Server) {
+    if srv.saver.in_progress() {
+        return;
+    }
+    if srv.saver.scheduled.swap(false, Relaxed) {
+        tracing::info!("Background saving started by scheduled BGSAVE");
+        let _ = bgsave(srv);
+        return;
+    }
+    let params = srv.config.read().save_params();
+    if params.is_empty() {
+        return;
+    }
+    let dirty = srv.dirty.load(Relaxed);
+    let now = now_ms() / 1000;
+    let elapsed = now - srv.lastsave.load(Relaxed);
+    let st = srv.saver.stats();
+    if !st.last_ok && now - st.last_try <= RETRY_DELAY_SECS {
+        return;
+    }
+    if let Some((secs, changes)) = params
+        .iter()
+        .find(|(secs, changes)| dirty >= *changes && elapsed >= *secs as i64)
+    {
+        tracing::info!("{changes} changes in {secs} seconds. Saving...");
+        if let Err(e) = bgsave(srv) {
+            tracing::warn!("Can't save in background: {e}");
+        }
+    }
+}
+
+/// The save before exiting (SHUTDOWN, SIGTERM, SIGINT): with every shard held, so that
+/// nothing is acknowledged after the snapshot's instant, and the shards stay held (the process
+/// is about to exit) when it succeeds. `force_save` is SHUTDOWN SAVE; otherwise the save
+/// happens only when save points are configured. A save already running is waited for.
+pub fn final_save(srv: &Server, force_save: bool) -> Result<(), SaveError> {
+    if srv.saver.shutdown_handled.load(Relaxed) {
+        return Ok(());
+    }
+    if !force_save && srv.config.read().save_params().is_empty() {
+        return Ok(());
+    }
+    while srv.saver.in_progress() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    tracing::info!("Saving the final RDB snapshot before exiting.");
+    let hold = srv.keyspace.hold_all();
+    match save(srv) {
+        Ok(()) => {
+            srv.saver.shutdown_handled.store(true, Relaxed);
+            std::mem::forget(hold);
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            Err(e)
+        }
+    }
+}
+
+/// A snapshot that has begun: every Db holds its start-instant state.
+struct Job {
+    started: Instant,
+    dirty_at_start: u64,
+    repl_offset: u64,
+    replid: String,
+    path: PathBuf,
+    compress: bool,
+    checksum: bool,
+    /// `rdb-key-save-delay`: microseconds to sleep per key written (tests use it to keep a
+    /// save running, as Redis's test suite does).
+    key_delay_us: u64,
+}
+
+/// Begins a snapshot in every Db at one instant (all shards locked, or already held by this
+/// thread inside EXEC or a script).
+fn begin(srv: &Server) -> Result<Job, SaveError> {
+    let sv = &srv.saver;
+    if sv.running.swap(true, Relaxed) {
+        return Err(SaveError::InProgress);
+    }
+    let (compress, checksum, key_delay_us) = {
+        let c = srv.config.read();
+        (
+            c.get_bool("rdbcompression").unwrap_or(true),
+            c.get_bool("rdbchecksum").unwrap_or(true),
+            c.get_i64("rdb-key-save-delay").unwrap_or(0).max(0) as u64,
+        )
+    };
+    let encode: tern_keyspace::EncodeFn = if compress {
+        encode_compressed
+    } else {
+        encode_plain
+    };
+    let ks = &srv.keyspace;
+    let hold = if ks.held_here() {
+        None
+    } else {
+        Some(ks.hold_all())
+    };
+    let mut keys = 0u64;
+    for i in 0..ks.shard_count() {
+        let mut g = ks.lock(i);
+        for (index, db) in g.dbs.iter_mut().enumerate() {
+            keys += db.len() as u64;
+            db.snapshot_begin(index, encode);
+        }
+    }
+    let job = Job {
+        started: Instant::now(),
+        dirty_at_start: srv.dirty.load(Relaxed),
+        repl_offset: srv.log.offset(),
+        replid: srv.replid.read().clone(),
+        path: rdb_path(srv),
+        compress,
+        checksum,
+        key_delay_us,
+    };
+    drop(hold);
+    sv.keys_total.store(keys, Relaxed);
+    sv.keys_processed.store(0, Relaxed);
+    sv.peak_pending.store(0, Relaxed);
+    sv.st.lock().started = Some(job.started);
+    Ok(job)
+}
+
+fn encode_compressed(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
+    encode_record(out, key, e, true);
+}
+
+fn encode_plain(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
+    encode_record(out, key, e, false);
+}
+
+/// One key as Redis's `rdbSaveKeyValuePair` writes it: the expire time if any, then the type
+/// byte, the key and the value.
+fn encode_record(out: &mut Vec<u8>, key: &[u8], e: &Entry, compress: bool) {
+    let mut w = RdbWriter::with_compression(out, compress);
+    // Writing into a Vec cannot fail.
+    let _ = (|| -> io::Result<()> {
+        if e.expire_at != 0 {
+            w.write_u8(opcode::EXPIRETIME_MS)?;
+            w.write_millis(e.expire_at)?;
+        }
+        w.write_u8(object::type_of(&e.value))?;
+        w.write_string(key)?;
+        object::write_object(&mut w, &e.value)
+    })();
+}
+
+/// The file being written: RDB bytes through a CRC64, or nothing once a write failed (the walk
+/// still finishes so that every Db leaves snapshot mode).
+struct Out {
+    w: Option<Crc64Writer<BufWriter<File>>>,
+    err: Option<io::Error>,
+    db: Option<usize>,
+}
+
+impl Out {
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(w) = self.w.as_mut() {
+            if let Err(e) = w.write_all(bytes) {
+                self.err = Some(e);
+                self.w = None;
+            }
+        }
+    }
+
+    /// Writes records of database `index`, switching database first if needed.
+    fn records(&mut self, index: usize, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.db != Some(index) {
+            let mut sel = vec![opcode::SELECTDB];
+            let mut buf = [0u8; 9];
+            let n = tern_persist::rdb::encode_len(index as u64, &mut buf);
+            sel.extend_from_slice(&buf[..n]);
+            self.put(&sel);
+            self.db = Some(index);
+        }
+        self.put(bytes);
+    }
+}
+
+impl Job {
+    /// Walks every Db, writes the file, renames it into place and records the outcome.
+    fn run(self, srv: &Server) -> Result<(), SaveError> {
+        let tmp = self.path.with_file_name(format!(
+            "temp-{}-{}.rdb",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        let mut out = Out {
+            w: None,
+            err: None,
+            db: None,
+        };
+        match File::create(&tmp) {
+            Ok(f) => out.w = Some(Crc64Writer::new(BufWriter::with_capacity(1 << 16, f))),
+            Err(e) => out.err = Some(e),
+        }
+        out.put(&header(srv, &self));
+        walk(srv, &mut out, self.key_delay_us);
+        let result = finish(out, &tmp, &self.path, self.checksum);
+        let sv = &srv.saver;
+        let secs = self.started.elapsed().as_secs() as i64;
+        {
+            let mut st = sv.st.lock();
+            st.started = None;
+            st.last_time_sec = secs;
+            st.last_cow = sv.peak_pending.load(Relaxed);
+            match &result {
+                Ok(()) => {
+                    st.last_ok = true;
+                    st.saves += 1;
+                }
+                Err(_) => {
+                    st.last_ok = false;
+                    st.last_try = now_ms() / 1000;
+                }
+            }
+        }
+        match &result {
+            Ok(()) => {
+                let _ = srv.dirty.fetch_update(Relaxed, Relaxed, |d| {
+                    Some(d.saturating_sub(self.dirty_at_start))
+                });
+                srv.lastsave.store(now_ms() / 1000, Relaxed);
+                tracing::info!("DB saved on disk");
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                tracing::warn!("Failed saving the DB: {e}");
+            }
+        }
+        srv.refresh_misconf();
+        sv.running.store(false, Relaxed);
+        result.map_err(SaveError::Io)
+    }
+}
+
+/// The magic, version and the aux fields Redis 7.0 writes.
+fn header(srv: &Server, job: &Job) -> Vec<u8> {
+    let mut w = RdbWriter::with_compression(Vec::new(), job.compress);
+    let _ = (|| -> io::Result<()> {
+        w.write_raw(format!("REDIS{RDB_VERSION_7_0:04}").as_bytes())?;
+        let aux = |w: &mut RdbWriter<Vec<u8>>, k: &str, v: &[u8]| -> io::Result<()> {
+            w.write_u8(opcode::AUX)?;
+            w.write_string(k.as_bytes())?;
+            w.write_string(v)
+        };
+        let auxi = |w: &mut RdbWriter<Vec<u8>>, k: &str, v: i64| -> io::Result<()> {
+            w.write_u8(opcode::AUX)?;
+            w.write_string(k.as_bytes())?;
+            w.write_int_string(v)
+        };
+        aux(&mut w, "redis-ver", crate::server::REDIS_VERSION.as_bytes())?;
+        auxi(&mut w, "redis-bits", 64)?;
+        auxi(&mut w, "ctime", now_ms() / 1000)?;
+        auxi(
+            &mut w,
+            "used-mem",
+            crate::families::info::used_memory() as i64,
+        )?;
+        auxi(&mut w, "repl-stream-db", 0)?;
+        aux(&mut w, "repl-id", job.replid.as_bytes())?;
+        auxi(&mut w, "repl-offset", job.repl_offset as i64)?;
+        auxi(&mut w, "aof-base", 0)
+    })();
+    let _ = srv;
+    w.into_inner()
+}
+
+/// Visits every shard until none of its Dbs is still in the snapshot, then the orphans.
+fn walk(srv: &Server, out: &mut Out, key_delay_us: u64) {
+    let ks: &Keyspace = &srv.keyspace;
+    let sv = &srv.saver;
+    let mut buf = Vec::with_capacity(1 << 16);
+    for i in 0..ks.shard_count() {
+        loop {
+            let (index, n) = {
+                let mut g = ks.lock(i);
+                let Some(db) = g.dbs.iter_mut().find(|d| d.snapshot().is_some()) else {
+                    break;
+                };
+                let index = db.snapshot().map_or(0, |s| s.index);
+                let batch = if key_delay_us > 0 { SLOW_BATCH } else { BATCH };
+                let (n, _) = db.snapshot_step(&mut buf, batch);
+                (index, n)
+            };
+            out.records(index, &buf);
+            buf.clear();
+            sv.keys_processed.fetch_add(n, Relaxed);
+            if key_delay_us > 0 && n > 0 {
+                std::thread::sleep(std::time::Duration::from_micros(key_delay_us * n));
+            }
+            let pending = sv.current_pending();
+            sv.peak_pending.fetch_max(pending, Relaxed);
+            if pending > DRAIN_AT {
+                drain_all(ks, out, &mut buf, sv);
+            }
+        }
+    }
+    // Dbs flushed away mid-save: nobody else can reach them now.
+    let orphans = std::mem::take(&mut *sv.orphans.lock());
+    for mut db in orphans {
+        while db.snapshot().is_some() {
+            let index = db.snapshot().map_or(0, |s| s.index);
+            let (n, _) = db.snapshot_step(&mut buf, 4096);
+            out.records(index, &buf);
+            buf.clear();
+            sv.keys_processed.fetch_add(n, Relaxed);
+        }
+    }
+}
+
+/// Takes the records that writes serialized ahead of the walker out of every shard.
+fn drain_all(ks: &Keyspace, out: &mut Out, buf: &mut Vec<u8>, sv: &Saver) {
+    for i in 0..ks.shard_count() {
+        let mut taken: Vec<(usize, Vec<u8>)> = Vec::new();
+        {
+            let mut g = ks.lock(i);
+            for db in g.dbs.iter_mut() {
+                let Some(index) = db.snapshot().map(|s| s.index) else {
+                    continue;
+                };
+                let (n, _) = db.snapshot_step(buf, 0);
+                sv.keys_processed.fetch_add(n, Relaxed);
+                if !buf.is_empty() {
+                    taken.push((index, std::mem::take(buf)));
+                }
+            }
+        }
+        for (index, bytes) in taken {
+            out.records(index, &bytes);
+        }
+    }
+}
+
+/// EOF, checksum, fsync, and the atomic rename over the old file.
+fn finish(out: Out, tmp: &Path, path: &Path, checksum: bool) -> io::Result<()> {
+    if let Some(e) = out.err {
+        return Err(e);
+    }
+    let Some(mut w) = out.w else {
+        return Err(io::Error::other("no file"));
+    };
+    w.write_all(&[opcode::EOF])?;
+    let (buf, crc) = w.into_parts();
+    let mut file = buf.into_inner().map_err(|e| e.into_error())?;
+    let crc = if checksum { crc } else { 0 };
+    file.write_all(&crc.to_le_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(tmp, path)?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = File::open(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        }) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Used by tests and DEBUG: the number of snapshots running Dbs still hold (0 when idle).
+pub fn running_dbs(ks: &Keyspace) -> usize {
+    (0..ks.shard_count())
+        .map(|i| {
+            ks.lock(i)
+                .dbs
+                .iter()
+                .filter(|d| d.snapshot().is_some())
+                .count()
+        })
+        .sum()
+}
