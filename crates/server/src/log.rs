@@ -15,6 +15,8 @@ use parking_lot::Mutex;
 /// The log. Cheap to append to; one short critical section per write.
 pub struct ReplLog {
     inner: Mutex<LogInner>,
+    /// `offset`, readable without the lock (stored inside the critical section).
+    published: std::sync::atomic::AtomicU64,
 }
 
 struct LogInner {
@@ -24,6 +26,8 @@ struct LogInner {
     cur_db: Option<usize>,
     /// Recent bytes of the stream.
     backlog: Backlog,
+    /// While the AOF is on: the stream's bytes not yet taken by the AOF writer.
+    aof: Option<Vec<u8>>,
 }
 
 /// A ring buffer holding the newest `cap` bytes of the stream.
@@ -93,12 +97,15 @@ impl ReplLog {
                 offset: 0,
                 cur_db: None,
                 backlog: Backlog::new(backlog_size),
+                aof: None,
             }),
+            published: Default::default(),
         }
     }
 
-    /// Appends one command (RESP array of bulk strings) for database `db`.
-    pub fn append(&self, db: usize, argv: &[&[u8]]) {
+    /// Appends one command (RESP array of bulk strings) for database `db`; returns the offset
+    /// after it.
+    pub fn append(&self, db: usize, argv: &[&[u8]]) -> u64 {
         thread_local! {
             // Encoding happens outside the lock, into a per-thread buffer, so a write costs no
             // allocation and the critical section is just the copy into the backlog.
@@ -115,15 +122,61 @@ impl ReplLog {
                 encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
                 g.offset += sel.len() as u64;
                 g.backlog.push(&sel);
+                if let Some(a) = g.aof.as_mut() {
+                    a.extend_from_slice(&sel);
+                }
                 g.cur_db = Some(db);
             }
             g.offset += buf.len() as u64;
             g.backlog.push(&buf);
+            if let Some(a) = g.aof.as_mut() {
+                a.extend_from_slice(&buf);
+            }
+            let offset = g.offset;
+            self.published
+                .store(offset, std::sync::atomic::Ordering::Release);
             drop(g);
             if buf.capacity() > 64 * 1024 {
                 *buf = Vec::with_capacity(256);
             }
-        });
+            offset
+        })
+    }
+
+    /// The offset after the last byte appended, without taking the lock.
+    #[inline]
+    pub fn published_offset(&self) -> u64 {
+        self.published.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Starts (or restarts, for a new AOF file) copying the stream for the AOF writer, from
+    /// the next append on; the next command is preceded by a SELECT, so a new file stands on
+    /// its own. `at_switch` runs inside the critical section, before the copy starts: the
+    /// writer drains what the old file still needs there. Returns the offset of the switch.
+    pub fn aof_switch(&self, at_switch: impl FnOnce(Vec<u8>, u64)) -> u64 {
+        let mut g = self.inner.lock();
+        let old = g.aof.replace(Vec::new()).unwrap_or_default();
+        g.cur_db = None;
+        at_switch(old, g.offset);
+        g.offset
+    }
+
+    /// Stops copying the stream for the AOF; returns what was not taken yet.
+    pub fn aof_stop(&self) -> Vec<u8> {
+        self.inner.lock().aof.take().unwrap_or_default()
+    }
+
+    /// Moves the AOF's pending bytes onto the end of `into`; returns the offset they end at.
+    pub fn aof_take(&self, into: &mut Vec<u8>) -> u64 {
+        let mut g = self.inner.lock();
+        if let Some(a) = g.aof.as_mut() {
+            if into.is_empty() {
+                std::mem::swap(into, a);
+            } else {
+                into.append(a);
+            }
+        }
+        g.offset
     }
 
     /// The offset after the last byte appended (`master_repl_offset`).

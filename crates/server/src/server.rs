@@ -102,6 +102,10 @@ pub struct Server {
     pub scripts: crate::scripting::Scripts,
     /// RDB snapshots: SAVE, BGSAVE, save points.
     pub saver: crate::snapshot::Saver,
+    /// The append-only file.
+    pub aof: crate::aof::Aof,
+    /// The AOF directory's files (the manifest).
+    pub aof_layout: parking_lot::Mutex<crate::aof::Layout>,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -160,6 +164,8 @@ impl Server {
             evict: Default::default(),
             scripts: Default::default(),
             saver: Default::default(),
+            aof: Default::default(),
+            aof_layout: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
@@ -268,10 +274,16 @@ impl Server {
     /// Writes are refused (MISCONF) while the last background save failed, save points are
     /// configured and `stop-writes-on-bgsave-error` is on, as in Redis.
     pub fn refresh_misconf(&self) {
+        self.refresh_misconf_with(self.saver.stats().last_ok);
+    }
+
+    /// [`Server::refresh_misconf`] with the outcome of the last background save given.
+    pub fn refresh_misconf_with(&self, last_save_ok: bool) {
         let c = self.config.read();
-        let deny = !self.saver.stats().last_ok
+        let deny = (!last_save_ok
             && !c.save_params().is_empty()
-            && c.get_bool("stop-writes-on-bgsave-error").unwrap_or(true);
+            && c.get_bool("stop-writes-on-bgsave-error").unwrap_or(true))
+            || self.aof.failing();
         self.hot.misconf.store(deny, Ordering::Relaxed);
     }
 

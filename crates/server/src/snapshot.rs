@@ -166,8 +166,44 @@ pub fn rdb_path(srv: &Server) -> PathBuf {
 /// SAVE: takes a snapshot and writes it on the calling thread; other clients keep being
 /// served (they wait only for the shard a batch is being read from).
 pub fn save(srv: &Server) -> Result<(), SaveError> {
-    let job = begin(srv)?;
+    let job = begin(srv, Kind::Rdb, rdb_path(srv), |_| Ok(()))?;
     job.run(srv)
+}
+
+/// Writes the dataset as an AOF base file at `path`, on the calling thread (AOF start-up).
+pub fn write_aof_base(srv: &Server, path: &Path) -> Result<(), SaveError> {
+    let job = begin(
+        srv,
+        Kind::AofBase(String::new(), 0, true),
+        path.to_path_buf(),
+        |_| Ok(()),
+    )?;
+    job.run(srv)
+}
+
+/// BGREWRITEAOF: at the snapshot's instant a new incr file starts; a thread writes the new
+/// base, then the manifest switches to it.
+pub fn bgrewriteaof(srv: &Server) -> Result<(), SaveError> {
+    let Some(me) = srv.saver.me.get().and_then(Weak::upgrade) else {
+        return Err(SaveError::Io(io::Error::other("server is going away")));
+    };
+    let (dir, (name, seq)) = {
+        let layout = srv.aof_layout.lock();
+        (layout.dir.clone(), layout.next_base(true))
+    };
+    let path = dir.join(&name);
+    let job = begin(srv, Kind::AofBase(name, seq, true), path, |srv| {
+        let mut layout = srv.aof_layout.lock();
+        crate::aof::switch_incr(srv, &mut layout)
+    })?;
+    srv.aof.rewrite_in_progress.store(true, Relaxed);
+    std::thread::Builder::new()
+        .name("tern-aofrw".into())
+        .spawn(move || {
+            let _ = job.run(&me);
+        })
+        .map_err(SaveError::Io)?;
+    Ok(())
 }
 
 /// BGSAVE: begins a snapshot now and writes it from a thread of its own.
@@ -175,7 +211,7 @@ pub fn bgsave(srv: &Server) -> Result<(), SaveError> {
     let Some(me) = srv.saver.me.get().and_then(Weak::upgrade) else {
         return save(srv);
     };
-    let job = begin(srv)?;
+    let job = begin(srv, Kind::Rdb, rdb_path(srv), |_| Ok(()))?;
     std::thread::Builder::new()
         .name("tern-bgsave".into())
         .spawn(move || {
@@ -247,8 +283,17 @@ pub fn final_save(srv: &Server, force_save: bool) -> Result<(), SaveError> {
     }
 }
 
+/// What a snapshot is for.
+enum Kind {
+    /// The RDB file (`dir`/`dbfilename`): SAVE, BGSAVE, save points, shutdown.
+    Rdb,
+    /// A new AOF base file: its name, sequence number, and whether it is RDB-formatted.
+    AofBase(String, u64, bool),
+}
+
 /// A snapshot that has begun: every Db holds its start-instant state.
 struct Job {
+    kind: Kind,
     started: Instant,
     dirty_at_start: u64,
     repl_offset: u64,
@@ -263,7 +308,12 @@ struct Job {
 
 /// Begins a snapshot in every Db at one instant (all shards locked, or already held by this
 /// thread inside EXEC or a script).
-fn begin(srv: &Server) -> Result<Job, SaveError> {
+fn begin(
+    srv: &Server,
+    kind: Kind,
+    path: PathBuf,
+    at_instant: impl FnOnce(&Server) -> io::Result<()>,
+) -> Result<Job, SaveError> {
     let sv = &srv.saver;
     if sv.running.swap(true, Relaxed) {
         return Err(SaveError::InProgress);
@@ -287,6 +337,11 @@ fn begin(srv: &Server) -> Result<Job, SaveError> {
     } else {
         Some(ks.hold_all())
     };
+    if let Err(e) = at_instant(srv) {
+        drop(hold);
+        sv.running.store(false, Relaxed);
+        return Err(SaveError::Io(e));
+    }
     let mut keys = 0u64;
     for i in 0..ks.shard_count() {
         let mut g = ks.lock(i);
@@ -296,11 +351,12 @@ fn begin(srv: &Server) -> Result<Job, SaveError> {
         }
     }
     let job = Job {
+        kind,
         started: Instant::now(),
         dirty_at_start: srv.dirty.load(Relaxed),
         repl_offset: srv.log.offset(),
         replid: srv.replid.read().clone(),
-        path: rdb_path(srv),
+        path,
         compress,
         checksum,
         key_delay_us,
@@ -391,9 +447,33 @@ impl Job {
         }
         out.put(&header(srv, &self));
         walk(srv, &mut out, self.key_delay_us);
-        let result = finish(out, &tmp, &self.path, self.checksum);
+        let mut result = finish(out, &tmp, &self.path, self.checksum);
         let sv = &srv.saver;
         let secs = self.started.elapsed().as_secs() as i64;
+        if let Kind::AofBase(name, seq, rdb) = &self.kind {
+            if result.is_ok() && !name.is_empty() {
+                result = crate::aof::finish_rewrite(srv, (name.clone(), *seq, *rdb));
+            }
+            let ok = result.is_ok();
+            srv.aof.last_rewrite_ok.store(ok, Relaxed);
+            srv.aof.last_rewrite_secs.store(secs, Relaxed);
+            srv.aof.rewrite_in_progress.store(false, Relaxed);
+            sv.st.lock().started = None;
+            match &result {
+                Ok(()) => {
+                    srv.aof.rewrites.fetch_add(1, Relaxed);
+                    tracing::info!("Background AOF rewrite finished successfully");
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    tracing::warn!("Background AOF rewrite failed: {e}");
+                }
+            }
+            sv.running.store(false, Relaxed);
+            return result.map_err(SaveError::Io);
+        }
+        // Writes are refused (MISCONF) before anyone can see the failed status.
+        srv.refresh_misconf_with(result.is_ok());
         {
             let mut st = sv.st.lock();
             st.started = None;
@@ -423,7 +503,6 @@ impl Job {
                 tracing::warn!("Failed saving the DB: {e}");
             }
         }
-        srv.refresh_misconf();
         sv.running.store(false, Relaxed);
         result.map_err(SaveError::Io)
     }
@@ -455,7 +534,11 @@ fn header(srv: &Server, job: &Job) -> Vec<u8> {
         auxi(&mut w, "repl-stream-db", 0)?;
         aux(&mut w, "repl-id", job.replid.as_bytes())?;
         auxi(&mut w, "repl-offset", job.repl_offset as i64)?;
-        auxi(&mut w, "aof-base", 0)
+        auxi(
+            &mut w,
+            "aof-base",
+            matches!(job.kind, Kind::AofBase(..)) as i64,
+        )
     })();
     let _ = srv;
     w.into_inner()

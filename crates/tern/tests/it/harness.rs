@@ -204,7 +204,19 @@ impl TestServer {
         if let Some(c) = config {
             args.push(c.display().to_string());
         }
-        for a in ["--port", "0", "--bind", "127.0.0.1", "--save", ""] {
+        // Files a test makes the server write (SAVE, a save at exit) go to the temp dir,
+        // never into the source tree; tests that check files pass their own --dir after this.
+        let tmp = std::env::temp_dir().display().to_string();
+        for a in [
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            &tmp,
+        ] {
             args.push(a.into());
         }
         args.extend(extra.iter().map(|s| s.to_string()));
