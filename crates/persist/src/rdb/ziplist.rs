@@ -35,6 +35,9 @@
 
 use super::{RdbError, RdbErrorKind};
 
+/// A zipmap's (field, value) pairs, borrowed from the blob.
+pub type ZipmapPairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 /// One decoded ziplist entry: bytes borrowed from the blob, or an integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ZlEntry<'a> {
@@ -134,7 +137,7 @@ pub fn decode_ziplist(blob: &[u8], base: usize) -> Result<Vec<ZlEntry<'_>>, RdbE
         }
         let enc = blob[p];
         let entry = match enc >> 6 {
-            0 | 1 | 2 => {
+            0..=2 => {
                 let (len, hdr) = match enc >> 6 {
                     0 => ((enc & 0x3f) as usize, 1),
                     1 => {
@@ -211,7 +214,7 @@ pub fn decode_ziplist(blob: &[u8], base: usize) -> Result<Vec<ZlEntry<'_>>, RdbE
 /// matching `zmlen` when that is below 254, the end marker last. Duplicate fields are left for
 /// the caller to check (Redis does it while converting). Error offsets are `base` plus the
 /// offset inside `blob`.
-pub fn decode_zipmap(blob: &[u8], base: usize) -> Result<Vec<(&[u8], &[u8])>, RdbError> {
+pub fn decode_zipmap(blob: &[u8], base: usize) -> Result<ZipmapPairs<'_>, RdbError> {
     let Some(&zmlen) = blob.first() else {
         return Err(invalid(base, 0, "empty zipmap"));
     };
@@ -261,5 +264,109 @@ pub fn decode_zipmap(blob: &[u8], base: usize) -> Result<Vec<(&[u8], &[u8])>, Rd
     Ok(pairs)
 }
 
+/// Encodes one ziplist entry's encoding header and data the way Redis's `ziplistPush` does
+/// (integers in the smallest integer encoding).
+fn entry_body(e: &ZlEntry<'_>) -> Vec<u8> {
+    let mut b = Vec::new();
+    match *e {
+        ZlEntry::Str(s) => {
+            if s.len() < 64 {
+                b.push(s.len() as u8);
+            } else if s.len() < 1 << 14 {
+                b.push(0x40 | (s.len() >> 8) as u8);
+                b.push(s.len() as u8);
+            } else {
+                b.push(0x80);
+                b.extend_from_slice(&(s.len() as u32).to_be_bytes());
+            }
+            b.extend_from_slice(s);
+        }
+        ZlEntry::Int(v) => {
+            if (0..=12).contains(&v) {
+                b.push(0xf1 + v as u8);
+            } else if let Ok(x) = i8::try_from(v) {
+                b.push(0xfe);
+                b.push(x as u8);
+            } else if let Ok(x) = i16::try_from(v) {
+                b.push(0xc0);
+                b.extend_from_slice(&x.to_le_bytes());
+            } else if (-(1 << 23)..(1 << 23)).contains(&v) {
+                b.push(0xf0);
+                b.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            } else if let Ok(x) = i32::try_from(v) {
+                b.push(0xd0);
+                b.extend_from_slice(&x.to_le_bytes());
+            } else {
+                b.push(0xe0);
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    b
+}
+
+/// A well-formed ziplist holding `entries`, as Redis 6.2's `ziplistPush` would lay it out.
+/// Tern never writes ziplists; this exists for tests and tools that need old-format data.
+pub fn encode_ziplist(entries: &[ZlEntry<'_>]) -> Vec<u8> {
+    let mut zl = vec![0u8; ZL_HEADER];
+    let mut prev = 0usize;
+    let mut tail = ZL_HEADER;
+    for e in entries {
+        let start = zl.len();
+        if prev < 254 {
+            zl.push(prev as u8);
+        } else {
+            zl.push(0xfe);
+            zl.extend_from_slice(&(prev as u32).to_le_bytes());
+        }
+        zl.extend_from_slice(&entry_body(e));
+        prev = zl.len() - start;
+        tail = start;
+    }
+    zl.push(ZIP_END);
+    let n = zl.len() as u32;
+    zl[0..4].copy_from_slice(&n.to_le_bytes());
+    zl[4..8].copy_from_slice(&(tail as u32).to_le_bytes());
+    let count = u16::try_from(entries.len()).unwrap_or(u16::MAX);
+    zl[8..10].copy_from_slice(&count.to_le_bytes());
+    zl
+}
+
+/// Ziplist entries for byte strings, canonical integers as integers (as `zipTryEncoding`).
+pub fn ziplist_entries<'a>(items: &[&'a [u8]]) -> Vec<ZlEntry<'a>> {
+    items
+        .iter()
+        .map(|s| match tern_keyspace::value::parse_canonical_i64(s) {
+            Some(v) if s.len() <= 20 => ZlEntry::Int(v),
+            _ => ZlEntry::Str(s),
+        })
+        .collect()
+}
+
+fn zipmap_len(out: &mut Vec<u8>, n: usize) {
+    if n < 254 {
+        out.push(n as u8);
+    } else {
+        out.push(ZIPMAP_BIGLEN);
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+    }
+}
+
+/// A well-formed zipmap holding `pairs`, each value followed by `free` unused bytes (as
+/// Redis 2.4 left after shrinking a value). For tests and tools, like [`encode_ziplist`].
+pub fn encode_zipmap(pairs: &[(&[u8], &[u8])], free: u8) -> Vec<u8> {
+    let mut zm = vec![pairs.len().min(254) as u8];
+    for (f, v) in pairs {
+        zipmap_len(&mut zm, f.len());
+        zm.extend_from_slice(f);
+        zipmap_len(&mut zm, v.len());
+        zm.push(free);
+        zm.extend_from_slice(v);
+        zm.extend(std::iter::repeat_n(0xaa, free as usize));
+    }
+    zm.push(ZIP_END);
+    zm
+}
+
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;

@@ -3,8 +3,10 @@
 //! and random values.
 
 use super::*;
-use crate::rdb::ziplist::tests::{build_ziplist, build_zipmap, zl_entries};
 use crate::rdb::ziplist::ZlEntry;
+use crate::rdb::ziplist::{
+    encode_ziplist as build_ziplist, encode_zipmap as build_zipmap, ziplist_entries as zl_entries,
+};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use tern_keyspace::value::Str;
