@@ -410,9 +410,12 @@ fn rdb_string(s: &[u8]) -> Vec<u8> {
     w.into_inner()
 }
 
+/// Elements (with a value or score, else empty) as a comparison lists them.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A value's contents as Redis replies list them: list elements in order, hash pairs and
 /// zset members with their scores sorted, with the encoding.
-fn contents_of(v: &Value) -> (Vec<(Vec<u8>, Vec<u8>)>, &'static str) {
+fn contents_of(v: &Value) -> (Pairs, &'static str) {
     let mut out = Vec::new();
     match v {
         Value::List(l) => l.for_each(|e| out.push((e.to_vec(), Vec::new()))),
@@ -426,7 +429,7 @@ fn contents_of(v: &Value) -> (Vec<(Vec<u8>, Vec<u8>)>, &'static str) {
     (out, v.encoding())
 }
 
-fn redis_contents(r: &mut Redis, key: &[u8]) -> (Vec<(Vec<u8>, Vec<u8>)>, String) {
+fn redis_contents(r: &mut Redis, key: &[u8]) -> (Pairs, String) {
     let bulks = |reply: Reply| -> Vec<Vec<u8>> {
         match reply {
             Reply::Array(items) => items
@@ -442,7 +445,7 @@ fn redis_contents(r: &mut Redis, key: &[u8]) -> (Vec<(Vec<u8>, Vec<u8>)>, String
     let Reply::Simple(ty) = r.cmd(&[b"TYPE", key]) else {
         panic!("TYPE failed")
     };
-    let mut out: Vec<(Vec<u8>, Vec<u8>)> = match ty.as_str() {
+    let mut out: Pairs = match ty.as_str() {
         "list" => bulks(r.cmd(&[b"LRANGE", key, b"0", b"-1"]))
             .into_iter()
             .map(|e| (e, Vec::new()))

@@ -9,6 +9,7 @@
 //! claim at most [`lzf::MAX_EXPANSION`] bytes per compressed byte. Every error carries the
 //! byte offset (from the start of the reader's slice) of the item that could not be read.
 
+pub mod check;
 pub mod file;
 pub mod hash;
 pub mod list;
