@@ -533,6 +533,23 @@ fn old_encodings_restore_as_in_redis() {
         "ziplist zset, 200 members",
         old_payload(t::ZSET_ZIPLIST, &zl(&many_members)),
     ));
+    let long_member = [b'M'; 80];
+    cases.push((
+        "ziplist hash, long value",
+        old_payload(t::HASH_ZIPLIST, &zl(&[b"f", &long_member, b"g", b"1"])),
+    ));
+    cases.push((
+        "ziplist zset, long member",
+        old_payload(t::ZSET_ZIPLIST, &zl(&[&long_member, b"1", b"b", b"2"])),
+    ));
+    let mut ql_gap = vec![3u8];
+    ql_gap.extend_from_slice(&zl(&[b"1"]));
+    ql_gap.extend_from_slice(&zl(&[]));
+    ql_gap.extend_from_slice(&zl(&[b"2"]));
+    cases.push((
+        "quicklist with an empty node",
+        old_payload(t::LIST_QUICKLIST, &ql_gap),
+    ));
     let mut z3 = vec![2u8];
     z3.extend_from_slice(&rdb_string(b"m1"));
     z3.extend_from_slice(b"\x031.5");
@@ -577,6 +594,23 @@ fn old_encodings_restore_as_in_redis() {
             old_payload(t::LIST_ZIPLIST, &rdb_string(&bad_prevlen)),
         ),
         ("empty ziplist", old_payload(t::LIST_ZIPLIST, &zl(&[]))),
+        ("empty hash ziplist", old_payload(t::HASH_ZIPLIST, &zl(&[]))),
+        ("empty zset ziplist", old_payload(t::ZSET_ZIPLIST, &zl(&[]))),
+        (
+            "empty zipmap",
+            old_payload(t::HASH_ZIPMAP, &rdb_string(&encode_zipmap(&[], 0))),
+        ),
+        ("empty plain list", old_payload(t::LIST, &[0])),
+        ("quicklist of empty nodes", {
+            let mut q = vec![2u8];
+            q.extend_from_slice(&zl(&[]));
+            q.extend_from_slice(&zl(&[]));
+            old_payload(t::LIST_QUICKLIST, &q)
+        }),
+        (
+            "zipmap count mismatch",
+            old_payload(t::HASH_ZIPMAP, &rdb_string(b"\x03\x01a\x01\x00b\xff")),
+        ),
     ];
     for (i, (name, payload)) in bad.iter().enumerate() {
         let key = format!("bad-old:{i}");

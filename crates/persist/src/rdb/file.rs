@@ -105,30 +105,59 @@ pub struct StandardAux<'a> {
     pub aof_base: bool,
 }
 
-/// A [`Write`] that keeps a CRC-64 of what passes through only when asked to, as Redis
-/// updates `rio`'s checksum only with `rdbchecksum yes`.
+/// How many bytes the writer gathers before passing them on (Redis's `rio` writes through a
+/// buffered `FILE` in the same way): records are written in many small pieces.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// A buffering [`Write`] that keeps a CRC-64 of what passes through only when asked to, as
+/// Redis updates `rio`'s checksum only with `rdbchecksum yes`.
 #[derive(Debug)]
 struct CrcSink<W> {
     inner: W,
     crc: Option<Crc64>,
+    buf: Vec<u8>,
+    written: u64,
+}
+
+impl<W: Write> CrcSink<W> {
+    /// Checksums and passes on the buffered bytes.
+    fn drain(&mut self) -> io::Result<()> {
+        if let Some(c) = &mut self.crc {
+            c.update(&self.buf);
+        }
+        self.inner.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
 }
 
 impl<W: Write> Write for CrcSink<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        if let Some(c) = &mut self.crc {
-            c.update(&buf[..n]);
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.written += data.len() as u64;
+        if self.buf.len() + data.len() > WRITE_BUFFER {
+            self.drain()?;
+            if data.len() >= WRITE_BUFFER {
+                // Large pieces skip the buffer.
+                if let Some(c) = &mut self.crc {
+                    c.update(data);
+                }
+                self.inner.write_all(data)?;
+                return Ok(data.len());
+            }
         }
-        Ok(n)
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
         self.inner.flush()
     }
 }
 
 /// Streams an RDB file to `W`: header, then items in the order the caller gives them, then
-/// EOF and the checksum in [`RdbFileWriter::finish`].
+/// EOF and the checksum in [`RdbFileWriter::finish`]. Writes reach `W` in chunks of about
+/// 64 KiB (so `W` need not be buffered); nothing is complete until `finish` returns.
 #[derive(Debug)]
 pub struct RdbFileWriter<W: Write> {
     w: RdbWriter<CrcSink<W>>,
@@ -140,10 +169,22 @@ impl<W: Write> RdbFileWriter<W> {
         let sink = CrcSink {
             inner,
             crc: opts.checksum.then(Crc64::new),
+            buf: Vec::with_capacity(WRITE_BUFFER),
+            written: 0,
         };
         let mut w = RdbWriter::with_compression(sink, opts.compress);
         w.write_raw(format!("REDIS{:04}", opts.version).as_bytes())?;
         Ok(RdbFileWriter { w })
+    }
+
+    /// Bytes written so far, header included (for progress reports).
+    pub fn bytes_written(&self) -> u64 {
+        self.w.get_ref().written
+    }
+
+    /// Passes everything written so far on to the inner writer and flushes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.w.get_mut().flush()
     }
 
     /// Writes an aux field (`rdbSaveAuxField`): both strings as `rdbSaveRawString` writes
@@ -206,6 +247,7 @@ impl<W: Write> RdbFileWriter<W> {
     pub fn finish(mut self) -> io::Result<W> {
         self.w.write_u8(opcode::EOF)?;
         let mut sink = self.w.into_inner();
+        sink.drain()?;
         let crc = sink.crc.map_or(0, |c| c.value());
         sink.inner.write_all(&crc.to_le_bytes())?;
         sink.inner.flush()?;

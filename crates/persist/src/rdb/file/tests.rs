@@ -795,3 +795,46 @@ proptest! {
         let _ = read_all(&f);
     }
 }
+
+/// Deterministic incompressible bytes (xorshift64).
+fn noise(n: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn files_larger_than_the_write_buffer_round_trip() {
+    let big = noise(200_000);
+    let mut w = RdbFileWriter::new(Vec::new(), FileOptions::default()).unwrap();
+    w.select_db(0, 3001, 0).unwrap();
+    for i in 0..3000 {
+        w.key(
+            format!("key:{i}").as_bytes(),
+            &string(&noise(i % 50)),
+            KeyMeta::default(),
+        )
+        .unwrap();
+    }
+    w.key(b"big", &string(&big), KeyMeta::default()).unwrap();
+    let written = w.bytes_written();
+    let file = w.finish().unwrap();
+    assert_eq!(written + 1 + 8, file.len() as u64);
+    let (items, r) = read_all(&file).unwrap();
+    // SELECTDB, RESIZEDB, the keys.
+    assert_eq!(items.len(), 2 + 3001);
+    assert!(matches!(
+        r.checksum_status(),
+        Some(ChecksumStatus::Verified(_))
+    ));
+    let RdbItem::Key { value, .. } = &items[3002] else {
+        panic!()
+    };
+    assert_eq!(canon(value), Canon::Str(big));
+}
