@@ -93,6 +93,17 @@ pub mod object_type {
         matches!(t, 0..=7 | 9..=21)
     }
 
+    /// A short description of type byte `t` for error messages ("stream", "module", ...).
+    pub fn describe(t: u8) -> &'static str {
+        match t {
+            HASH_METADATA_PRE_GA | HASH_LISTPACK_EX_PRE_GA | HASH_METADATA | HASH_LISTPACK_EX => {
+                "hash with field expiration, Redis 7.4"
+            }
+            super::opcode::FUNCTION_PRE_GA => "pre-GA function library",
+            t => data_type(t).unwrap_or("unknown"),
+        }
+    }
+
     /// True for the hash-with-field-expiry types of Redis 7.4 (22..=25), which Tern cannot
     /// load: an RDB file reader reports them as unsupported rather than unknown.
     pub fn is_hash_field_expiry_type(t: u8) -> bool {
@@ -383,7 +394,7 @@ pub enum RdbErrorKind {
     #[error("unknown object type {0}")]
     UnknownType(u8),
     /// An object type this implementation cannot load yet.
-    #[error("unsupported object type {0}")]
+    #[error("unsupported object type {0} ({desc})", desc = object_type::describe(*.0))]
     UnsupportedType(u8),
     /// Bytes left over after an object that should fill its input.
     #[error("{0} unexpected bytes after the object")]

@@ -15,8 +15,10 @@ use std::process::Command;
 use tern_keyspace::value::{Str, Value as TValue};
 use tern_keyspace::{EncodingLimits, Hash, List, Set, ZSet};
 use tern_persist::rdb::file::{
-    ChecksumStatus, FileOptions, KeyMeta, RdbFileReader, RdbFileWriter, RdbItem, StandardAux,
+    encode_key_record, ChecksumStatus, FileOptions, KeyMeta, RdbFileReader, RdbFileWriter, RdbItem,
+    StandardAux,
 };
+use tern_persist::rdb::{object, object_type};
 
 /// A value's contents, comparable regardless of encoding and internal order.
 #[derive(Clone, Debug, PartialEq)]
@@ -534,6 +536,41 @@ fn tern_reads_every_type_encoding_ttl_and_lfu_counter_of_a_redis_dump() {
     assert!(matches!(lfu.checksum, Some(ChecksumStatus::Verified(_))));
     drop(con);
     drop(srv);
+
+    // Byte for byte: re-encoding a key Tern read gives Redis's record (opcodes, type, key,
+    // value), for every encoding whose layout does not depend on hash-table order.
+    let buf = std::fs::read(dir.join("lfu.rdb")).unwrap();
+    let mut r = RdbFileReader::new(&buf).unwrap();
+    let mut identical = BTreeSet::new();
+    loop {
+        let start = r.position();
+        let Some(item) = r.next().unwrap() else { break };
+        let RdbItem::Key { key, value, meta } = item else {
+            continue;
+        };
+        let record = &buf[start..r.position()];
+        let ty = object::type_of(&value);
+        let name = String::from_utf8_lossy(&key).into_owned();
+        // FREQ (2 bytes) comes first, then the type byte (EXPIRETIME_MS, 9 bytes, before it).
+        let ty_at = 2 + if meta.expire_ms.is_some() { 9 } else { 0 };
+        if record[ty_at] != ty
+            || [object_type::HASH, object_type::SET, object_type::ZSET_2].contains(&ty)
+        {
+            continue;
+        }
+        let mut mine = Vec::new();
+        encode_key_record(&mut mine, &key, &value, meta, true);
+        assert_eq!(mine, record, "{name}: record bytes");
+        identical.insert(name);
+    }
+    for name in [
+        "s:int", "s:lzf", "s:binary", "l:big", "l:lzf", "h:small", "set:ints", "z:small",
+    ] {
+        assert!(
+            identical.contains(name),
+            "{name} was not compared: {identical:?}"
+        );
+    }
 
     // Tern's reader gives every key the encoding Redis gives it when loading the same file
     // with its default thresholds.

@@ -681,6 +681,16 @@ fn unsupported_types_name_the_record_offset() {
         let e = r.next().unwrap_err();
         assert_eq!(e.offset, at, "type {ty}");
         assert_eq!(e.class(), ErrorClass::Unsupported, "type {ty}: {e}");
+        let msg = e.to_string();
+        let what = if ty == object_type::MODULE_2 {
+            "module"
+        } else if ty >= object_type::HASH_METADATA_PRE_GA {
+            "hash with field expiration"
+        } else {
+            "stream"
+        };
+        assert!(msg.contains(what), "{msg}");
+        assert!(msg.contains(&format!("offset {at}")), "{msg}");
     }
     let file = raw_file(10, &[opcode::MODULE_AUX, 1, 2, 3]);
     let e = read_all(&file).err().unwrap();
