@@ -358,6 +358,9 @@ pub struct RdbFileReader<'a> {
     version: u16,
     checksum: Option<ChecksumStatus>,
     empty_keys: u64,
+    /// Metadata opcodes read since the last key. As in Redis, they stay pending across
+    /// other items (an aux field between EXPIRETIME_MS and its key does not drop it).
+    pending: KeyMeta,
 }
 
 /// Whether `prefix` could still become a valid header (`REDIS` and digits so far).
@@ -404,6 +407,7 @@ impl<'a> RdbFileReader<'a> {
             version: version as u16,
             checksum: None,
             empty_keys: 0,
+            pending: KeyMeta::default(),
         })
     }
 
@@ -436,7 +440,7 @@ impl<'a> RdbFileReader<'a> {
             return Ok(None);
         }
         let r = &mut self.r;
-        let mut meta = KeyMeta::default();
+        let meta = &mut self.pending;
         loop {
             let at = r.position();
             let t = r.read_u8()?;
@@ -483,10 +487,13 @@ impl<'a> RdbFileReader<'a> {
                 t if object_type::is_object_type(t) => {
                     let key = r.read_string_bytes()?;
                     match object::read_object(r, t) {
-                        Ok(value) => return Ok(Some(RdbItem::Key { key, value, meta })),
+                        Ok(value) => {
+                            let meta = std::mem::take(meta);
+                            return Ok(Some(RdbItem::Key { key, value, meta }));
+                        }
                         Err(e) if e.kind == RdbErrorKind::EmptyKey => {
                             self.empty_keys += 1;
-                            meta = KeyMeta::default();
+                            *meta = KeyMeta::default();
                         }
                         // The record's type byte is the useful place to point at.
                         Err(e) if e.class() == ErrorClass::Unsupported => {

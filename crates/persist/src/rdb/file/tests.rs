@@ -703,6 +703,34 @@ fn unsupported_types_name_the_record_offset() {
 }
 
 #[test]
+fn metadata_stays_pending_across_other_items_until_its_key() {
+    let mut body = vec![opcode::EXPIRETIME_MS];
+    body.extend_from_slice(&77i64.to_le_bytes());
+    body.extend_from_slice(&[opcode::FREQ, 3]);
+    body.push(opcode::AUX);
+    body.extend_from_slice(&string_payload(b"lua"));
+    body.extend_from_slice(&string_payload(b"return 1"));
+    raw_key(&mut body, object_type::STRING, b"a", &string_payload(b"v"));
+    raw_key(&mut body, object_type::STRING, b"b", &string_payload(b"v"));
+    let file = raw_file(9, &body);
+    let (items, _) = read_all(&file).unwrap();
+    assert!(matches!(&items[0], RdbItem::Aux { key, .. } if key.as_ref() == b"lua"));
+    let meta = |i: usize| match &items[i] {
+        RdbItem::Key { meta, .. } => *meta,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        meta(1),
+        KeyMeta {
+            expire_ms: Some(77),
+            lru_idle_secs: None,
+            lfu_freq: Some(3)
+        }
+    );
+    assert_eq!(meta(2), KeyMeta::default());
+}
+
+#[test]
 fn slot_info_and_expired_keys_are_returned() {
     let mut body = vec![opcode::SLOT_INFO, 0x41, 0x00, 5, 2];
     body.push(opcode::EXPIRETIME_MS);
