@@ -8,6 +8,9 @@
 //! blob is always a complete RDB string, so running out of bytes inside it is corruption, not
 //! a truncated file: every error here is [`RdbErrorKind::Invalid`].
 //!
+//! [`encode_ziplist`] and [`encode_zipmap`] build both formats (Tern never writes them): the
+//! tests use them to make old-format payloads, which they check against redis-server 7.0.
+//!
 //! # Ziplist layout
 //!
 //! ```text
