@@ -1,5 +1,6 @@
 //! The `tern` binary: a thin wrapper that parses the subcommand and hands over to the library
-//! crates. `tern server [config-file] [--directive value ...]` runs the server.
+//! crates. `tern server [config-file] [--directive value ...]` runs the server;
+//! `tern check-rdb <file>` checks an RDB file as `redis-check-rdb` does.
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,38 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Checks an RDB file (as redis-check-rdb does): prints its version, aux fields, databases,
+    /// key counts per type and the checksum status, then `RDB looks OK!` (exit 0) or the
+    /// error and its byte offset (exit 1).
+    CheckRdb {
+        /// The RDB file.
+        file: std::path::PathBuf,
+    },
+}
+
+/// `tern check-rdb`: returns the process exit code.
+fn check_rdb(path: &std::path::Path) -> i32 {
+    println!("[offset 0] Checking RDB file {}", path.display());
+    let buf = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            println!("--- RDB ERROR DETECTED ---");
+            println!("[offset 0] Cannot read {}: {e}", path.display());
+            return 1;
+        }
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let stdout = std::io::stdout();
+    match tern_persist::rdb::check::check_file(&buf, now_ms, &mut stdout.lock()) {
+        Ok(sum) if sum.error.is_none() => 0,
+        Ok(_) => 1,
+        Err(e) => {
+            eprintln!("tern check-rdb: {e}");
+            1
+        }
+    }
 }
 
 fn main() {
@@ -41,5 +74,6 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Command::CheckRdb { file } => std::process::exit(check_rdb(&file)),
     }
 }

@@ -21,6 +21,7 @@ mod notifications;
 mod persistence;
 mod protocol;
 mod pubsub;
+mod rdb_files;
 mod redis_cli;
 mod scripting;
 mod server_cmds;
