@@ -343,6 +343,9 @@ pub(crate) static TABLE: &[Directive] = &[
         PROTECTED,
     ),
     d("rdb-del-sync-files", Kind::Bool, "no", 0),
+    // Tern's own: load the valid prefix of an RDB file that was cut short (like
+    // aof-load-truncated) instead of refusing to start.
+    d("rdb-load-truncated", Kind::Bool, "no", 0),
     d("dir", Kind::Dir, "./", PROTECTED),
     // Replication.
     a("replicaof", "slaveof", Kind::ReplicaOf, "", IMMUTABLE),

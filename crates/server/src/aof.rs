@@ -57,6 +57,8 @@ pub struct Aof {
     pub rewrites: AtomicU64,
     /// A rewrite is running.
     pub rewrite_in_progress: AtomicBool,
+    /// A rewrite waits for the running save to end.
+    pub rewrite_scheduled: AtomicBool,
     /// Size of the base file after the last rewrite (for auto rewrite).
     pub base_size: AtomicU64,
     /// Base + incr bytes now.
@@ -78,6 +80,7 @@ impl Default for Aof {
             file: Mutex::new(None),
             rewrites: AtomicU64::new(0),
             rewrite_in_progress: AtomicBool::new(false),
+            rewrite_scheduled: AtomicBool::new(false),
             base_size: AtomicU64::new(0),
             current_size: AtomicU64::new(0),
             last_rewrite_secs: std::sync::atomic::AtomicI64::new(-1),
@@ -245,7 +248,7 @@ impl Aof {
                 if !self.write_err.swap(true, Relaxed) {
                     tracing::warn!("Error writing to the AOF file: {e}");
                 }
-                *self.last_error.lock() = e.to_string();
+                *self.last_error.lock() = strerror(&e);
                 srv.refresh_misconf();
                 Err(e)
             }
@@ -264,6 +267,15 @@ impl Aof {
             cur.synced = written;
         }
         Ok(())
+    }
+}
+
+/// The C library's text for an I/O error (what Redis prints), without Rust's "(os error N)".
+fn strerror(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 
@@ -332,10 +344,17 @@ pub fn start(srv: &Arc<Server>, mut layout: Layout) -> io::Result<()> {
             .map_err(|e| io::Error::other(e.to_string()))?;
         layout.base = Some((name, seq, rdb));
     }
-    let (name, seq) = layout.next_incr();
-    let (file, size) = open_incr(&layout, &name)?;
-    tracing::info!("Creating AOF incr file {name} on server start");
-    layout.incr.push((name, seq));
+    // Appends continue in the last incr file, as Redis 7.0 does; a new one only when none.
+    let (file, size) = match layout.incr.last() {
+        Some((name, _)) => open_incr(&layout, name)?,
+        None => {
+            let (name, seq) = layout.next_incr();
+            let opened = open_incr(&layout, &name)?;
+            tracing::info!("Creating AOF incr file {name} on server start");
+            layout.incr.push((name, seq));
+            opened
+        }
+    };
     layout.persist()?;
     let base_size = layout
         .base
@@ -343,6 +362,7 @@ pub fn start(srv: &Arc<Server>, mut layout: Layout) -> io::Result<()> {
         .and_then(|(n, _, _)| std::fs::metadata(layout.dir.join(n)).ok())
         .map_or(0, |m| m.len());
     srv.aof.base_size.store(base_size, Relaxed);
+    srv.aof.current_size.store(base_size + size, Relaxed);
     {
         let mut g = srv.aof.file.lock();
         let offset = srv.log.aof_switch(|_, _| {});
@@ -357,6 +377,33 @@ pub fn start(srv: &Arc<Server>, mut layout: Layout) -> io::Result<()> {
     *srv.aof_layout.lock() = layout;
     srv.aof.on.store(true, Relaxed);
     spawn_fsync_thread(srv);
+    Ok(())
+}
+
+/// CONFIG SET appendonly: starts the AOF (a base of the dataset now, then a new incr file)
+/// or stops it (everything written so far is flushed and fsynced).
+pub fn set_enabled(srv: &Server, on: bool) -> io::Result<()> {
+    if on == srv.aof.on() {
+        return Ok(());
+    }
+    if on {
+        let Some(arc) = srv.saver.server() else {
+            return Err(io::Error::other("server is going away"));
+        };
+        let mut layout = configured_layout(srv);
+        // Keep the files of an earlier AOF only as history: the new base replaces them.
+        layout.base = None;
+        return start(&arc, layout);
+    }
+    srv.aof.on.store(false, Relaxed);
+    let rest = srv.log.aof_stop();
+    let mut g = srv.aof.file.lock();
+    if let Some(cur) = g.as_mut() {
+        cur.pending.extend_from_slice(&rest);
+        write_pending(cur)?;
+        cur.file.sync_data()?;
+    }
+    *g = None;
     Ok(())
 }
 
@@ -431,4 +478,40 @@ pub fn finish_rewrite(srv: &Server, new_base: (String, u64, bool)) -> io::Result
     let size = std::fs::metadata(layout.dir.join(&new_base.0)).map_or(0, |m| m.len());
     srv.aof.base_size.store(size, Relaxed);
     Ok(())
+}
+
+/// Called from the cron: starts a scheduled rewrite, or an automatic one when the AOF grew by
+/// `auto-aof-rewrite-percentage` over its base and is over `auto-aof-rewrite-min-size`.
+pub fn cron(srv: &Server) {
+    if srv.saver.in_progress() {
+        return;
+    }
+    if srv.aof.rewrite_scheduled.swap(false, Relaxed) {
+        if let Err(e) = crate::snapshot::bgrewriteaof(srv) {
+            tracing::warn!("Can't rewrite append only file in background: {e}");
+        }
+        return;
+    }
+    if !srv.aof.on() {
+        return;
+    }
+    let (perc, min) = {
+        let c = srv.config.read();
+        (
+            c.get_u64("auto-aof-rewrite-percentage").unwrap_or(100),
+            c.get_u64("auto-aof-rewrite-min-size").unwrap_or(64 << 20),
+        )
+    };
+    let size = srv.aof.current_size.load(Relaxed);
+    if perc == 0 || size < min {
+        return;
+    }
+    let base = srv.aof.base_size.load(Relaxed).max(1);
+    let growth = (size * 100 / base).saturating_sub(100);
+    if growth >= perc {
+        tracing::info!("Starting automatic rewriting of AOF on {growth}% growth");
+        if let Err(e) = crate::snapshot::bgrewriteaof(srv) {
+            tracing::warn!("Can't rewrite append only file in background: {e}");
+        }
+    }
 }

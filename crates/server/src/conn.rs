@@ -114,7 +114,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         if flow != Flow::Continue {
                             // Nothing was executed: flush what we have, wait, and retry.
                             drop(args);
-                            flush(stream, cl, &mut out).await?;
+                            flush(srv, stream, cl, &mut out).await?;
                             if flow == Flow::ScriptBusy {
                                 crate::scripting::wait_not_busy(srv).await;
                             } else {
@@ -130,11 +130,11 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         break;
                     }
                     if cl.close_after_reply || cl.info.killed.load(Relaxed) {
-                        flush(stream, cl, &mut out).await?;
+                        flush(srv, stream, cl, &mut out).await?;
                         return Ok(());
                     }
                     if out.buf.len() >= FLUSH_AT {
-                        flush(stream, cl, &mut out).await?;
+                        flush(srv, stream, cl, &mut out).await?;
                     }
                 }
                 Ok(Parsed::Incomplete { hint }) => {
@@ -150,7 +150,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                 }
                 Err(e) => {
                     out.error(&format!("ERR {e}"));
-                    flush(stream, cl, &mut out).await?;
+                    flush(srv, stream, cl, &mut out).await?;
                     tracing::debug!(client = cl.info.id, error = %e, "protocol error");
                     return Ok(());
                 }
@@ -158,11 +158,11 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
         }
         rbuf.drain(..pos);
         if let Some(wait) = cl.blocked.take() {
-            flush(stream, cl, &mut out).await?;
+            flush(srv, stream, cl, &mut out).await?;
             if !wait_blocked(srv, stream, cl, &mut rbuf, &mut out, wait).await? {
                 return Ok(());
             }
-            flush(stream, cl, &mut out).await?;
+            flush(srv, stream, cl, &mut out).await?;
             // Requests that arrived behind the blocking command run now, before reading more.
             need_read = rbuf.is_empty();
             continue;
@@ -177,7 +177,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             // which lets a client that waits on many connections read them in fewer wakeups.
             tokio::task::yield_now().await;
         }
-        flush(stream, cl, &mut out).await?;
+        flush(srv, stream, cl, &mut out).await?;
         if rbuf.is_empty() && rbuf.capacity() > 4 * READ_CHUNK {
             rbuf = Vec::with_capacity(READ_CHUNK);
         }
@@ -241,6 +241,11 @@ async fn wait_blocked(
             }
         }
     };
+    // A client served by another client's push: its pop is in the log (under the pusher's
+    // offset), and its reply waits for the AOF like the pusher's.
+    if srv.aof.on() {
+        cl.last_write = cl.last_write.max(srv.log.published_offset());
+    }
     cl.info.flags.fetch_and(!cflags::BLOCKED, Relaxed);
     if !open {
         return Ok(false);
@@ -274,7 +279,7 @@ async fn read_some(
                 line = recv_opt(&mut mon), if mon.is_some() => match line {
                     Some(line) => {
                         out.raw(&line);
-                        if let Err(e) = flush(stream, cl, out).await {
+                        if let Err(e) = flush(srv, stream, cl, out).await {
                             break Err(e);
                         }
                     }
@@ -294,7 +299,7 @@ async fn read_some(
                                 _ => break,
                             }
                         }
-                        if let Err(e) = flush(stream, cl, out).await {
+                        if let Err(e) = flush(srv, stream, cl, out).await {
                             break Err(e);
                         }
                         if let Some(s) = &cl.pubsub {
@@ -342,12 +347,17 @@ async fn recv_opt(
 }
 
 async fn flush(
+    srv: &Server,
     stream: &mut TcpStream,
     cl: &mut Client,
     out: &mut ReplyWriter,
 ) -> std::io::Result<()> {
     if out.buf.is_empty() {
         return Ok(());
+    }
+    // With the AOF on, replies to writes leave only once the AOF holds the writes.
+    if srv.aof.on() && cl.last_write > srv.aof.written() {
+        crate::aof::before_reply(srv, cl.last_write).await;
     }
     stream.write_all(&out.buf).await?;
     cl.stats.net_output.add(out.buf.len() as u64);

@@ -47,6 +47,7 @@ pub async fn run(srv: Arc<Server>) {
         }
         background_rehash(&srv);
         crate::snapshot::cron(&srv);
+        crate::aof::cron(&srv);
     }
 }
 

@@ -71,6 +71,12 @@ pub struct Client {
     pub ssubs: Vec<Vec<u8>>,
     /// CLIENT TRACKING settings.
     pub tracking: crate::tracking::Mode,
+    /// The AOF loader's client: its writes are neither propagated nor counted as changes,
+    /// and maxmemory, MISCONF and CLIENT PAUSE do not apply to it.
+    pub replaying: bool,
+    /// The replication log offset after this client's last write (replies wait until the AOF
+    /// holds it).
+    pub last_write: u64,
     /// Number of writes this client propagated (dispatch compares it around a command to
     /// know whether the command changed anything).
     pub propagated: u64,
@@ -95,6 +101,8 @@ impl Client {
             multi_propagated: false,
             watching: Default::default(),
             propagated: 0,
+            replaying: false,
+            last_write: 0,
             pubsub: None,
             push_rx: None,
             tracking: Default::default(),
@@ -209,6 +217,11 @@ impl<'a> Ctx<'a> {
 
     /// Like [`Ctx::propagate`] for an explicit database.
     pub fn propagate_db(&mut self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
+        if self.cl.replaying {
+            lk.expired.clear();
+            self.cl.propagated += 1;
+            return;
+        }
         flush_expired(self.srv, lk);
         if self.cl.in_exec && !self.cl.multi_propagated {
             // A transaction's writes reach replicas wrapped in MULTI ... EXEC, as in Redis.
@@ -216,7 +229,7 @@ impl<'a> Ctx<'a> {
             self.cl.multi_propagated = true;
         }
         self.cl.propagated += 1;
-        self.srv.log.append(db, argv);
+        self.cl.last_write = self.srv.log.append(db, argv);
         self.srv
             .dirty
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

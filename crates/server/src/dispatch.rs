@@ -96,6 +96,7 @@ fn execute_inner(
     }
     // maxmemory: make room first; refuse commands that may grow memory if that failed.
     if !cl.in_exec
+        && !cl.replaying
         && srv
             .evict
             .maxmemory
@@ -117,6 +118,7 @@ fn execute_inner(
     // A failed background save with save points configured stops writes (and PING), as
     // Redis's writeCommandsDeniedByDiskError.
     if !cl.in_exec
+        && !cl.replaying
         && srv.hot.misconf.load(std::sync::atomic::Ordering::Relaxed)
         && (spec.has(flags::WRITE) || spec.name == "ping")
     {
@@ -125,7 +127,14 @@ fn execute_inner(
             cl,
             out,
             Some(spec),
-            CmdError::Static(crate::errors::MISCONF),
+            if srv.aof.failing() {
+                CmdError::Msg(format!(
+                    "MISCONF Errors writing to the AOF file: {}",
+                    srv.aof.last_error.lock()
+                ))
+            } else {
+                CmdError::Static(crate::errors::MISCONF)
+            },
         );
         return Flow::Continue;
     }
@@ -160,6 +169,7 @@ fn execute_inner(
         }
     }
     if !cl.in_exec
+        && !cl.replaying
         && srv.pause.must_wait(
             spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
             now_ms,
@@ -198,6 +208,10 @@ fn execute_inner(
     };
     if readonly {
         tern_keyspace::set_write_intent(true);
+    } else if spec.has(flags::MAY_REPLICATE) && srv.aof.on() {
+        // Scripts and PUBLISH write through other clients or none: their replies wait for
+        // everything logged so far.
+        cl.last_write = cl.last_write.max(srv.log.published_offset());
     }
     let us = start.elapsed().as_micros() as u64;
     let st = &cl.stats.cmd[spec.id];

@@ -2,6 +2,7 @@
 //! the replication log, INFO and the cron. The binary calls [`net::run`].
 
 pub mod aof;
+pub mod aof_load;
 pub mod args;
 pub mod blocking;
 pub mod clients;
@@ -13,6 +14,7 @@ pub mod errors;
 pub mod evict;
 pub mod families;
 pub mod glob;
+pub mod loader;
 pub mod log;
 pub mod net;
 pub mod notify;

@@ -141,6 +141,9 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let srv = Server::new(config, workers);
     srv.port.store(addrs[0].port() as u64, Relaxed);
+    // The dataset is loaded before any worker accepts a connection: clients that connect
+    // meanwhile wait in the listen backlog.
+    crate::loader::load_at_startup(&srv)?;
     tracing::info!(
         version = crate::server::TERN_VERSION,
         redis_version = crate::server::REDIS_VERSION,

@@ -177,6 +177,7 @@ impl Server {
 
     /// Re-reads the hot settings from the config after CONFIG SET.
     pub fn refresh_hot(&self) {
+        self.aof.refresh_mode(self);
         let c = self.config.read();
         self.hot
             .proto_max_bulk_len

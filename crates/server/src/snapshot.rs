@@ -15,7 +15,7 @@
 //! costs a copy of every 4 KiB page a write touches during the save.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Weak;
@@ -23,8 +23,10 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 use tern_keyspace::{Db, Entry, Keyspace};
-use tern_persist::crc64::Crc64Writer;
-use tern_persist::rdb::{object, opcode, RdbWriter, RDB_VERSION_7_0};
+use tern_persist::rdb::file::{
+    encode_key_record, FileOptions, KeyMeta, RdbFileWriter, ReplAux, StandardAux,
+};
+use tern_persist::rdb::RDB_VERSION_7_0;
 
 use crate::server::{now_ms, Server};
 
@@ -74,6 +76,10 @@ pub struct Saver {
     /// Keys in the keyspace when the running save began.
     pub keys_total: AtomicU64,
     st: Mutex<SaveStats>,
+    /// Keys the last load inserted.
+    pub loaded_keys: AtomicU64,
+    /// Keys the last load skipped as expired.
+    pub loaded_expired: AtomicU64,
 }
 
 /// What INFO persistence reports about saves.
@@ -104,6 +110,8 @@ impl Default for Saver {
             peak_pending: AtomicU64::new(0),
             keys_processed: AtomicU64::new(0),
             keys_total: AtomicU64::new(0),
+            loaded_keys: AtomicU64::new(0),
+            loaded_expired: AtomicU64::new(0),
             st: Mutex::new(SaveStats {
                 started: None,
                 last_ok: true,
@@ -117,6 +125,17 @@ impl Default for Saver {
 }
 
 impl Saver {
+    /// The server, for work that outlives a command (a background save's thread).
+    pub fn server(&self) -> Option<std::sync::Arc<Server>> {
+        self.me.get().and_then(Weak::upgrade)
+    }
+
+    /// Records what the last load read (INFO rdb_last_load_keys_*).
+    pub fn record_load(&self, keys: u64, expired: u64) {
+        self.loaded_keys.store(keys, Relaxed);
+        self.loaded_expired.store(expired, Relaxed);
+    }
+
     /// Lets background saves hold the server.
     pub fn set_server(&self, srv: Weak<Server>) {
         let _ = self.me.set(srv);
@@ -187,12 +206,21 @@ pub fn bgrewriteaof(srv: &Server) -> Result<(), SaveError> {
     let Some(me) = srv.saver.me.get().and_then(Weak::upgrade) else {
         return Err(SaveError::Io(io::Error::other("server is going away")));
     };
+    // With the AOF off, a rewrite writes a base only (as Redis 7.0 does).
+    let on = srv.aof.on();
     let (dir, (name, seq)) = {
-        let layout = srv.aof_layout.lock();
+        let mut layout = srv.aof_layout.lock();
+        if !on {
+            *layout = crate::aof::configured_layout(srv);
+            std::fs::create_dir_all(&layout.dir).map_err(SaveError::Io)?;
+        }
         (layout.dir.clone(), layout.next_base(true))
     };
     let path = dir.join(&name);
     let job = begin(srv, Kind::AofBase(name, seq, true), path, |srv| {
+        if !on {
+            return Ok(());
+        }
         let mut layout = srv.aof_layout.lock();
         crate::aof::switch_incr(srv, &mut layout)
     })?;
@@ -304,6 +332,10 @@ struct Job {
     /// `rdb-key-save-delay`: microseconds to sleep per key written (tests use it to keep a
     /// save running, as Redis's test suite does).
     key_delay_us: u64,
+    /// Keys and expires per database at the start instant (RESIZEDB hints).
+    sizes: Vec<(u64, u64)>,
+    /// The function libraries' code at the start instant.
+    functions: Vec<Vec<u8>>,
 }
 
 /// Begins a snapshot in every Db at one instant (all shards locked, or already held by this
@@ -318,18 +350,16 @@ fn begin(
     if sv.running.swap(true, Relaxed) {
         return Err(SaveError::InProgress);
     }
-    let (compress, checksum, key_delay_us) = {
+    let (compress, checksum, key_delay_us, encode) = {
         let c = srv.config.read();
+        let compress = c.get_bool("rdbcompression").unwrap_or(true);
+        let policy = c.maxmemory_policy();
         (
-            c.get_bool("rdbcompression").unwrap_or(true),
+            compress,
             c.get_bool("rdbchecksum").unwrap_or(true),
             c.get_i64("rdb-key-save-delay").unwrap_or(0).max(0) as u64,
+            encoder(compress, policy),
         )
-    };
-    let encode: tern_keyspace::EncodeFn = if compress {
-        encode_compressed
-    } else {
-        encode_plain
     };
     let ks = &srv.keyspace;
     let hold = if ks.held_here() {
@@ -343,10 +373,13 @@ fn begin(
         return Err(SaveError::Io(e));
     }
     let mut keys = 0u64;
+    let mut sizes = vec![(0u64, 0u64); ks.databases()];
     for i in 0..ks.shard_count() {
         let mut g = ks.lock(i);
         for (index, db) in g.dbs.iter_mut().enumerate() {
             keys += db.len() as u64;
+            sizes[index].0 += db.len() as u64;
+            sizes[index].1 += db.expires.len() as u64;
             db.snapshot_begin(index, encode);
         }
     }
@@ -360,6 +393,8 @@ fn begin(
         compress,
         checksum,
         key_delay_us,
+        sizes,
+        functions: Vec::new(),
     };
     drop(hold);
     sv.keys_total.store(keys, Relaxed);
@@ -369,46 +404,54 @@ fn begin(
     Ok(job)
 }
 
-fn encode_compressed(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
-    encode_record(out, key, e, true);
+/// The metadata Redis 7.0 writes with a key: its expire time, and its LRU idle time or LFU
+/// counter when the eviction policy uses them (`META`: 0 none, 1 LRU, 2 LFU).
+fn meta_of<const META: u8>(e: &Entry) -> KeyMeta {
+    KeyMeta {
+        expire_ms: (e.expire_at != 0).then_some(e.expire_at),
+        lru_idle_secs: (META == 1)
+            .then(|| u64::from(tern_keyspace::db::lru_clock().saturating_sub(e.lru))),
+        lfu_freq: (META == 2).then(|| tern_keyspace::db::lfu::decayed(e.lfu, e.lfu_ldt)),
+    }
 }
 
-fn encode_plain(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
-    encode_record(out, key, e, false);
+/// One key as Redis's `rdbSaveKeyValuePair` writes it.
+fn encode<const COMPRESS: bool, const META: u8>(out: &mut Vec<u8>, key: &[u8], e: &Entry) {
+    encode_key_record(out, key, &e.value, meta_of::<META>(e), COMPRESS);
 }
 
-/// One key as Redis's `rdbSaveKeyValuePair` writes it: the expire time if any, then the type
-/// byte, the key and the value.
-fn encode_record(out: &mut Vec<u8>, key: &[u8], e: &Entry, compress: bool) {
-    let mut w = RdbWriter::with_compression(out, compress);
-    // Writing into a Vec cannot fail.
-    let _ = (|| -> io::Result<()> {
-        if e.expire_at != 0 {
-            w.write_u8(opcode::EXPIRETIME_MS)?;
-            w.write_millis(e.expire_at)?;
-        }
-        w.write_u8(object::type_of(&e.value))?;
-        w.write_string(key)?;
-        object::write_object(&mut w, &e.value)
-    })();
+/// The encoder for the compression setting and the eviction policy's metadata.
+fn encoder(compress: bool, policy: &str) -> tern_keyspace::EncodeFn {
+    let meta = if policy.contains("lfu") {
+        2
+    } else if policy.contains("lru") {
+        1
+    } else {
+        0
+    };
+    match (compress, meta) {
+        (true, 0) => encode::<true, 0>,
+        (true, 1) => encode::<true, 1>,
+        (true, _) => encode::<true, 2>,
+        (false, 0) => encode::<false, 0>,
+        (false, 1) => encode::<false, 1>,
+        (false, _) => encode::<false, 2>,
+    }
 }
 
-/// The file being written: RDB bytes through a CRC64, or nothing once a write failed (the walk
-/// still finishes so that every Db leaves snapshot mode).
+/// The file being written, or nothing once a write failed (the walk still finishes so that
+/// every Db leaves snapshot mode).
 struct Out {
-    w: Option<Crc64Writer<BufWriter<File>>>,
+    w: Option<RdbFileWriter<File>>,
     err: Option<io::Error>,
     db: Option<usize>,
+    sizes: Vec<(u64, u64)>,
 }
 
 impl Out {
-    fn put(&mut self, bytes: &[u8]) {
-        if let Some(w) = self.w.as_mut() {
-            if let Err(e) = w.write_all(bytes) {
-                self.err = Some(e);
-                self.w = None;
-            }
-        }
+    fn fail(&mut self, e: io::Error) {
+        self.err.get_or_insert(e);
+        self.w = None;
     }
 
     /// Writes records of database `index`, switching database first if needed.
@@ -416,21 +459,24 @@ impl Out {
         if bytes.is_empty() {
             return;
         }
+        let Some(w) = self.w.as_mut() else {
+            return;
+        };
+        let mut r = Ok(());
         if self.db != Some(index) {
-            let mut sel = vec![opcode::SELECTDB];
-            let mut buf = [0u8; 9];
-            let n = tern_persist::rdb::encode_len(index as u64, &mut buf);
-            sel.extend_from_slice(&buf[..n]);
-            self.put(&sel);
+            let (keys, expires) = self.sizes.get(index).copied().unwrap_or_default();
+            r = w.select_db(index as u64, keys, expires);
             self.db = Some(index);
         }
-        self.put(bytes);
+        if let Err(e) = r.and_then(|()| w.raw(bytes)) {
+            self.fail(e);
+        }
     }
 }
 
 impl Job {
     /// Walks every Db, writes the file, renames it into place and records the outcome.
-    fn run(self, srv: &Server) -> Result<(), SaveError> {
+    fn run(mut self, srv: &Server) -> Result<(), SaveError> {
         let tmp = self.path.with_file_name(format!(
             "temp-{}-{}.rdb",
             std::process::id(),
@@ -440,14 +486,22 @@ impl Job {
             w: None,
             err: None,
             db: None,
+            sizes: std::mem::take(&mut self.sizes),
         };
-        match File::create(&tmp) {
-            Ok(f) => out.w = Some(Crc64Writer::new(BufWriter::with_capacity(1 << 16, f))),
-            Err(e) => out.err = Some(e),
+        let opts = FileOptions {
+            version: RDB_VERSION_7_0,
+            compress: self.compress,
+            checksum: self.checksum,
+        };
+        match File::create(&tmp).and_then(|f| RdbFileWriter::new(f, opts)) {
+            Ok(mut w) => match header(srv, &self, &mut w) {
+                Ok(()) => out.w = Some(w),
+                Err(e) => out.fail(e),
+            },
+            Err(e) => out.fail(e),
         }
-        out.put(&header(srv, &self));
         walk(srv, &mut out, self.key_delay_us);
-        let mut result = finish(out, &tmp, &self.path, self.checksum);
+        let mut result = finish(out, &tmp, &self.path);
         let sv = &srv.saver;
         let secs = self.started.elapsed().as_secs() as i64;
         if let Kind::AofBase(name, seq, rdb) = &self.kind {
@@ -508,40 +562,25 @@ impl Job {
     }
 }
 
-/// The magic, version and the aux fields Redis 7.0 writes.
-fn header(srv: &Server, job: &Job) -> Vec<u8> {
-    let mut w = RdbWriter::with_compression(Vec::new(), job.compress);
-    let _ = (|| -> io::Result<()> {
-        w.write_raw(format!("REDIS{RDB_VERSION_7_0:04}").as_bytes())?;
-        let aux = |w: &mut RdbWriter<Vec<u8>>, k: &str, v: &[u8]| -> io::Result<()> {
-            w.write_u8(opcode::AUX)?;
-            w.write_string(k.as_bytes())?;
-            w.write_string(v)
-        };
-        let auxi = |w: &mut RdbWriter<Vec<u8>>, k: &str, v: i64| -> io::Result<()> {
-            w.write_u8(opcode::AUX)?;
-            w.write_string(k.as_bytes())?;
-            w.write_int_string(v)
-        };
-        aux(&mut w, "redis-ver", crate::server::REDIS_VERSION.as_bytes())?;
-        auxi(&mut w, "redis-bits", 64)?;
-        auxi(&mut w, "ctime", now_ms() / 1000)?;
-        auxi(
-            &mut w,
-            "used-mem",
-            crate::families::info::used_memory() as i64,
-        )?;
-        auxi(&mut w, "repl-stream-db", 0)?;
-        aux(&mut w, "repl-id", job.replid.as_bytes())?;
-        auxi(&mut w, "repl-offset", job.repl_offset as i64)?;
-        auxi(
-            &mut w,
-            "aof-base",
-            matches!(job.kind, Kind::AofBase(..)) as i64,
-        )
-    })();
+/// The aux fields Redis 7.0 writes, then the function libraries.
+fn header(srv: &Server, job: &Job, w: &mut RdbFileWriter<File>) -> io::Result<()> {
+    w.standard_aux(&StandardAux {
+        redis_ver: crate::server::REDIS_VERSION,
+        redis_bits: 64,
+        ctime: now_ms() / 1000,
+        used_mem: crate::families::info::used_memory() as i64,
+        repl: Some(ReplAux {
+            stream_db: 0,
+            repl_id: &job.replid,
+            repl_offset: job.repl_offset as i64,
+        }),
+        aof_base: matches!(job.kind, Kind::AofBase(..)),
+    })?;
+    for code in &job.functions {
+        w.function(code)?;
+    }
     let _ = srv;
-    w.into_inner()
+    Ok(())
 }
 
 /// Visits every shard until none of its Dbs is still in the snapshot, then the orphans.
@@ -611,29 +650,23 @@ fn drain_all(ks: &Keyspace, out: &mut Out, buf: &mut Vec<u8>, sv: &Saver) {
 }
 
 /// EOF, checksum, fsync, and the atomic rename over the old file.
-fn finish(out: Out, tmp: &Path, path: &Path, checksum: bool) -> io::Result<()> {
+fn finish(out: Out, tmp: &Path, path: &Path) -> io::Result<()> {
     if let Some(e) = out.err {
         return Err(e);
     }
-    let Some(mut w) = out.w else {
+    let Some(w) = out.w else {
         return Err(io::Error::other("no file"));
     };
-    w.write_all(&[opcode::EOF])?;
-    let (buf, crc) = w.into_parts();
-    let mut file = buf.into_inner().map_err(|e| e.into_error())?;
-    let crc = if checksum { crc } else { 0 };
-    file.write_all(&crc.to_le_bytes())?;
+    let file = w.finish()?;
     file.sync_all()?;
     drop(file);
     std::fs::rename(tmp, path)?;
     if let Some(dir) = path.parent() {
-        if let Ok(d) = File::open(if dir.as_os_str().is_empty() {
+        crate::aof::sync_dir(if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
             dir
-        }) {
-            let _ = d.sync_all();
-        }
+        });
     }
     Ok(())
 }

@@ -434,20 +434,52 @@ fn persistence_section(srv: &Server, s: &mut String) {
     kv(s, "rdb_current_bgsave_time_sec", current);
     kv(s, "rdb_saves", st.saves);
     kv(s, "rdb_last_cow_size", st.last_cow);
-    kv(s, "rdb_last_load_keys_expired", 0);
-    kv(s, "rdb_last_load_keys_loaded", 0);
-    kv(s, "aof_enabled", 0);
-    kv(s, "aof_rewrite_in_progress", 0);
-    kv(s, "aof_rewrite_scheduled", 0);
-    kv(s, "aof_last_rewrite_time_sec", -1);
-    kv(s, "aof_current_rewrite_time_sec", -1);
-    kv(s, "aof_last_bgrewrite_status", "ok");
-    kv(s, "aof_rewrites", 0);
+    kv(
+        s,
+        "rdb_last_load_keys_expired",
+        sv.loaded_expired.load(Relaxed),
+    );
+    kv(s, "rdb_last_load_keys_loaded", sv.loaded_keys.load(Relaxed));
+    let aof = &srv.aof;
+    kv(s, "aof_enabled", aof.on() as u8);
+    let rewriting = aof.rewrite_in_progress.load(Relaxed);
+    kv(s, "aof_rewrite_in_progress", rewriting as u8);
+    kv(
+        s,
+        "aof_rewrite_scheduled",
+        aof.rewrite_scheduled.load(Relaxed) as u8,
+    );
+    kv(
+        s,
+        "aof_last_rewrite_time_sec",
+        aof.last_rewrite_secs.load(Relaxed),
+    );
+    let current = if rewriting {
+        st.started.map_or(-1, |t| t.elapsed().as_secs() as i64)
+    } else {
+        -1
+    };
+    kv(s, "aof_current_rewrite_time_sec", current);
+    let ok = |b: bool| if b { "ok" } else { "err" };
+    kv(
+        s,
+        "aof_last_bgrewrite_status",
+        ok(aof.last_rewrite_ok.load(Relaxed)),
+    );
+    kv(s, "aof_rewrites", aof.rewrites.load(Relaxed));
     kv(s, "aof_rewrites_consecutive_failures", 0);
-    kv(s, "aof_last_write_status", "ok");
+    kv(s, "aof_last_write_status", ok(!aof.failing()));
     kv(s, "aof_last_cow_size", 0);
     kv(s, "module_fork_in_progress", 0);
     kv(s, "module_fork_last_cow_size", 0);
+    if aof.on() {
+        kv(s, "aof_current_size", aof.current_size.load(Relaxed));
+        kv(s, "aof_base_size", aof.base_size.load(Relaxed));
+        kv(s, "aof_pending_rewrite", 0);
+        kv(s, "aof_buffer_length", 0);
+        kv(s, "aof_pending_bio_fsync", 0);
+        kv(s, "aof_delayed_fsync", 0);
+    }
 }
 
 /// Commands per second over the cron's recent samples (Redis's instantaneous_ops_per_sec).

@@ -6,6 +6,7 @@ use crate::ctx::Ctx;
 use crate::errors::{CmdError, CmdResult, SYNTAX};
 use crate::snapshot::{self, SaveError};
 use crate::table::{flags::*, CommandTable, Group, Spec};
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Registers the persistence commands.
 pub fn register(t: &mut CommandTable) {
@@ -14,6 +15,14 @@ pub fn register(t: &mut CommandTable) {
         s("save", 1, ADMIN | NOSCRIPT | NO_MULTI)
             .doc("1.0.0", "Synchronously saves the database(s) to disk.")
             .handler(save),
+    );
+    t.add(
+        s("bgrewriteaof", 1, ADMIN | NOSCRIPT)
+            .doc(
+                "1.0.0",
+                "Asynchronously rewrites the append-only file to disk.",
+            )
+            .handler(bgrewriteaof),
     );
     t.add(
         s("bgsave", -1, ADMIN | NOSCRIPT)
@@ -52,5 +61,38 @@ fn bgsave(cx: &mut Ctx) -> CmdResult {
         }
         Err(SaveError::InProgress) => Err(CmdError::Static(IN_PROGRESS)),
         Err(SaveError::Io(_)) => Err(CmdError::Static("ERR")),
+    }
+}
+
+/// BGREWRITEAOF
+fn bgrewriteaof(cx: &mut Ctx) -> CmdResult {
+    let srv = cx.srv;
+    if srv.aof.rewrite_in_progress.load(Relaxed) {
+        return Err(CmdError::Static(
+            "ERR Background append only file rewriting already in progress",
+        ));
+    }
+    if srv.saver.in_progress() {
+        srv.aof.rewrite_scheduled.store(true, Relaxed);
+        cx.out
+            .simple("Background append only file rewriting scheduled");
+        return Ok(());
+    }
+    match snapshot::bgrewriteaof(srv) {
+        Ok(()) => {
+            tracing::info!("Background append only file rewriting started");
+            cx.out
+                .simple("Background append only file rewriting started");
+            Ok(())
+        }
+        Err(SaveError::InProgress) => {
+            srv.aof.rewrite_scheduled.store(true, Relaxed);
+            cx.out
+                .simple("Background append only file rewriting scheduled");
+            Ok(())
+        }
+        Err(SaveError::Io(e)) => Err(CmdError::Msg(format!(
+            "ERR Can't rewrite append only file in background: {e}"
+        ))),
     }
 }
