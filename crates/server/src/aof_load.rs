@@ -199,7 +199,12 @@ fn replay(srv: &Arc<Server>, bytes: &[u8]) -> Replay {
                     valid = pos;
                 }
             }
-            Ok(Parsed::Incomplete { .. }) => return Replay::Truncated { valid },
+            Ok(Parsed::Incomplete { .. }) => {
+                if cl.multi.is_some() {
+                    tracing::warn!("Revert incomplete MULTI/EXEC transaction in AOF file");
+                }
+                return Replay::Truncated { valid };
+            }
             Err(e) => {
                 return Replay::Bad {
                     at: pos,
