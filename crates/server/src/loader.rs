@@ -228,5 +228,6 @@ pub fn clear_keyspace(srv: &Server) {
             d.clear();
         }
     }
+    srv.db_changed(None);
     srv.dirty.store(0, Relaxed);
 }

@@ -194,6 +194,10 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         }
         cron.abort();
     });
+    // Everything acknowledged is already in the AOF; make the rest durable too.
+    if let Err(e) = crate::aof::set_enabled(&srv, false) {
+        tracing::warn!("Error flushing the AOF at shutdown: {e}");
+    }
     tracing::info!("tern is now ready to exit, bye bye...");
     Ok(())
 }

@@ -48,10 +48,21 @@ fn save(cx: &mut Ctx) -> CmdResult {
 
 /// BGSAVE [SCHEDULE]
 fn bgsave(cx: &mut Ctx) -> CmdResult {
-    match cx.args.len() {
-        1 => {}
-        2 if is(cx.args[1], "SCHEDULE") => {}
+    let schedule = match cx.args.len() {
+        1 => false,
+        2 if is(cx.args[1], "SCHEDULE") => true,
         _ => return Err(SYNTAX.into()),
+    };
+    // An AOF rewrite is Redis's "other child": wait for it, or refuse.
+    if cx.srv.aof.rewrite_in_progress.load(Relaxed) {
+        if schedule {
+            cx.srv.saver.scheduled.store(true, Relaxed);
+            cx.out.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CmdError::Static(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ));
     }
     match snapshot::bgsave(cx.srv) {
         Ok(()) => {

@@ -364,3 +364,50 @@ fn flushall_and_swapdb_during_bgsave_do_not_change_the_snapshot() {
     ok(&mut rc, &["SELECT", "1"]);
     assert_eq!(text(&ok(&mut rc, &["GET", "one"])), "1");
 }
+
+#[test]
+fn debug_reload_saves_empties_and_loads_the_same_dataset() {
+    let dir = temp_dir("debug-reload");
+    let t = start_in(&dir, &["--enable-debug-command", "yes"]);
+    let mut c = t.client();
+    ok(&mut c, &["DEBUG", "POPULATE", "500"]);
+    ok(&mut c, &["ZADD", "z", "1", "a", "2", "b"]);
+    ok(&mut c, &["SET", "ttl", "v", "EX", "500"]);
+    let digest = text(&ok(&mut c, &["DEBUG", "DIGEST"]));
+    assert_eq!(text(&ok(&mut c, &["DEBUG", "RELOAD"])), "OK");
+    assert_eq!(text(&ok(&mut c, &["DEBUG", "DIGEST"])), digest);
+    assert!(as_int(&ok(&mut c, &["TTL", "ttl"])) > 490);
+    // NOSAVE reloads the file as it is: a write since the last save disappears.
+    ok(&mut c, &["SET", "unsaved", "1"]);
+    assert_eq!(text(&ok(&mut c, &["DEBUG", "RELOAD", "NOSAVE"])), "OK");
+    assert_eq!(ok(&mut c, &["GET", "unsaved"]), redis::Value::Nil);
+    assert_eq!(text(&ok(&mut c, &["DEBUG", "DIGEST"])), digest);
+}
+
+#[test]
+fn bgsave_during_an_aof_rewrite_is_refused_or_scheduled() {
+    let dir = temp_dir("bgsave-schedule");
+    let t = start_in(
+        &dir,
+        &["--appendonly", "yes", "--rdb-key-save-delay", "1000"],
+    );
+    let mut c = t.client();
+    for i in 0..300 {
+        ok(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(
+        text(&ok(&mut c, &["BGREWRITEAOF"])),
+        "Background append only file rewriting started"
+    );
+    assert!(err(&mut c, &["BGSAVE"]).starts_with("ERR Another child process is active (AOF?)"));
+    assert_eq!(
+        text(&ok(&mut c, &["BGSAVE", "SCHEDULE"])),
+        "Background saving scheduled"
+    );
+    assert!(
+        wait_for(|| info(&mut c, "rdb_saves") == "1", Duration::from_secs(30)),
+        "the scheduled save ran after the rewrite"
+    );
+    assert_eq!(info(&mut c, "aof_last_bgrewrite_status"), "ok");
+    assert!(dir.join("dump.rdb").exists());
+}
