@@ -340,7 +340,7 @@ pub fn start(srv: &Arc<Server>, mut layout: Layout) -> io::Result<()> {
             .unwrap_or(true);
         let (name, seq) = layout.next_base(rdb);
         tracing::info!("Creating AOF base file {name} on server start");
-        crate::snapshot::write_aof_base(srv, &layout.dir.join(&name))
+        crate::snapshot::write_aof_base(srv, &layout.dir.join(&name), rdb)
             .map_err(|e| io::Error::other(e.to_string()))?;
         layout.base = Some((name, seq, rdb));
     }
@@ -513,5 +513,55 @@ pub fn cron(srv: &Server) {
         if let Err(e) = crate::snapshot::bgrewriteaof(srv) {
             tracing::warn!("Can't rewrite append only file in background: {e}");
         }
+    }
+}
+
+/// Items per command in an AOF-format base (Redis's AOF_REWRITE_ITEMS_PER_CMD).
+const ITEMS_PER_CMD: usize = 64;
+
+/// One key as commands, as Redis's `rewriteAppendOnlyFileRio` writes a base file in AOF format
+/// (`aof-use-rdb-preamble no`): SET, RPUSH, SADD, ZADD or HMSET in batches of 64 items, then
+/// PEXPIREAT for a key with a TTL.
+pub fn encode_key_commands(out: &mut Vec<u8>, key: &[u8], e: &tern_keyspace::Entry) {
+    use crate::log::encode_command;
+    use tern_keyspace::Value;
+    fn batches(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[Vec<u8>], per: usize) {
+        for chunk in items.chunks(per) {
+            let mut argv: Vec<&[u8]> = Vec::with_capacity(chunk.len() + 2);
+            argv.push(cmd);
+            argv.push(key);
+            argv.extend(chunk.iter().map(|v| v.as_slice()));
+            encode_command(out, &argv);
+        }
+    }
+    let mut items: Vec<Vec<u8>> = Vec::new();
+    match &e.value {
+        Value::Str(s) => s.with_bytes(|b| encode_command(out, &[b"SET", key, b])),
+        Value::List(l) => {
+            l.for_each(|x| items.push(x.to_vec()));
+            batches(out, b"RPUSH", key, &items, ITEMS_PER_CMD);
+        }
+        Value::Set(s) => {
+            s.for_each(|m| items.push(m.to_vec()));
+            batches(out, b"SADD", key, &items, ITEMS_PER_CMD);
+        }
+        Value::ZSet(z) => {
+            z.for_each(|m, score| {
+                items.push(tern_resp::reply::format_double(score).into_bytes());
+                items.push(m.to_vec());
+            });
+            batches(out, b"ZADD", key, &items, 2 * ITEMS_PER_CMD);
+        }
+        Value::Hash(h) => {
+            h.for_each(|f, v| {
+                items.push(f.with_bytes(|b| b.to_vec()));
+                items.push(v.with_bytes(|b| b.to_vec()));
+            });
+            batches(out, b"HMSET", key, &items, 2 * ITEMS_PER_CMD);
+        }
+    }
+    if e.expire_at != 0 {
+        let ms = e.expire_at.to_string();
+        encode_command(out, &[b"PEXPIREAT", key, ms.as_bytes()]);
     }
 }

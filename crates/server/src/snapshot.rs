@@ -190,10 +190,10 @@ pub fn save(srv: &Server) -> Result<(), SaveError> {
 }
 
 /// Writes the dataset as an AOF base file at `path`, on the calling thread (AOF start-up).
-pub fn write_aof_base(srv: &Server, path: &Path) -> Result<(), SaveError> {
+pub fn write_aof_base(srv: &Server, path: &Path, rdb: bool) -> Result<(), SaveError> {
     let job = begin(
         srv,
-        Kind::AofBase(String::new(), 0, true),
+        Kind::AofBase(String::new(), 0, rdb),
         path.to_path_buf(),
         |_| Ok(()),
     )?;
@@ -214,10 +214,11 @@ pub fn bgrewriteaof(srv: &Server) -> Result<(), SaveError> {
             *layout = crate::aof::configured_layout(srv);
             std::fs::create_dir_all(&layout.dir).map_err(SaveError::Io)?;
         }
-        (layout.dir.clone(), layout.next_base(true))
+        (layout.dir.clone(), layout.next_base(preamble(srv)))
     };
+    let rdb = preamble(srv);
     let path = dir.join(&name);
-    let job = begin(srv, Kind::AofBase(name, seq, true), path, |srv| {
+    let job = begin(srv, Kind::AofBase(name, seq, rdb), path, |srv| {
         if !on {
             return Ok(());
         }
@@ -248,6 +249,14 @@ pub fn bgsave(srv: &Server) -> Result<(), SaveError> {
         })
         .map_err(SaveError::Io)?;
     Ok(())
+}
+
+/// `aof-use-rdb-preamble`: AOF base files in RDB format (else commands).
+fn preamble(srv: &Server) -> bool {
+    srv.config
+        .read()
+        .get_bool("aof-use-rdb-preamble")
+        .unwrap_or(true)
 }
 
 /// Called from the cron: starts a BGSAVE when a `save` point is reached or one was scheduled.
@@ -350,7 +359,7 @@ fn begin(
     if sv.running.swap(true, Relaxed) {
         return Err(SaveError::InProgress);
     }
-    let (compress, checksum, key_delay_us, encode) = {
+    let (compress, checksum, key_delay_us, mut encode) = {
         let c = srv.config.read();
         let compress = c.get_bool("rdbcompression").unwrap_or(true);
         let policy = c.maxmemory_policy();
@@ -361,6 +370,9 @@ fn begin(
             encoder(compress, policy),
         )
     };
+    if matches!(kind, Kind::AofBase(_, _, false)) {
+        encode = crate::aof::encode_key_commands;
+    }
     let ks = &srv.keyspace;
     let hold = if ks.held_here() {
         None
@@ -439,10 +451,16 @@ fn encoder(compress: bool, policy: &str) -> tern_keyspace::EncodeFn {
     }
 }
 
+/// Where records go: an RDB file, or an AOF base in command form.
+enum Sink {
+    Rdb(RdbFileWriter<File>),
+    Commands(std::io::BufWriter<File>),
+}
+
 /// The file being written, or nothing once a write failed (the walk still finishes so that
 /// every Db leaves snapshot mode).
 struct Out {
-    w: Option<RdbFileWriter<File>>,
+    w: Option<Sink>,
     err: Option<io::Error>,
     db: Option<usize>,
     sizes: Vec<(u64, u64)>,
@@ -456,6 +474,7 @@ impl Out {
 
     /// Writes records of database `index`, switching database first if needed.
     fn records(&mut self, index: usize, bytes: &[u8]) {
+        use std::io::Write;
         if bytes.is_empty() {
             return;
         }
@@ -463,12 +482,27 @@ impl Out {
             return;
         };
         let mut r = Ok(());
-        if self.db != Some(index) {
-            let (keys, expires) = self.sizes.get(index).copied().unwrap_or_default();
-            r = w.select_db(index as u64, keys, expires);
-            self.db = Some(index);
+        let switch = self.db != Some(index);
+        self.db = Some(index);
+        match w {
+            Sink::Rdb(w) => {
+                if switch {
+                    let (keys, expires) = self.sizes.get(index).copied().unwrap_or_default();
+                    r = w.select_db(index as u64, keys, expires);
+                }
+                r = r.and_then(|()| w.raw(bytes));
+            }
+            Sink::Commands(w) => {
+                if switch {
+                    let mut sel = Vec::new();
+                    let n = index.to_string();
+                    crate::log::encode_command(&mut sel, &[b"SELECT", n.as_bytes()]);
+                    r = w.write_all(&sel);
+                }
+                r = r.and_then(|()| w.write_all(bytes));
+            }
         }
-        if let Err(e) = r.and_then(|()| w.raw(bytes)) {
+        if let Err(e) = r {
             self.fail(e);
         }
     }
@@ -493,9 +527,18 @@ impl Job {
             compress: self.compress,
             checksum: self.checksum,
         };
-        match File::create(&tmp).and_then(|f| RdbFileWriter::new(f, opts)) {
-            Ok(mut w) => match header(srv, &self, &mut w) {
-                Ok(()) => out.w = Some(w),
+        let commands = matches!(self.kind, Kind::AofBase(_, _, false));
+        match File::create(&tmp) {
+            Ok(f) if commands => {
+                out.w = Some(Sink::Commands(std::io::BufWriter::with_capacity(
+                    1 << 16,
+                    f,
+                )))
+            }
+            Ok(f) => match RdbFileWriter::new(f, opts)
+                .and_then(|mut w| header(srv, &self, &mut w).map(|()| w))
+            {
+                Ok(w) => out.w = Some(Sink::Rdb(w)),
                 Err(e) => out.fail(e),
             },
             Err(e) => out.fail(e),
@@ -654,10 +697,11 @@ fn finish(out: Out, tmp: &Path, path: &Path) -> io::Result<()> {
     if let Some(e) = out.err {
         return Err(e);
     }
-    let Some(w) = out.w else {
-        return Err(io::Error::other("no file"));
+    let file = match out.w {
+        Some(Sink::Rdb(w)) => w.finish()?,
+        Some(Sink::Commands(w)) => w.into_inner().map_err(|e| e.into_error())?,
+        None => return Err(io::Error::other("no file")),
     };
-    let file = w.finish()?;
     file.sync_all()?;
     drop(file);
     std::fs::rename(tmp, path)?;

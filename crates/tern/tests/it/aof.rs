@@ -495,3 +495,123 @@ fn a_truncated_rdb_file_is_refused_naming_the_offset_unless_told_to_load_what_is
     assert!(n > 100 && n < 1000, "the valid prefix was loaded: {n} keys");
     assert!(t.logs().contains("Loaded the valid part"), "{}", t.logs());
 }
+
+/// Fills a server with every type, small and big encodings, TTLs and two databases.
+fn fill_every_type(c: &mut redis::Connection) {
+    ok(c, &["SET", "s", "v"]);
+    ok(c, &["SET", "n", "42"]);
+    ok(c, &["SET", "ttl", "v", "EX", "1000"]);
+    ok(c, &["RPUSH", "l", "a", "b", "c"]);
+    ok(c, &["HSET", "h", "f", "v", "g", "w"]);
+    ok(c, &["SADD", "is", "1", "2", "3"]);
+    ok(c, &["SADD", "ss", "a", "b"]);
+    ok(c, &["ZADD", "z", "1.5", "a", "-2", "b"]);
+    for i in 0..150 {
+        let s = i.to_string();
+        ok(c, &["RPUSH", "bl", &s]);
+        ok(c, &["HSET", "bh", &s, &s]);
+        ok(c, &["SADD", "bs", &format!("m{s}")]);
+        ok(c, &["ZADD", "bz", &s, &s]);
+    }
+    ok(c, &["SELECT", "2"]);
+    ok(c, &["SET", "in2", "x"]);
+    ok(c, &["SELECT", "0"]);
+}
+
+/// The AOF directory moves between tern and Redis in both directions, with an RDB base or a
+/// base in command form (`aof-use-rdb-preamble no`).
+#[test]
+fn aof_directories_move_between_tern_and_redis_in_both_directions() {
+    for preamble in ["yes", "no"] {
+        // tern writes (base, rewrite, more writes in the incr file), redis-server loads.
+        let dir = temp_dir(&format!("to-redis-{preamble}"));
+        let args = [
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            preamble,
+            "--enable-debug-command",
+            "yes",
+        ];
+        let t = start_in(&dir, &args);
+        let mut c = t.client();
+        fill_every_type(&mut c);
+        assert_eq!(
+            text(&ok(&mut c, &["BGREWRITEAOF"])),
+            "Background append only file rewriting started"
+        );
+        assert!(wait_for(
+            || {
+                let s = text(&ok(&mut c, &["INFO", "persistence"]));
+                info_field(&s, "aof_rewrite_in_progress").as_deref() == Some("0")
+            },
+            Duration::from_secs(30)
+        ));
+        ok(&mut c, &["INCR", "n"]);
+        ok(&mut c, &["LPUSH", "l", "z"]);
+        let digest = text(&ok(&mut c, &["DEBUG", "DIGEST"]));
+        let ext = if preamble == "yes" { "rdb" } else { "aof" };
+        let base = dir.join(format!("appendonlydir/appendonly.aof.2.base.{ext}"));
+        let head = std::fs::read(&base).unwrap();
+        assert!(
+            head.starts_with(if preamble == "yes" { b"REDIS" } else { b"*" }),
+            "base format for preamble {preamble}"
+        );
+        drop(t);
+        let d = dir.display().to_string();
+        let r = TestServer::start_redis(
+            None,
+            &[
+                "--dir",
+                &d,
+                "--appendonly",
+                "yes",
+                "--enable-debug-command",
+                "yes",
+            ],
+        );
+        assert_eq!(
+            text(&ok(&mut r.client(), &["DEBUG", "DIGEST"])),
+            digest,
+            "redis-server loads tern's AOF (preamble {preamble})"
+        );
+        drop(r);
+
+        // redis-server writes, tern loads.
+        let dir = temp_dir(&format!("from-redis-{preamble}"));
+        let d = dir.display().to_string();
+        let r = TestServer::start_redis(
+            None,
+            &[
+                "--dir",
+                &d,
+                "--appendonly",
+                "yes",
+                "--aof-use-rdb-preamble",
+                preamble,
+                "--enable-debug-command",
+                "yes",
+            ],
+        );
+        let mut rc = r.client();
+        fill_every_type(&mut rc);
+        ok(&mut rc, &["BGREWRITEAOF"]);
+        assert!(wait_for(
+            || {
+                let s = text(&ok(&mut rc, &["INFO", "persistence"]));
+                info_field(&s, "aof_rewrite_in_progress").as_deref() == Some("0")
+                    && info_field(&s, "aof_rewrite_scheduled").as_deref() == Some("0")
+            },
+            Duration::from_secs(30)
+        ));
+        ok(&mut rc, &["INCR", "n"]);
+        let digest = text(&ok(&mut rc, &["DEBUG", "DIGEST"]));
+        drop(r);
+        let t = start_in(&dir, &args);
+        assert_eq!(
+            text(&ok(&mut t.client(), &["DEBUG", "DIGEST"])),
+            digest,
+            "tern loads Redis's AOF (preamble {preamble})"
+        );
+    }
+}
