@@ -177,6 +177,30 @@ thread_local! {
     static WRITE_INTENT: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
+/// Replica expiry (Redis's rule): a replica never deletes expired keys itself, it waits for
+/// its primary's DEL. Lookups by its clients see an expired key as missing without deleting
+/// it; its primary's commands (applied by the master client) see it as present.
+static REPLICA_EXPIRY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+thread_local! {
+    static MASTER_CLIENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Turns replica expiry on (this server follows a primary) or off.
+pub fn set_replica_expiry(on: bool) {
+    REPLICA_EXPIRY.store(on, Ordering::Relaxed);
+}
+
+/// True while replica expiry is on.
+pub fn replica_expiry() -> bool {
+    REPLICA_EXPIRY.load(Ordering::Relaxed)
+}
+
+/// Marks the commands this thread runs next as its primary's (see [`set_replica_expiry`]).
+pub fn set_master_client(on: bool) {
+    MASTER_CLIENT.with(|m| m.set(on));
+}
+
 /// Declares whether the command this thread is about to run may change what it looks up
 /// (dispatch sets it from the command's flags; everything else counts as a write).
 #[inline]
@@ -279,6 +303,10 @@ impl Db {
             Some((_, e)) => e.is_expired(now_ms),
             None => false,
         };
+        if is_expired && REPLICA_EXPIRY.load(Ordering::Relaxed) {
+            // A replica: missing for its clients, present for its primary; never deleted here.
+            return !MASTER_CLIENT.with(|m| m.get());
+        }
         if is_expired {
             if let Some((k, _)) = self.remove(hash, key) {
                 expired.push(Expired { db, key: k });

@@ -54,6 +54,10 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
         if let Err(e) = run(&srv, &mut stream, &mut cl).await {
             tracing::debug!(client = id, error = %e, "connection closed on I/O error");
         }
+        // PSYNC/SYNC turned this connection into a replica link.
+        if let Some(h) = cl.handoff.take() {
+            crate::repl::primary::serve_replica(&srv, &mut stream, &mut cl, h).await;
+        }
         if cl.monitor {
             crate::families::server::remove_monitor(&srv);
         }
@@ -125,7 +129,11 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         }
                     }
                     pos += used;
-                    if cl.blocked.is_some() {
+                    if cl.handoff.is_some() {
+                        flush(srv, stream, cl, &mut out).await?;
+                        return Ok(());
+                    }
+                    if cl.blocked.is_some() || cl.wait_repl.is_some() {
                         // The rest of the buffer waits until the blocking command ends.
                         break;
                     }
@@ -157,6 +165,14 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             }
         }
         rbuf.drain(..pos);
+        if let Some(w) = cl.wait_repl.take() {
+            flush(srv, stream, cl, &mut out).await?;
+            let n = wait_replicas(srv, w).await;
+            out.int(n as i64);
+            flush(srv, stream, cl, &mut out).await?;
+            need_read = rbuf.is_empty();
+            continue;
+        }
         if let Some(wait) = cl.blocked.take() {
             flush(srv, stream, cl, &mut out).await?;
             if !wait_blocked(srv, stream, cl, &mut rbuf, &mut out, wait).await? {
@@ -374,5 +390,16 @@ async fn wait_unpaused(srv: &Server) {
     tokio::select! {
         _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
         _ = srv.pause.unpaused.notified() => {}
+    }
+}
+
+/// WAIT: polls the replicas' acknowledgements until enough have the offset or time is up.
+async fn wait_replicas(srv: &Server, w: crate::ctx::WaitRepl) -> usize {
+    loop {
+        let n = srv.repl.acked(w.offset);
+        if n >= w.numreplicas || w.deadline_ms.is_some_and(|d| now_ms() >= d) {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

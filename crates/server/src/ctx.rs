@@ -71,6 +71,12 @@ pub struct Client {
     pub ssubs: Vec<Vec<u8>>,
     /// CLIENT TRACKING settings.
     pub tracking: crate::tracking::Mode,
+    /// What a replica said with REPLCONF (primary side).
+    pub repl_conf: crate::repl::primary::ReplConf,
+    /// Set by PSYNC/SYNC: the connection becomes a replica link after this command.
+    pub handoff: Option<crate::repl::primary::Handoff>,
+    /// Set by WAIT: the connection waits for replica acknowledgements.
+    pub wait_repl: Option<WaitRepl>,
     /// The AOF loader's client: its writes are neither propagated nor counted as changes,
     /// and maxmemory, MISCONF and CLIENT PAUSE do not apply to it.
     pub replaying: bool,
@@ -103,6 +109,9 @@ impl Client {
             propagated: 0,
             replaying: false,
             last_write: 0,
+            repl_conf: Default::default(),
+            handoff: None,
+            wait_repl: None,
             pubsub: None,
             push_rx: None,
             tracking: Default::default(),
@@ -111,6 +120,17 @@ impl Client {
             ssubs: Vec::new(),
         }
     }
+}
+
+/// A WAIT in progress.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitRepl {
+    /// Replicas wanted.
+    pub numreplicas: usize,
+    /// The offset they must acknowledge.
+    pub offset: u64,
+    /// When to give up, Unix ms (None: never).
+    pub deadline_ms: Option<i64>,
 }
 
 /// A handler's view of one command invocation.

@@ -115,6 +115,22 @@ fn execute_inner(
             return Flow::Continue;
         }
     }
+    // A read-only replica refuses writes from its clients (its primary's stream is applied
+    // by a client that is `replaying`).
+    if srv.repl.is_replica()
+        && !cl.replaying
+        && spec.has(flags::WRITE)
+        && srv.config.read().get_bool("replica-read-only").unwrap_or(true)
+    {
+        reject(
+            srv,
+            cl,
+            out,
+            Some(spec),
+            CmdError::Static("READONLY You can't write against a read only replica."),
+        );
+        return Flow::Continue;
+    }
     // A failed background save with save points configured stops writes (and PING), as
     // Redis's writeCommandsDeniedByDiskError.
     if !cl.in_exec

@@ -19,6 +19,7 @@ pub mod log;
 pub mod net;
 pub mod notify;
 pub mod pubsub;
+pub mod repl;
 pub mod scripting;
 pub mod server;
 pub mod slowlog;

@@ -71,13 +71,49 @@ pub fn load_rdb_bytes(
     allow_truncated: bool,
     name: &str,
 ) -> Result<Loaded, LoadError> {
+    let ks: &Keyspace = &srv.keyspace;
+    let out = read_rdb(bytes, allow_truncated, true, name, ks.databases(), &mut |db, key, e| {
+        let h = Keyspace::hash(key);
+        ks.lock(ks.shard_of(h)).dbs[db].insert(h, key, e);
+    })?;
+    srv.saver.record_load(out.keys, out.expired);
+    Ok(out)
+}
+
+/// Loads RDB bytes into new databases, without touching the keyspace: one `Vec<Db>` per
+/// shard, laid out as the keyspace's, to be swapped in at once (a replica's full sync).
+pub fn load_rdb_aside(
+    srv: &Server,
+    bytes: &[u8],
+    name: &str,
+) -> Result<(Vec<Vec<tern_keyspace::Db>>, Loaded), LoadError> {
+    let ks: &Keyspace = &srv.keyspace;
+    let mut shards: Vec<Vec<tern_keyspace::Db>> = (0..ks.shard_count())
+        .map(|_| (0..ks.databases()).map(|_| Default::default()).collect())
+        .collect();
+    // A replica keeps keys that are already expired: its primary's DELs remove them.
+    let out = read_rdb(bytes, false, false, name, ks.databases(), &mut |db, key, e| {
+        let h = Keyspace::hash(key);
+        shards[ks.shard_of(h)][db].insert(h, key, e);
+    })?;
+    Ok((shards, out))
+}
+
+/// Reads an RDB image, handing each live key to `insert(db, key, entry)`.
+fn read_rdb(
+    bytes: &[u8],
+    allow_truncated: bool,
+    drop_expired: bool,
+    name: &str,
+    databases: usize,
+    insert: &mut dyn FnMut(usize, &[u8], Entry),
+) -> Result<Loaded, LoadError> {
     let started = Instant::now();
     let mut out = Loaded {
         bytes: bytes.len() as u64,
         ..Default::default()
     };
     let mut r = RdbFileReader::new(bytes).map_err(|e| bad(&e))?;
-    let ks: &Keyspace = &srv.keyspace;
     let now = now_ms();
     let mut db = 0usize;
     let mut last_report = Instant::now();
@@ -99,8 +135,8 @@ pub fn load_rdb_bytes(
         };
         match item {
             RdbItem::SelectDb(n) => {
-                if n as usize >= ks.databases() {
-                    return Err(LoadError::TooManyDbs(ks.databases()));
+                if n as usize >= databases {
+                    return Err(LoadError::TooManyDbs(databases));
                 }
                 db = n as usize;
             }
@@ -116,7 +152,7 @@ pub fn load_rdb_bytes(
             RdbItem::Function(code) => out.functions.push(code.into_owned()),
             RdbItem::Key { key, value, meta } => {
                 let expire_at = meta.expire_ms.unwrap_or(0);
-                if expire_at != 0 && expire_at < now {
+                if drop_expired && expire_at != 0 && expire_at < now {
                     out.expired += 1;
                     continue;
                 }
@@ -129,8 +165,7 @@ pub fn load_rdb_bytes(
                 if let Some(freq) = meta.lfu_freq {
                     e.lfu = freq;
                 }
-                let h = Keyspace::hash(&key);
-                ks.lock(ks.shard_of(h)).dbs[db].insert(h, &key, e);
+                insert(db, &key, e);
                 out.keys += 1;
                 if out.keys % 1024 == 0 && last_report.elapsed() >= Duration::from_secs(1) {
                     last_report = Instant::now();
@@ -159,7 +194,6 @@ pub fn load_rdb_bytes(
         "DB loaded from disk: {:.3} seconds",
         started.elapsed().as_secs_f64()
     );
-    srv.saver.record_load(out.keys, out.expired);
     Ok(out)
 }
 

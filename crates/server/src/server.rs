@@ -104,6 +104,8 @@ pub struct Server {
     pub saver: crate::snapshot::Saver,
     /// The append-only file.
     pub aof: crate::aof::Aof,
+    /// Replication: replicas of this server, and our primary.
+    pub repl: crate::repl::Replication,
     /// The AOF directory's files (the manifest).
     pub aof_layout: parking_lot::Mutex<crate::aof::Layout>,
     /// Memory in use once the server state was built (INFO used_memory_startup).
@@ -165,6 +167,7 @@ impl Server {
             scripts: Default::default(),
             saver: Default::default(),
             aof: Default::default(),
+            repl: Default::default(),
             aof_layout: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });

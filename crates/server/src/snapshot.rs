@@ -320,8 +320,62 @@ pub fn final_save(srv: &Server, force_save: bool) -> Result<(), SaveError> {
     }
 }
 
+/// A snapshot begun for a replica's full sync: the stream continues after `offset`.
+pub struct ReplicaSnapshot {
+    job: Job,
+}
+
+impl ReplicaSnapshot {
+    /// The replication offset of the snapshot's instant.
+    pub fn offset(&self) -> u64 {
+        self.job.repl_offset
+    }
+
+    /// The replication id at the snapshot's instant.
+    pub fn replid(&self) -> &str {
+        &self.job.replid
+    }
+
+    /// Writes the RDB to `w` (a replica's socket, or a file for a disk-based sync).
+    pub fn run_to(self, srv: &Server, w: Box<dyn std::io::Write + Send>) -> io::Result<()> {
+        let job = self.job;
+        let opts = FileOptions {
+            version: RDB_VERSION_7_0,
+            compress: job.compress,
+            checksum: job.checksum,
+        };
+        let mut out = Out {
+            w: None,
+            err: None,
+            db: None,
+            sizes: job.sizes.clone(),
+        };
+        match RdbFileWriter::new(w, opts).and_then(|mut w| header(srv, &job, &mut w).map(|()| w)) {
+            Ok(w) => out.w = Some(Sink::Stream(w)),
+            Err(e) => out.fail(e),
+        }
+        walk(srv, &mut out, job.key_delay_us);
+        let result = match (out.err, out.w) {
+            (Some(e), _) => Err(e),
+            (None, Some(Sink::Stream(w))) => w.finish().map(drop),
+            _ => Err(io::Error::other("no output")),
+        };
+        srv.saver.st.lock().started = None;
+        srv.saver.running.store(false, Relaxed);
+        result
+    }
+}
+
+/// Begins a snapshot for a replica's full sync (fails while another snapshot runs).
+pub fn begin_for_replica(srv: &Server) -> Result<ReplicaSnapshot, SaveError> {
+    let job = begin(srv, Kind::Replica, PathBuf::new(), |_| Ok(()))?;
+    Ok(ReplicaSnapshot { job })
+}
+
 /// What a snapshot is for.
 enum Kind {
+    /// A replica's full sync.
+    Replica,
     /// The RDB file (`dir`/`dbfilename`): SAVE, BGSAVE, save points, shutdown.
     Rdb,
     /// A new AOF base file: its name, sequence number, and whether it is RDB-formatted.
@@ -454,6 +508,7 @@ fn encoder(compress: bool, policy: &str) -> tern_keyspace::EncodeFn {
 /// Where records go: an RDB file, or an AOF base in command form.
 enum Sink {
     Rdb(RdbFileWriter<File>),
+    Stream(RdbFileWriter<Box<dyn std::io::Write + Send>>),
     Commands(std::io::BufWriter<File>),
 }
 
@@ -486,6 +541,13 @@ impl Out {
         self.db = Some(index);
         match w {
             Sink::Rdb(w) => {
+                if switch {
+                    let (keys, expires) = self.sizes.get(index).copied().unwrap_or_default();
+                    r = w.select_db(index as u64, keys, expires);
+                }
+                r = r.and_then(|()| w.raw(bytes));
+            }
+            Sink::Stream(w) => {
                 if switch {
                     let (keys, expires) = self.sizes.get(index).copied().unwrap_or_default();
                     r = w.select_db(index as u64, keys, expires);
@@ -606,7 +668,7 @@ impl Job {
 }
 
 /// The aux fields Redis 7.0 writes, then the function libraries.
-fn header(srv: &Server, job: &Job, w: &mut RdbFileWriter<File>) -> io::Result<()> {
+fn header<W: std::io::Write>(srv: &Server, job: &Job, w: &mut RdbFileWriter<W>) -> io::Result<()> {
     w.standard_aux(&StandardAux {
         redis_ver: crate::server::REDIS_VERSION,
         redis_bits: 64,
@@ -700,6 +762,7 @@ fn finish(out: Out, tmp: &Path, path: &Path) -> io::Result<()> {
     let file = match out.w {
         Some(Sink::Rdb(w)) => w.finish()?,
         Some(Sink::Commands(w)) => w.into_inner().map_err(|e| e.into_error())?,
+        Some(Sink::Stream(_)) => return Err(io::Error::other("a stream has no file")),
         None => return Err(io::Error::other("no file")),
     };
     file.sync_all()?;

@@ -218,6 +218,8 @@ pub fn client_line(srv: &Server, c: &ClientInfo, cur: Option<&Current>) -> Strin
         (cflags::CLOSE_AFTER_REPLY, 'c'),
         (cflags::NO_EVICT, 'e'),
         (cflags::NO_TOUCH, 'T'),
+        (cflags::REPLICA, 'S'),
+        (cflags::MASTER, 'M'),
     ] {
         if f & bit != 0 {
             flags.push(ch);

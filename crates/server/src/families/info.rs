@@ -520,9 +520,9 @@ fn stats_section(srv: &Server, s: &mut String) {
         "rejected_connections",
         st.rejected_connections.load(Relaxed),
     );
-    kv(s, "sync_full", 0);
-    kv(s, "sync_partial_ok", 0);
-    kv(s, "sync_partial_err", 0);
+    kv(s, "sync_full", srv.repl.sync_full.load(Relaxed));
+    kv(s, "sync_partial_ok", srv.repl.sync_partial_ok.load(Relaxed));
+    kv(s, "sync_partial_err", srv.repl.sync_partial_err.load(Relaxed));
     kv(s, "expired_keys", st.expired_keys.load(Relaxed));
     kv(s, "expired_stale_perc", "0.00");
     kv(s, "expired_time_cap_reached_count", 0);
@@ -575,16 +575,71 @@ fn stats_section(srv: &Server, s: &mut String) {
 }
 
 fn replication_section(srv: &Server, s: &mut String) {
+    use crate::repl::{replica, state};
     let offset = srv.log.offset();
     let (first, histlen) = srv.log.backlog_range();
+    let now = crate::server::now_ms();
     s.push_str("# Replication\r\n");
-    kv(s, "role", "master");
-    kv(s, "connected_slaves", 0);
+    if let Some(up) = replica::upstream(srv) {
+        kv(s, "role", "slave");
+        kv(s, "master_host", &up.host);
+        kv(s, "master_port", up.port);
+        let st = up.state.load(Relaxed);
+        let linked = st == replica::link::CONNECTED;
+        kv(s, "master_link_status", if linked { "up" } else { "down" });
+        let io = if linked { (now - up.last_io_ms.load(Relaxed)) / 1000 } else { -1 };
+        kv(s, "master_last_io_seconds_ago", io);
+        let syncing = st == replica::link::SYNC;
+        kv(s, "master_sync_in_progress", syncing as u8);
+        kv(s, "slave_read_repl_offset", offset);
+        kv(s, "slave_repl_offset", offset);
+        if syncing {
+            kv(s, "master_sync_total_bytes", up.sync_total.load(Relaxed));
+            kv(s, "master_sync_read_bytes", up.sync_read.load(Relaxed));
+            kv(s, "master_sync_left_bytes", (up.sync_total.load(Relaxed) - up.sync_read.load(Relaxed)).max(-1));
+            kv(s, "master_sync_perc", "0.00");
+            kv(s, "master_sync_last_io_seconds_ago", (now - up.last_io_ms.load(Relaxed)) / 1000);
+        }
+        if !linked {
+            let down = up.down_since_ms.load(Relaxed);
+            kv(s, "master_link_down_since_seconds", if down > 0 { (now - down) / 1000 } else { -1 });
+        }
+        kv(s, "slave_priority", srv.config.read().get_i64("replica-priority").unwrap_or(100));
+        kv(s, "slave_read_only", srv.config.read().get_bool("replica-read-only").unwrap_or(true) as u8);
+        kv(s, "replica_announced", 1);
+    } else {
+        kv(s, "role", "master");
+    }
+    let links = srv.repl.links();
+    kv(s, "connected_slaves", links.len());
+    for (i, l) in links.iter().enumerate() {
+        let st = match l.state.load(Relaxed) {
+            state::WAIT_BGSAVE => "wait_bgsave",
+            state::SEND_BULK => "send_bulk",
+            _ => "online",
+        };
+        s.push_str(&format!(
+            "slave{i}:ip={},port={},state={st},offset={},lag={}\r\n",
+            l.ip,
+            l.port,
+            l.ack_offset.load(Relaxed),
+            (now - l.ack_time_ms.load(Relaxed)) / 1000
+        ));
+    }
     kv(s, "master_failover_state", "no-failover");
     kv(s, "master_replid", srv.replid.read().as_str());
-    kv(s, "master_replid2", "0".repeat(40));
-    kv(s, "master_repl_offset", offset);
-    kv(s, "second_repl_offset", -1);
+    match srv.repl.replid2.read().as_ref() {
+        Some((id, valid)) => {
+            kv(s, "master_replid2", id.as_str());
+            kv(s, "master_repl_offset", offset);
+            kv(s, "second_repl_offset", valid + 1);
+        }
+        None => {
+            kv(s, "master_replid2", "0".repeat(40));
+            kv(s, "master_repl_offset", offset);
+            kv(s, "second_repl_offset", -1);
+        }
+    }
     kv(s, "repl_backlog_active", 1);
     kv(s, "repl_backlog_size", srv.log.backlog_capacity());
     // Redis numbers the stream's bytes from 1: the first byte held is at offset+1.

@@ -54,4 +54,5 @@ pub fn register_all(t: &mut CommandTable) {
     pubsub::register(t);
     scripting::register(t);
     persist::register(t);
+    crate::repl::commands::register(t);
 }
