@@ -75,6 +75,11 @@ pub struct Client {
     pub repl_conf: crate::repl::primary::ReplConf,
     /// Set by PSYNC/SYNC: the connection becomes a replica link after this command.
     pub handoff: Option<crate::repl::primary::Handoff>,
+    /// The primary's link (on a replica): the stream bytes of the commands applied but not yet
+    /// passed on to this server's log. They are appended by the first write the command
+    /// propagates, under its shard lock, so a snapshot never holds a command's effect without
+    /// its bytes (or the reverse); a transaction's bytes wait for its EXEC.
+    pub master_pending: Option<Vec<u8>>,
     /// Set by WAIT: the connection waits for replica acknowledgements.
     pub wait_repl: Option<WaitRepl>,
     /// The AOF loader's client: its writes are neither propagated nor counted as changes,
@@ -112,6 +117,7 @@ impl Client {
             repl_conf: Default::default(),
             handoff: None,
             wait_repl: None,
+            master_pending: None,
             pubsub: None,
             push_rx: None,
             tracking: Default::default(),
@@ -240,6 +246,10 @@ impl<'a> Ctx<'a> {
         if self.cl.replaying {
             lk.expired.clear();
             self.cl.propagated += 1;
+            if let Some(p) = self.cl.master_pending.as_mut().filter(|p| !p.is_empty()) {
+                self.cl.last_write = self.srv.log.append_raw(p, Some(db));
+                p.clear();
+            }
             return;
         }
         flush_expired(self.srv, lk);

@@ -120,7 +120,11 @@ fn execute_inner(
     if srv.repl.is_replica()
         && !cl.replaying
         && spec.has(flags::WRITE)
-        && srv.config.read().get_bool("replica-read-only").unwrap_or(true)
+        && srv
+            .config
+            .read()
+            .get_bool("replica-read-only")
+            .unwrap_or(true)
     {
         reject(
             srv,

@@ -72,10 +72,17 @@ pub fn load_rdb_bytes(
     name: &str,
 ) -> Result<Loaded, LoadError> {
     let ks: &Keyspace = &srv.keyspace;
-    let out = read_rdb(bytes, allow_truncated, true, name, ks.databases(), &mut |db, key, e| {
-        let h = Keyspace::hash(key);
-        ks.lock(ks.shard_of(h)).dbs[db].insert(h, key, e);
-    })?;
+    let out = read_rdb(
+        bytes,
+        allow_truncated,
+        true,
+        name,
+        ks.databases(),
+        &mut |db, key, e| {
+            let h = Keyspace::hash(key);
+            ks.lock(ks.shard_of(h)).dbs[db].insert(h, key, e);
+        },
+    )?;
     srv.saver.record_load(out.keys, out.expired);
     Ok(out)
 }
@@ -92,10 +99,17 @@ pub fn load_rdb_aside(
         .map(|_| (0..ks.databases()).map(|_| Default::default()).collect())
         .collect();
     // A replica keeps keys that are already expired: its primary's DELs remove them.
-    let out = read_rdb(bytes, false, false, name, ks.databases(), &mut |db, key, e| {
-        let h = Keyspace::hash(key);
-        shards[ks.shard_of(h)][db].insert(h, key, e);
-    })?;
+    let out = read_rdb(
+        bytes,
+        false,
+        false,
+        name,
+        ks.databases(),
+        &mut |db, key, e| {
+            let h = Keyspace::hash(key);
+            shards[ks.shard_of(h)][db].insert(h, key, e);
+        },
+    )?;
     Ok((shards, out))
 }
 
@@ -233,6 +247,12 @@ pub fn load_at_startup(srv: &std::sync::Arc<Server>) -> anyhow::Result<()> {
     match load_rdb_file(srv, &path, rdb_truncated) {
         Ok(l) => {
             load_functions(srv, &l.functions);
+            // The replication history continues where the snapshot was taken, so replicas
+            // (and, as a replica, our primary) can resume with a partial resync.
+            if let Some((id, off)) = l.repl.filter(|(id, _)| id.len() == 40) {
+                *srv.replid.write() = id;
+                srv.log.reset(off);
+            }
             Ok(())
         }
         Err(e) => {

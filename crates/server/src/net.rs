@@ -144,6 +144,10 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     // The dataset is loaded before any worker accepts a connection: clients that connect
     // meanwhile wait in the listen backlog.
     crate::loader::load_at_startup(&srv)?;
+    let upstream = srv.config.read().replicaof();
+    if let Some((host, port)) = upstream {
+        crate::repl::replica::follow(&srv, host, port);
+    }
     tracing::info!(
         version = crate::server::TERN_VERSION,
         redis_version = crate::server::REDIS_VERSION,

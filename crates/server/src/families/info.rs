@@ -522,7 +522,11 @@ fn stats_section(srv: &Server, s: &mut String) {
     );
     kv(s, "sync_full", srv.repl.sync_full.load(Relaxed));
     kv(s, "sync_partial_ok", srv.repl.sync_partial_ok.load(Relaxed));
-    kv(s, "sync_partial_err", srv.repl.sync_partial_err.load(Relaxed));
+    kv(
+        s,
+        "sync_partial_err",
+        srv.repl.sync_partial_err.load(Relaxed),
+    );
     kv(s, "expired_keys", st.expired_keys.load(Relaxed));
     kv(s, "expired_stale_perc", "0.00");
     kv(s, "expired_time_cap_reached_count", 0);
@@ -587,7 +591,11 @@ fn replication_section(srv: &Server, s: &mut String) {
         let st = up.state.load(Relaxed);
         let linked = st == replica::link::CONNECTED;
         kv(s, "master_link_status", if linked { "up" } else { "down" });
-        let io = if linked { (now - up.last_io_ms.load(Relaxed)) / 1000 } else { -1 };
+        let io = if linked {
+            (now - up.last_io_ms.load(Relaxed)) / 1000
+        } else {
+            -1
+        };
         kv(s, "master_last_io_seconds_ago", io);
         let syncing = st == replica::link::SYNC;
         kv(s, "master_sync_in_progress", syncing as u8);
@@ -596,16 +604,39 @@ fn replication_section(srv: &Server, s: &mut String) {
         if syncing {
             kv(s, "master_sync_total_bytes", up.sync_total.load(Relaxed));
             kv(s, "master_sync_read_bytes", up.sync_read.load(Relaxed));
-            kv(s, "master_sync_left_bytes", (up.sync_total.load(Relaxed) - up.sync_read.load(Relaxed)).max(-1));
+            kv(
+                s,
+                "master_sync_left_bytes",
+                (up.sync_total.load(Relaxed) - up.sync_read.load(Relaxed)).max(-1),
+            );
             kv(s, "master_sync_perc", "0.00");
-            kv(s, "master_sync_last_io_seconds_ago", (now - up.last_io_ms.load(Relaxed)) / 1000);
+            kv(
+                s,
+                "master_sync_last_io_seconds_ago",
+                (now - up.last_io_ms.load(Relaxed)) / 1000,
+            );
         }
         if !linked {
             let down = up.down_since_ms.load(Relaxed);
-            kv(s, "master_link_down_since_seconds", if down > 0 { (now - down) / 1000 } else { -1 });
+            kv(
+                s,
+                "master_link_down_since_seconds",
+                if down > 0 { (now - down) / 1000 } else { -1 },
+            );
         }
-        kv(s, "slave_priority", srv.config.read().get_i64("replica-priority").unwrap_or(100));
-        kv(s, "slave_read_only", srv.config.read().get_bool("replica-read-only").unwrap_or(true) as u8);
+        kv(
+            s,
+            "slave_priority",
+            srv.config.read().get_i64("replica-priority").unwrap_or(100),
+        );
+        kv(
+            s,
+            "slave_read_only",
+            srv.config
+                .read()
+                .get_bool("replica-read-only")
+                .unwrap_or(true) as u8,
+        );
         kv(s, "replica_announced", 1);
     } else {
         kv(s, "role", "master");

@@ -14,9 +14,16 @@ use super::state;
 pub fn register(t: &mut CommandTable) {
     let s = |name, arity, flags| Spec::new(name, arity, flags).group(Group::Server);
     t.add(
-        s("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
-            .doc("3.0.0", "An internal command for configuring the replication stream.")
-            .handler(replconf),
+        s(
+            "replconf",
+            -1,
+            ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        )
+        .doc(
+            "3.0.0",
+            "An internal command for configuring the replication stream.",
+        )
+        .handler(replconf),
     );
     t.add(
         s("psync", -3, ADMIN | NOSCRIPT | NO_MULTI)
@@ -36,7 +43,10 @@ pub fn register(t: &mut CommandTable) {
     for name in ["replicaof", "slaveof"] {
         t.add(
             s(name, 3, ADMIN | NOSCRIPT | STALE)
-                .doc("5.0.0", "Configures a server as replica of another, or promotes it to a master.")
+                .doc(
+                    "5.0.0",
+                    "Configures a server as replica of another, or promotes it to a master.",
+                )
                 .handler(replicaof),
         );
     }
@@ -56,7 +66,8 @@ fn replconf(cx: &mut Ctx) -> CmdResult {
     while i < cx.argc() {
         let (opt, val) = (cx.arg(i), cx.arg(i + 1));
         if is(opt, "listening-port") {
-            let port = crate::args::int(val).map_err(|_| CmdError::Static("ERR value is not an integer or out of range"))?;
+            let port = crate::args::int(val)
+                .map_err(|_| CmdError::Static("ERR value is not an integer or out of range"))?;
             cx.cl.repl_conf.listening_port = port.clamp(0, 65535) as u16;
         } else if is(opt, "ip-address") {
             cx.cl.repl_conf.ip_address = Some(String::from_utf8_lossy(val).into_owned());
@@ -148,7 +159,8 @@ fn role(cx: &mut Ctx) -> CmdResult {
         cx.out.array(3);
         cx.out.bulk(l.ip.as_bytes());
         cx.out.bulk(l.port.to_string().as_bytes());
-        cx.out.bulk(l.ack_offset.load(Relaxed).to_string().as_bytes());
+        cx.out
+            .bulk(l.ack_offset.load(Relaxed).to_string().as_bytes());
     }
     Ok(())
 }
@@ -182,8 +194,10 @@ fn wait(cx: &mut Ctx) -> CmdResult {
             "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
         ));
     }
-    let n = crate::args::int(cx.arg(1)).map_err(|_| CmdError::Static("ERR value is not an integer or out of range"))?;
-    let timeout = crate::args::int(cx.arg(2)).map_err(|_| CmdError::Static("ERR timeout is not an integer or out of range"))?;
+    let n = crate::args::int(cx.arg(1))
+        .map_err(|_| CmdError::Static("ERR value is not an integer or out of range"))?;
+    let timeout = crate::args::int(cx.arg(2))
+        .map_err(|_| CmdError::Static("ERR timeout is not an integer or out of range"))?;
     if timeout < 0 {
         return Err(CmdError::Static("ERR timeout is negative"));
     }

@@ -49,7 +49,9 @@ const CHUNK: usize = 256 * 1024;
 /// Decides how to serve `PSYNC replid offset`: a partial resync when the id is ours (or our
 /// previous one, up to where it is valid) and the backlog still holds the offset.
 pub fn decide(srv: &Server, replid: &[u8], offset: &[u8]) -> Handoff {
-    let want: Option<u64> = std::str::from_utf8(offset).ok().and_then(|s| s.parse().ok());
+    let want: Option<u64> = std::str::from_utf8(offset)
+        .ok()
+        .and_then(|s| s.parse().ok());
     let ours = srv.replid.read().clone();
     let id_ok = |id: &[u8], off: u64| {
         id == ours.as_bytes()
@@ -201,11 +203,11 @@ async fn full_sync(
             })?;
     } else {
         // Disk-based: the length goes first, so the RDB is written to a file before sending.
-        let path = srv
-            .config
-            .read()
-            .dir()
-            .join(format!("temp-repl-{}-{}.rdb", std::process::id(), link.id));
+        let path = srv.config.read().dir().join(format!(
+            "temp-repl-{}-{}.rdb",
+            std::process::id(),
+            link.id
+        ));
         let s = srv.clone();
         let p = path.clone();
         std::thread::Builder::new()
@@ -243,6 +245,35 @@ async fn full_sync(
     }
     if diskless {
         stream.write_all(mark.as_bytes()).await?;
+        // Nothing may follow the mark until the replica has loaded the RDB and says so with
+        // its first ACK: a replica reading the payload looks for the mark at the end of what
+        // it read (Redis's "Waiting for REPLCONF ACK from slave to enable streaming").
+        tracing::info!(replica = %link.ip, "Streamed RDB transfer succeeded; waiting for REPLCONF ACK to enable streaming");
+        let mut first = Vec::new();
+        let timeout = Duration::from_secs(
+            srv.config
+                .read()
+                .get_u64("repl-timeout")
+                .unwrap_or(60)
+                .max(1),
+        );
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            tokio::select! {
+                r = stream.read_buf(&mut first) => {
+                    if r? == 0 {
+                        return Err(std::io::Error::other("replica closed the link after the transfer"));
+                    }
+                    if memchr::memmem::find(&first, b"ACK").is_some() && first.ends_with(b"\r\n") {
+                        break;
+                    }
+                }
+                _ = srv.log.wait_beyond(pos) => drain_log(srv, &mut pos, &mut pending)?,
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(std::io::Error::other("timeout waiting for the replica's first ACK"));
+                }
+            }
+        }
     }
     tracing::info!(replica = %link.ip, "Synchronization with replica succeeded");
     stream_log(srv, stream, link, pos, pending).await

@@ -108,7 +108,10 @@ pub fn follow(srv: &Server, host: String, port: u16) {
     let _ = std::thread::Builder::new()
         .name("tern-replica".into())
         .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     tracing::error!("could not start the replication runtime: {e}");
@@ -184,10 +187,7 @@ fn err(msg: impl Into<String>) -> std::io::Error {
 }
 
 /// Sends one command and reads a one-line reply.
-async fn command(
-    r: &mut BufReader<TcpStream>,
-    args: &[&[u8]],
-) -> IoResult<String> {
+async fn command(r: &mut BufReader<TcpStream>, args: &[&[u8]]) -> IoResult<String> {
     let mut buf = Vec::new();
     crate::log::encode_command(&mut buf, args);
     r.get_mut().write_all(&buf).await?;
@@ -212,7 +212,11 @@ async fn read_line(r: &mut BufReader<TcpStream>) -> IoResult<String> {
 /// One connection to the primary, until it fails.
 async fn session(srv: &Arc<Server>, up: &Arc<Upstream>) -> IoResult<()> {
     let timeout = Duration::from_secs(
-        srv.config.read().get_u64("repl-timeout").unwrap_or(60).max(1),
+        srv.config
+            .read()
+            .get_u64("repl-timeout")
+            .unwrap_or(60)
+            .max(1),
     );
     let stream = tokio::time::timeout(timeout, TcpStream::connect((up.host.as_str(), up.port)))
         .await
@@ -223,13 +227,18 @@ async fn session(srv: &Arc<Server>, up: &Arc<Upstream>) -> IoResult<()> {
     // PING: an auth error still proves the primary is there.
     let pong = command(&mut r, &[b"PING"]).await?;
     if pong.starts_with('-')
-        && !(pong.starts_with("-NOAUTH") || pong.starts_with("-NOPERM") || pong.starts_with("-ERR operation not permitted"))
+        && !(pong.starts_with("-NOAUTH")
+            || pong.starts_with("-NOPERM")
+            || pong.starts_with("-ERR operation not permitted"))
     {
         return Err(err(format!("Error reply to PING from master: '{pong}'")));
     }
     let (user, pass) = {
         let c = srv.config.read();
-        (c.get_string_bytes("masteruser"), c.get_string_bytes("masterauth"))
+        (
+            c.get_string_bytes("masteruser"),
+            c.get_string_bytes("masterauth"),
+        )
     };
     if let Some(pass) = pass.filter(|p| !p.is_empty()) {
         let reply = match user.filter(|u| !u.is_empty()) {
@@ -244,16 +253,23 @@ async fn session(srv: &Arc<Server>, up: &Arc<Upstream>) -> IoResult<()> {
     let _ = command(&mut r, &[b"REPLCONF", b"listening-port", port.as_bytes()]).await?;
     let _ = command(&mut r, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
     let (replid, offset) = (srv.replid.read().clone(), srv.log.offset());
+    let mut leftover = Vec::new();
     let next = (offset + 1).to_string();
     let reply = command(&mut r, &[b"PSYNC", replid.as_bytes(), next.as_bytes()]).await?;
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut it = rest.split_whitespace();
-        let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<u64>().ok())) else {
+        let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<u64>().ok()))
+        else {
             return Err(err(format!("bad FULLRESYNC reply: {reply}")));
         };
         tracing::info!("Full resync from master: {id}:{off}");
         up.state.store(link::SYNC, Relaxed);
-        full_sync(srv, up, &mut r, id, off).await?;
+        full_sync(srv, up, &mut r, id, off, &mut leftover).await?;
+        // The primary starts streaming after our first ACK.
+        let a = srv.log.offset().to_string();
+        let mut b = Vec::new();
+        crate::log::encode_command(&mut b, &[b"REPLCONF", b"ACK", a.as_bytes()]);
+        r.get_mut().write_all(&b).await?;
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         let new_id = rest.trim();
         if !new_id.is_empty() && new_id != replid {
@@ -265,9 +281,11 @@ async fn session(srv: &Arc<Server>, up: &Arc<Upstream>) -> IoResult<()> {
         }
         tracing::info!("Successful partial resynchronization with master.");
     } else {
-        return Err(err(format!("Unexpected reply to PSYNC from master: {reply}")));
+        return Err(err(format!(
+            "Unexpected reply to PSYNC from master: {reply}"
+        )));
     }
-    apply_stream(srv, up, r).await
+    apply_stream(srv, up, r, leftover).await
 }
 
 /// Reads the RDB payload (`$<len>` or `$EOF:<mark>`), loads it aside, and swaps it in.
@@ -277,10 +295,13 @@ async fn full_sync(
     r: &mut BufReader<TcpStream>,
     id: &str,
     off: u64,
+    leftover: &mut Vec<u8>,
 ) -> IoResult<()> {
     let head = read_line(r).await?;
     let Some(spec) = head.strip_prefix('$') else {
-        return Err(err(format!("Bad protocol from MASTER, the first byte is not '$': {head}")));
+        return Err(err(format!(
+            "Bad protocol from MASTER, the first byte is not '$': {head}"
+        )));
     };
     let mut rdb: Vec<u8> = Vec::new();
     up.sync_read.store(0, Relaxed);
@@ -293,16 +314,24 @@ async fn full_sync(
             if n == 0 {
                 return Err(err("connection lost during the RDB transfer"));
             }
+            let from = rdb.len().saturating_sub(mark.len());
             rdb.extend_from_slice(&chunk[..n]);
             up.sync_read.store(rdb.len() as i64, Relaxed);
             up.last_io_ms.store(now_ms(), Relaxed);
-            if rdb.len() >= mark.len() && rdb.ends_with(&mark) {
-                rdb.truncate(rdb.len() - mark.len());
+            // The mark ends the payload; a primary should send nothing after it before our
+            // ACK, but bytes that do follow are the stream and are kept for it.
+            if let Some(at) = memchr::memmem::find(&rdb[from..], &mark) {
+                let end = from + at;
+                let extra = rdb.split_off(end + mark.len());
+                rdb.truncate(end);
+                *leftover = extra;
                 break;
             }
         }
     } else {
-        let len: usize = spec.parse().map_err(|_| err(format!("bad bulk length {spec}")))?;
+        let len: usize = spec
+            .parse()
+            .map_err(|_| err(format!("bad bulk length {spec}")))?;
         up.sync_total.store(len as i64, Relaxed);
         rdb.resize(len, 0);
         let mut got = 0;
@@ -327,7 +356,10 @@ async fn full_sync(
     .map_err(|e| err(format!("Failed loading the RDB from the primary: {e}")))?;
     swap_in(srv, dbs, id, off);
     crate::loader::load_functions(srv, &loaded.functions);
-    tracing::info!("MASTER <-> REPLICA sync: Finished with success ({} keys)", loaded.keys);
+    tracing::info!(
+        "MASTER <-> REPLICA sync: Finished with success ({} keys)",
+        loaded.keys
+    );
     Ok(())
 }
 
@@ -351,20 +383,32 @@ fn swap_in(srv: &Server, mut dbs: Vec<Vec<tern_keyspace::Db>>, id: &str, off: u6
 }
 
 /// Applies the primary's stream until the link fails.
-async fn apply_stream(srv: &Arc<Server>, up: &Arc<Upstream>, r: BufReader<TcpStream>) -> IoResult<()> {
+async fn apply_stream(
+    srv: &Arc<Server>,
+    up: &Arc<Upstream>,
+    r: BufReader<TcpStream>,
+    leftover: Vec<u8>,
+) -> IoResult<()> {
     up.state.store(link::CONNECTED, Relaxed);
     up.down_since_ms.store(0, Relaxed);
     up.last_io_ms.store(now_ms(), Relaxed);
     tracing::info!("MASTER <-> REPLICA sync: link up, streaming");
-    // Bytes already buffered by the reader belong to the stream.
-    let mut buf: Vec<u8> = r.buffer().to_vec();
+    // Bytes already read past the payload, then those buffered by the reader, are the stream.
+    let mut buf: Vec<u8> = leftover;
+    buf.extend_from_slice(r.buffer());
     let mut sock = r.into_inner();
-    let info = srv.clients.register(format!("{}:{}", up.host, up.port), String::new(), -1);
+    use std::os::fd::AsRawFd;
+    let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    // Registered with the socket's fd, so CLIENT KILL TYPE master closes the link.
+    let info = srv
+        .clients
+        .register(format!("{}:{}", up.host, up.port), laddr, sock.as_raw_fd());
     info.flags.fetch_or(crate::clients::cflags::MASTER, Relaxed);
     let id = info.id;
     let stats = srv.stats.new_worker(srv.table.ids());
     let mut cl = Client::new(info, stats, true);
     cl.replaying = true;
+    cl.master_pending = Some(Vec::new());
     let result = apply_loop(srv, up, &mut sock, &mut cl, &mut buf).await;
     srv.clients.unregister(id);
     result
@@ -383,7 +427,13 @@ async fn apply_loop(
         unauthenticated: false,
     };
     let mut out = ReplyWriter::new();
-    let timeout_ms = srv.config.read().get_u64("repl-timeout").unwrap_or(60).max(1) as i64 * 1000;
+    let timeout_ms = srv
+        .config
+        .read()
+        .get_u64("repl-timeout")
+        .unwrap_or(60)
+        .max(1) as i64
+        * 1000;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         // Apply every complete command in the buffer.
@@ -398,14 +448,23 @@ async fn apply_loop(
                     let getack = args.len() >= 2
                         && args[0].eq_ignore_ascii_case(b"REPLCONF")
                         && args[1].eq_ignore_ascii_case(b"GETACK");
+                    if let Some(p) = cl.master_pending.as_mut() {
+                        p.extend_from_slice(bytes);
+                    }
                     if !args.is_empty() && !getack && !args[0].eq_ignore_ascii_case(b"PING") {
                         out.buf.clear();
                         tern_keyspace::db::set_master_client(true);
                         dispatch::execute(srv, cl, &mut out, &args, now_ms());
                         tern_keyspace::db::set_master_client(false);
                     }
-                    // Our own log continues the primary's stream byte for byte.
-                    srv.log.append_raw(bytes, Some(cl.db));
+                    // Our own log continues the primary's stream byte for byte: what the
+                    // command's writes did not append yet goes now, unless a MULTI is open.
+                    if cl.multi.is_none() {
+                        if let Some(p) = cl.master_pending.as_mut().filter(|p| !p.is_empty()) {
+                            srv.log.append_raw(p, Some(cl.db));
+                            p.clear();
+                        }
+                    }
                     pos += used;
                     if getack {
                         send_ack(srv, sock).await?;

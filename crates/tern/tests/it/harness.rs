@@ -110,6 +110,17 @@ fn drain(r: impl Read + Send + 'static, log: Arc<Mutex<String>>, tx: mpsc::Sende
     });
 }
 
+/// A new empty directory for one server's files (dump.rdb, AOF), so that no server loads
+/// what another one saved.
+pub fn server_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("tern-it-srv-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir for a test server");
+    dir
+}
+
 /// Spawns `program args`, its stdout and stderr drained into a shared log. The child gets
 /// SIGKILL if the spawning thread dies without dropping it.
 fn spawn(program: &str, args: &[String]) -> (Child, Arc<Mutex<String>>, mpsc::Receiver<String>) {
@@ -204,9 +215,10 @@ impl TestServer {
         if let Some(c) = config {
             args.push(c.display().to_string());
         }
-        // Files a test makes the server write (SAVE, a save at exit) go to the temp dir,
-        // never into the source tree; tests that check files pass their own --dir after this.
-        let tmp = std::env::temp_dir().display().to_string();
+        // Files a test makes the server write (SAVE, a save at exit) go to a directory of
+        // this server's own, never into the source tree nor where another server would load
+        // them; tests that check files pass their own --dir after this.
+        let tmp = server_dir().display().to_string();
         for a in [
             "--port",
             "0",
@@ -268,7 +280,7 @@ impl TestServer {
             if let Some(c) = config {
                 args.push(c.display().to_string());
             }
-            let dir = std::env::temp_dir();
+            let dir = server_dir();
             for a in [
                 "--port",
                 &port.to_string(),

@@ -24,6 +24,7 @@ mod protocol;
 mod pubsub;
 mod rdb_files;
 mod redis_cli;
+mod replication;
 mod scripting;
 mod server_cmds;
 mod sets;
