@@ -85,6 +85,8 @@ pub fn wait_for(mut cond: impl FnMut() -> bool, timeout: Duration) -> bool {
 /// A server process on 127.0.0.1, stopped (SIGTERM, then SIGKILL after 5 s) on drop.
 pub struct TestServer {
     child: Option<Child>,
+    /// The server's own directory (removed when the server is dropped).
+    dir: Option<std::path::PathBuf>,
     port: u16,
     password: Option<String>,
     log: Arc<Mutex<String>>,
@@ -218,7 +220,8 @@ impl TestServer {
         // Files a test makes the server write (SAVE, a save at exit) go to a directory of
         // this server's own, never into the source tree nor where another server would load
         // them; tests that check files pass their own --dir after this.
-        let tmp = server_dir().display().to_string();
+        let own_dir = server_dir();
+        let tmp = own_dir.display().to_string();
         for a in [
             "--port",
             "0",
@@ -262,6 +265,7 @@ impl TestServer {
         };
         TestServer {
             child: Some(child),
+            dir: Some(own_dir),
             port,
             password: TestServer::password_in(extra),
             log,
@@ -301,6 +305,7 @@ impl TestServer {
             let (mut child, log, _rx) = spawn(REDIS_SERVER, &args);
             let mut srv = TestServer {
                 child: None,
+                dir: Some(dir.clone()),
                 port,
                 password: TestServer::password_in(extra),
                 log,
@@ -484,6 +489,9 @@ impl Drop for TestServer {
         self.cached.lock().map(|mut g| g.take()).ok();
         if let Some(mut child) = self.child.take() {
             kill_child(&mut child);
+        }
+        if let Some(dir) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
