@@ -351,6 +351,9 @@ pub(crate) static TABLE: &[Directive] = &[
     a("replicaof", "slaveof", Kind::ReplicaOf, "", IMMUTABLE),
     d("masterauth", NSTR, "", SENSITIVE),
     d("masteruser", NSTR, "", SENSITIVE),
+    // Tern's own: on a writable replica, keys written locally that match this glob pattern
+    // survive a full sync (when the primary's dataset does not have them).
+    d("replica-keep-local-keys", NSTR, "", 0),
     a(
         "replica-serve-stale-data",
         "slave-serve-stale-data",

@@ -50,6 +50,9 @@ pub async fn run(srv: Arc<Server>) {
         crate::snapshot::cron(&srv);
         crate::aof::cron(&srv);
         crate::repl::primary::cron(&srv);
+        if srv.repl.is_replica() {
+            crate::repl::replica::expire_local_keys(&srv, crate::server::now_ms());
+        }
     }
 }
 

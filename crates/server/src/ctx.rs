@@ -243,6 +243,12 @@ impl<'a> Ctx<'a> {
 
     /// Like [`Ctx::propagate`] for an explicit database.
     pub fn propagate_db(&mut self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
+        if !self.cl.replaying && self.srv.repl.is_replica() {
+            // A writable replica's own writes stay local: never upstream, never to its own
+            // replicas (whose stream is the primary's), as in Redis.
+            self.cl.propagated += 1;
+            return;
+        }
         if self.cl.replaying {
             lk.expired.clear();
             self.cl.propagated += 1;

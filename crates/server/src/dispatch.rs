@@ -277,6 +277,13 @@ fn execute_inner(
     if notify && !failed && cl.propagated != propagated {
         notify_write(srv, cl.db, spec, args, &before, now_ms);
     }
+    // A writable replica remembers the keys its own clients wrote (they expire by their own
+    // TTL); its primary's writes take keys back.
+    if !failed && cl.propagated != propagated && spec.has(flags::WRITE) && srv.repl.is_replica() {
+        for i in spec.key_positions_in(args) {
+            srv.repl.local_write(cl.db, args[i], !cl.replaying);
+        }
+    }
     // Client-side caching: remember the keys a tracking client read.
     if cl.tracking.on {
         let t = &cl.tracking;

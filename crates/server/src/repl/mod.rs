@@ -73,6 +73,12 @@ pub struct Replication {
     pub pending_bytes: AtomicU64,
     /// Reserved for WAIT's bookkeeping.
     pub _wait: AtomicU8,
+    /// A writable replica: keys its own clients wrote (database, key), until its primary
+    /// writes them. The cron expires them by their TTL; `replica-keep-local-keys` keeps the
+    /// matching ones across a full sync.
+    pub local_keys: Mutex<std::collections::HashSet<(usize, Vec<u8>)>>,
+    /// `local_keys` is not empty (checked before taking its lock).
+    pub has_local: AtomicBool,
 }
 
 impl Replication {
@@ -88,6 +94,19 @@ impl Replication {
             .iter()
             .filter(|r| r.ack_offset.load(Relaxed) >= offset)
             .count()
+    }
+
+    /// Records a write to `key` by a local client (`local`) or by the primary (which takes the
+    /// key back).
+    pub fn local_write(&self, db: usize, key: &[u8], local: bool) {
+        if local {
+            self.local_keys.lock().insert((db, key.to_vec()));
+            self.has_local.store(true, Relaxed);
+        } else if self.has_local.load(Relaxed) {
+            let mut g = self.local_keys.lock();
+            g.remove(&(db, key.to_vec()));
+            self.has_local.store(!g.is_empty(), Relaxed);
+        }
     }
 
     /// True while this server follows a primary.

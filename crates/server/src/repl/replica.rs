@@ -132,6 +132,9 @@ pub fn promote(srv: &Server) {
     old.stop.store(true, Relaxed);
     srv.repl.is_replica.store(false, Relaxed);
     tern_keyspace::db::set_replica_expiry(false);
+    // Keys written locally are ordinary keys of the new primary.
+    srv.repl.local_keys.lock().clear();
+    srv.repl.has_local.store(false, Relaxed);
     let offset = srv.log.offset();
     let prev = std::mem::replace(&mut *srv.replid.write(), crate::server::random_hex40());
     *srv.repl.replid2.write() = Some((prev, offset));
@@ -366,12 +369,43 @@ async fn full_sync(
 /// Replaces the whole dataset at once, with every shard held: no client ever sees a mix.
 fn swap_in(srv: &Server, mut dbs: Vec<Vec<tern_keyspace::Db>>, id: &str, off: u64) {
     let ks = &srv.keyspace;
+    let keep = srv
+        .config
+        .read()
+        .get_string_bytes("replica-keep-local-keys")
+        .filter(|p| !p.is_empty());
     {
         let _hold = ks.hold_all();
         for (i, new) in dbs.iter_mut().enumerate() {
             let mut g = ks.lock(i);
             std::mem::swap(&mut g.dbs, new);
         }
+        // Local keys (a writable replica's) go with the old dataset, except those the user
+        // asked to keep, when the primary's dataset does not have them.
+        let mut local = srv.repl.local_keys.lock();
+        local.retain(|(db, key)| {
+            let Some(p) = keep.as_deref() else {
+                return false;
+            };
+            if !crate::glob::matches(p, key) {
+                return false;
+            }
+            let h = tern_keyspace::Keyspace::hash(key);
+            let i = ks.shard_of(h);
+            let mut g = ks.lock(i);
+            if g.dbs[*db].keys.contains(h, key) {
+                return false;
+            }
+            match dbs[i][*db].remove(h, key) {
+                Some((_, e)) => {
+                    g.dbs[*db].insert(h, key, e);
+                    true
+                }
+                None => false,
+            }
+        });
+        srv.repl.has_local.store(!local.is_empty(), Relaxed);
+        drop(local);
         srv.log.reset(off);
         *srv.replid.write() = id.to_string();
         *srv.repl.replid2.write() = None;
@@ -503,4 +537,44 @@ async fn send_ack(srv: &Server, sock: &mut TcpStream) -> IoResult<()> {
     let mut b = Vec::with_capacity(64);
     crate::log::encode_command(&mut b, &[b"REPLCONF", b"ACK", off.as_bytes()]);
     sock.write_all(&b).await
+}
+
+/// Called from the cron on a writable replica: deletes local keys whose TTL passed (the
+/// primary's keys wait for its DELs; local ones have no primary to expire them).
+pub fn expire_local_keys(srv: &Server, now: i64) {
+    if !srv.repl.has_local.load(Relaxed) {
+        return;
+    }
+    let ks = &srv.keyspace;
+    let keys: Vec<(usize, Vec<u8>)> = srv
+        .repl
+        .local_keys
+        .lock()
+        .iter()
+        .take(1000)
+        .cloned()
+        .collect();
+    let mut gone = Vec::new();
+    for (db, key) in keys {
+        let h = tern_keyspace::Keyspace::hash(&key);
+        let mut g = ks.lock(ks.shard_of(h));
+        match g.dbs[db].keys.get(h, &key).map(|(_, e)| e.is_expired(now)) {
+            None => gone.push((db, key)),
+            Some(true) => {
+                g.dbs[db].remove(h, &key);
+                drop(g);
+                srv.stats.expired_keys.fetch_add(1, Relaxed);
+                srv.key_changed(db, &key, None);
+                gone.push((db, key));
+            }
+            Some(false) => {}
+        }
+    }
+    if !gone.is_empty() {
+        let mut g = srv.repl.local_keys.lock();
+        for k in gone {
+            g.remove(&k);
+        }
+        srv.repl.has_local.store(!g.is_empty(), Relaxed);
+    }
 }

@@ -349,3 +349,64 @@ fn a_restarted_primary_continues_its_history_from_its_rdb() {
     );
     assert_eq!(info(&mut pc, "stats", "sync_full"), "0");
 }
+
+/// The memoize pattern of the seeds: an edge replica caches a value locally with a TTL while
+/// following its primary.
+#[test]
+fn a_writable_replica_keeps_local_keys_until_their_ttl_or_the_primarys_write() {
+    let p = tern(&[]);
+    let r = tern(&[
+        "--replica-read-only",
+        "no",
+        "--replica-keep-local-keys",
+        "memo:*",
+    ]);
+    let mut pc = p.client();
+    ok(&mut pc, &["SET", "config", "1"]);
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    let mut rc = r.client();
+    // Local writes: visible on the replica, absent on the primary, not in the stream.
+    let before = info(&mut rc, "replication", "master_repl_offset");
+    ok(&mut rc, &["SET", "memo:secret", "decrypted", "EX", "100"]);
+    ok(&mut rc, &["SET", "memo:short", "x", "PX", "300"]);
+    ok(&mut rc, &["SET", "scratch", "y"]);
+    assert_eq!(text(&ok(&mut rc, &["GET", "memo:secret"])), "decrypted");
+    assert_eq!(ok(&mut pc, &["GET", "memo:secret"]), redis::Value::Nil);
+    assert_eq!(info(&mut rc, "replication", "master_repl_offset"), before);
+    // Expires by its own TTL (the primary sends no DEL for it).
+    assert!(
+        wait_for(
+            || as_int(&ok(&mut rc, &["EXISTS", "memo:short"])) == 0
+                && as_int(&ok(&mut rc, &["DBSIZE"])) == 3,
+            Duration::from_secs(5)
+        ),
+        "the local key with a short TTL was removed"
+    );
+    // Survives a partial resync.
+    ok(&mut rc, &["CLIENT", "KILL", "TYPE", "master"]);
+    ok(&mut pc, &["SET", "config", "2"]);
+    assert!(wait_for(
+        || text(&ok(&mut rc, &["GET", "config"])) == "2",
+        Duration::from_secs(10)
+    ));
+    assert_eq!(info(&mut pc, "stats", "sync_partial_ok"), "1");
+    assert_eq!(text(&ok(&mut rc, &["GET", "memo:secret"])), "decrypted");
+    // A full sync keeps the local keys matching replica-keep-local-keys, drops the others.
+    ok(&mut pc, &["DEBUG", "CHANGE-REPL-ID"]);
+    ok(&mut rc, &["CLIENT", "KILL", "TYPE", "master"]);
+    ok(&mut pc, &["SET", "config", "3"]);
+    assert!(wait_for(
+        || text(&ok(&mut rc, &["GET", "config"])) == "3",
+        Duration::from_secs(10)
+    ));
+    assert_eq!(info(&mut pc, "stats", "sync_full"), "2");
+    assert_eq!(text(&ok(&mut rc, &["GET", "memo:secret"])), "decrypted");
+    assert_eq!(ok(&mut rc, &["GET", "scratch"]), redis::Value::Nil);
+    // The primary's write of the same key wins.
+    ok(&mut pc, &["SET", "memo:secret", "from-primary"]);
+    assert!(wait_for(
+        || text(&ok(&mut rc, &["GET", "memo:secret"])) == "from-primary",
+        Duration::from_secs(10)
+    ));
+}
