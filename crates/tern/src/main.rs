@@ -31,6 +31,71 @@ enum Command {
         /// The RDB file.
         file: std::path::PathBuf,
     },
+    /// Follows a primary (tern or Redis) as a replication consumer and prints its stream as
+    /// JSON lines: `{"offset":..,"db":..,"command":..,"args":[..]}`, after a first line saying
+    /// whether the primary continued from `--offset` or started over with a snapshot.
+    Tail {
+        /// The primary's host.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// The primary's port.
+        #[arg(long, default_value_t = 6379)]
+        port: u16,
+        /// AUTH password.
+        #[arg(long)]
+        password: Option<String>,
+        /// AUTH user.
+        #[arg(long)]
+        user: Option<String>,
+        /// Resume: the replication id of an earlier run (its first line), with --offset.
+        #[arg(long, requires = "offset")]
+        replid: Option<String>,
+        /// Resume after this offset (the `offset` of the last line printed).
+        #[arg(long, requires = "replid")]
+        offset: Option<u64>,
+        /// Stop after this many commands.
+        #[arg(long)]
+        count: Option<u64>,
+    },
+}
+
+/// `tern tail`: returns the process exit code.
+fn tail(addr: &str, opts: tern_tail::Options, count: Option<u64>) -> i32 {
+    use std::io::Write;
+    let mut t = match tern_tail::Tail::connect(addr, &opts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tern tail: {e}");
+            return 1;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut n = 0;
+    loop {
+        match t.next_event() {
+            Ok(Some(ev)) => {
+                let is_cmd = matches!(ev, tern_tail::Event::Command { .. });
+                if writeln!(out, "{}", tern_tail::to_json(&ev))
+                    .and_then(|()| out.flush())
+                    .is_err()
+                {
+                    return 0;
+                }
+                if is_cmd {
+                    n += 1;
+                    if count.is_some_and(|c| n >= c) {
+                        return 0;
+                    }
+                }
+            }
+            Ok(None) => return 0,
+            Err(e) => {
+                eprintln!("tern tail: {e}");
+                return 1;
+            }
+        }
+    }
 }
 
 /// `tern check-rdb`: returns the process exit code.
@@ -75,5 +140,21 @@ fn main() {
             }
         }
         Command::CheckRdb { file } => std::process::exit(check_rdb(&file)),
+        Command::Tail {
+            host,
+            port,
+            password,
+            user,
+            replid,
+            offset,
+            count,
+        } => {
+            let opts = tern_tail::Options {
+                password,
+                user,
+                resume: replid.zip(offset),
+            };
+            std::process::exit(tail(&format!("{host}:{port}"), opts, count))
+        }
     }
 }

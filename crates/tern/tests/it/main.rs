@@ -31,6 +31,7 @@ mod sets;
 mod sort;
 mod startup;
 mod strings;
+mod tail;
 mod tracking;
 mod transactions;
 mod zsets;
