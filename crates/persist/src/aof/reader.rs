@@ -454,7 +454,7 @@ fn parse_check(buf: &[u8], eof: bool) -> Step {
     for _ in 0..argc.max(0) {
         let line_at = pos;
         let len = read_long!(b'$');
-        if len < 0 || len > i64::MAX - 2 {
+        if !(0..=i64::MAX - 2).contains(&len) {
             return Step::Corrupt {
                 at: line_at,
                 problem: Problem::BadLength(len),
