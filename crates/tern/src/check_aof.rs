@@ -219,7 +219,11 @@ impl Checker {
                 }) => break,
                 Err(ReadError::Corrupt { offset, problem })
                 | Err(ReadError::Truncated { offset, problem }) => {
-                    error = Some(format!("0x{offset:16x}: {problem}"));
+                    let mut e = format!("0x{offset:16x}: {problem}");
+                    if matches!(problem, Problem::UnexpectedMulti | Problem::UnexpectedExec) {
+                        e.push_str(&format!(" in AOF {}", path.display()));
+                    }
+                    error = Some(e);
                     break;
                 }
             }

@@ -172,11 +172,15 @@ pub enum ReadError {
 
 /// The result of parsing one item from a buffer.
 enum Step {
-    /// An item of `len` bytes; `newlines` counts the `\r\n` redis-check-aof consumed.
+    /// An item of `len` bytes; `newlines` counts the `\r\n` redis-check-aof consumed, and
+    /// `epos` is where its last field started (redis-check-aof's `epos`).
     Item {
         item: Parsed,
         len: usize,
         newlines: u64,
+        epos: usize,
+        /// Where the first argument's bytes start (check mode).
+        first_epos: usize,
     },
     /// The buffer ends inside an item and more input may come; at least `need` bytes in all.
     NeedMore { need: usize },
@@ -286,6 +290,8 @@ fn parse_load(buf: &[u8], eof: bool) -> Step {
             item: Parsed::Annotation,
             len: pos,
             newlines: 0,
+            epos: 0,
+            first_epos: 0,
         };
     }
     let corrupt = |at, problem| Step::Corrupt {
@@ -370,6 +376,8 @@ fn parse_load(buf: &[u8], eof: bool) -> Step {
         item: Parsed::Command(args),
         len: pos,
         newlines: 0,
+        epos: 0,
+        first_epos: 0,
     }
 }
 
@@ -385,6 +393,8 @@ fn parse_check(buf: &[u8], eof: bool) -> Step {
             item: Parsed::Annotation,
             len: line.len(),
             newlines: 0,
+            epos: 0,
+            first_epos: 0,
         };
     }
     if buf[0] != b'*' {
@@ -396,6 +406,8 @@ fn parse_check(buf: &[u8], eof: bool) -> Step {
     }
     let mut pos = 0;
     let mut newlines = 0u64;
+    let mut epos = 0;
+    let mut first_epos = 0;
     // readLong(): a line of at most 127 bytes, the prefix, strtol, then "\r\n".
     macro_rules! read_long {
         ($prefix:expr) => {{
@@ -493,6 +505,10 @@ fn parse_check(buf: &[u8], eof: bool) -> Step {
             };
         }
         newlines += 1;
+        epos = pos;
+        if args.is_empty() {
+            first_epos = pos;
+        }
         args.push(buf[pos..pos + len].to_vec());
         pos += len + 2;
     }
@@ -500,6 +516,8 @@ fn parse_check(buf: &[u8], eof: bool) -> Step {
         item: Parsed::Command(args),
         len: pos,
         newlines,
+        epos,
+        first_epos,
     }
 }
 
@@ -529,6 +547,8 @@ pub struct AofReader<R> {
     /// (offset of MULTI, valid_up_to before it) while a MULTI is open.
     multi: Option<(u64, u64)>,
     newlines: u64,
+    /// Where the last field read started (check mode).
+    epos: u64,
 }
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -554,6 +574,7 @@ impl<R: Read> AofReader<R> {
             ok_up_to: offset,
             multi: None,
             newlines: 0,
+            epos: offset,
         }
     }
 
@@ -636,7 +657,7 @@ impl<R: Read> AofReader<R> {
                     self.done = true;
                     if self.mode == Mode::Check && self.multi.is_some() {
                         return Err(ReadError::Truncated {
-                            offset: self.position(),
+                            offset: self.epos,
                             problem: Problem::EofInMulti,
                         });
                     }
@@ -654,8 +675,11 @@ impl<R: Read> AofReader<R> {
                     item,
                     len,
                     newlines,
+                    epos,
+                    first_epos,
                 } => {
                     self.newlines += newlines;
+                    self.epos = start + epos as u64;
                     let end = start + len as u64;
                     let out = match item {
                         Parsed::Annotation => Item::Annotation {
@@ -665,9 +689,12 @@ impl<R: Read> AofReader<R> {
                         },
                         Parsed::Command(args) => {
                             if let Err(problem) = self.track_multi(&args, start) {
+                                // redis-check-aof stops right after the command's name: three
+                                // "\r\n" read, the error at the name's bytes.
+                                self.newlines = self.newlines - newlines + newlines.min(3);
                                 self.done = true;
                                 return Err(ReadError::Corrupt {
-                                    offset: start,
+                                    offset: start + first_epos as u64,
                                     problem,
                                 });
                             }
@@ -688,6 +715,16 @@ impl<R: Read> AofReader<R> {
                 } => {
                     self.newlines += newlines;
                     self.done = true;
+                    // redis-check-aof reports a file ending where a line should start (which
+                    // it otherwise passes over in silence) as the end of an open transaction.
+                    let problem = match problem {
+                        Problem::UnexpectedEof
+                            if self.mode == Mode::Check && self.multi.is_some() =>
+                        {
+                            Problem::EofInMulti
+                        }
+                        p => p,
+                    };
                     return Err(ReadError::Truncated {
                         offset: start + at as u64,
                         problem,

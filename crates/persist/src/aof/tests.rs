@@ -82,7 +82,8 @@ fn only_comments_is_an_empty_but_valid_manifest() {
 #[test]
 fn every_parse_error_has_redis_text_and_line() {
     use ManifestErrorKind::*;
-    let cases: &[(&[u8], ManifestErrorKind, Option<(usize, &[u8])>)] = &[
+    type Case<'a> = (&'a [u8], ManifestErrorKind, Option<(usize, &'a [u8])>);
+    let cases: &[Case] = &[
         (b"", Empty, None),
         (b"file a seq 1 type b", TooLongLine, None),
         (b"file a seq 1 type b\x00\n", TooLongLine, None),
@@ -536,13 +537,13 @@ fn corruption_is_reported_at_its_offset() {
         (
             b"*1\r\n$5\r\nMULTI\r\n*1\r\n$5\r\nMULTI\r\n",
             Mode::Check,
-            15,
+            23,
             Problem::UnexpectedMulti,
         ),
         (
             b"*1\r\n$4\r\nEXEC\r\n",
             Mode::Check,
-            0,
+            8,
             Problem::UnexpectedExec,
         ),
     ];
