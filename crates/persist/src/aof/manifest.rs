@@ -438,6 +438,8 @@ impl Manifest {
     /// The manifest change when a rewrite starts with AOF on (Redis's
     /// `openNewIncrAofForAppend`): a new incr file, which receives every write from now on.
     /// The caller persists the manifest, then switches its appends to the returned file.
+    /// Redis makes no manifest change when AOF is off, and while AOF is being turned on at
+    /// run time (`AOF_WAIT_REWRITE`) it appends to [`temp_incr_name`] instead, unlisted.
     pub fn start_rewrite(&mut self, appendfilename: &str) -> &AofInfo {
         self.new_incr(appendfilename)
     }
@@ -449,6 +451,10 @@ impl Manifest {
     /// renames the rewritten temp file to it, persists the manifest, then deletes the history
     /// files with [`Manifest::take_history`]. Work on a clone and swap it in only when every
     /// step succeeded, as Redis does with its dup'ed manifest.
+    ///
+    /// When AOF was being turned on (`AOF_WAIT_REWRITE`), Redis also lists the temp incr file:
+    /// call [`Manifest::new_base`], then [`Manifest::new_incr`] (rename `temp-...incr` to the
+    /// name it returns), then [`Manifest::mark_rewritten_incr_as_history`]`(true)`.
     pub fn finish_rewrite(
         &mut self,
         appendfilename: &str,

@@ -152,7 +152,8 @@ pub enum ReadError {
     /// [`AofReader::valid_up_to`] when `aof-load-truncated yes`.
     #[error("unexpected end of file at offset {offset}: {problem}")]
     Truncated {
-        /// Where the unfinished item starts... or, in check mode, the field that was short.
+        /// Where the unfinished item starts (load mode), or the line or argument that was
+        /// short (check mode).
         offset: u64,
         /// What was short.
         problem: Problem,

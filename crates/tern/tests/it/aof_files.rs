@@ -428,7 +428,19 @@ fn sample_aof() -> (Vec<u8>, Vec<Command>) {
 fn comparable(report: &str) -> Vec<String> {
     report
         .lines()
-        .filter(|l| l.starts_with("AOF ") || l.starts_with("0x") || l.starts_with("Start checking"))
+        .filter(|l| {
+            [
+                "AOF ",
+                "0x",
+                "Start checking",
+                "Successfully",
+                "Truncate nothing",
+                "Invalid",
+                "Failed",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+        })
         .map(|l| match l.find("Expected \\r\\n, got:") {
             Some(i) => l[..i + 19].to_string(),
             None => l.to_string(),
@@ -446,7 +458,7 @@ fn every_cut_and_every_corrupted_byte_is_judged_like_redis_check_aof() {
         .map(|n| (format!("cut {n}"), f[..n].to_vec()))
         .collect();
     for i in 0..f.len() {
-        for b in [b'X', b'\n', b'#'] {
+        for b in [b'X', b'\n', b'9', b'*'] {
             let mut v = f.clone();
             if v[i] != b {
                 v[i] = b;
@@ -516,4 +528,40 @@ fn load_mode_cuts_where_redis_server_truncates() {
         shutdown(t);
         std::fs::remove_dir_all(&root).unwrap();
     }
+}
+
+#[test]
+fn truncate_to_timestamp_cuts_like_redis_check_aof() {
+    let dir = temp_dir("to-ts");
+    let (f, _) = sample_aof();
+    let second_ts = f
+        .windows(15)
+        .position(|w| w == b"#TS:1700000001\r")
+        .unwrap() as u64;
+    // (timestamp, size after): cut at the later annotation; nothing later; all later.
+    for (ts, size) in [
+        ("1700000000", second_ts),
+        ("1800000000", f.len() as u64),
+        ("1699999999", f.len() as u64),
+    ] {
+        let (ours, theirs) = (dir.join("ours.aof"), dir.join("theirs.aof"));
+        std::fs::write(&ours, &f).unwrap();
+        std::fs::write(&theirs, &f).unwrap();
+        let (code, out) = tern_check_aof(&["--truncate-to-timestamp", ts, ours.to_str().unwrap()]);
+        let (rcode, rout) =
+            redis_check_aof(&["--truncate-to-timestamp", ts, theirs.to_str().unwrap()]);
+        assert_eq!(code, rcode, "{ts}\ntern:\n{out}\nredis-check-aof:\n{rout}");
+        assert_eq!(
+            comparable(&out.replace("ours.aof", "x")),
+            comparable(&rout.replace("theirs.aof", "x")),
+            "{ts}"
+        );
+        assert_eq!(std::fs::metadata(&ours).unwrap().len(), size, "{ts}: {out}");
+        assert_eq!(
+            std::fs::metadata(&theirs).unwrap().len(),
+            size,
+            "{ts}: {rout}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
