@@ -12,7 +12,7 @@ use tern_persist::aof::reader::{read_all, starts_with_rdb, Command, Mode};
 
 /// A fresh directory for one test's files.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tern-it-aof-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("tern-it-aoffiles-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -564,4 +564,108 @@ fn truncate_to_timestamp_cuts_like_redis_check_aof() {
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Starts redis-server (on a unix socket, no TCP port) on `root/appendonlydir` and reports whether it loaded the
+/// AOF (it printed "Ready to accept connections") and its log.
+fn redis_loads(root: &Path) -> (bool, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Proc::new(REDIS_SERVER)
+        .args([
+            "--port",
+            "0",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--daemonize",
+            "no",
+        ])
+        .args(["--logfile", "", "--dir", root.to_str().unwrap()])
+        .args(["--unixsocket", root.join("redis.sock").to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Lines come through a channel so that a server that neither loads nor exits fails the
+    // test after a while instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = String::new();
+    let mut ready = false;
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) {
+        log.push_str(&line);
+        log.push('\n');
+        if line
+            .to_ascii_lowercase()
+            .contains("ready to accept connections")
+        {
+            ready = true;
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    (ready, log)
+}
+
+/// The loader's verdicts on odd inputs match redis-server's: it loads what the reader reads
+/// (or reads up to a truncated tail) and refuses what the reader calls corrupt.
+#[test]
+fn load_mode_accepts_and_refuses_what_redis_server_does() {
+    let cases: &[(&[u8], bool)] = &[
+        // The two bytes after an argument are not checked.
+        (b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nvXY", true),
+        // atoi() reads "3abc" as 3; text after a $ length is ignored.
+        (b"*3abc\r\n$3 x\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", true),
+        (
+            b"#anything\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+            true,
+        ),
+        // A truncated tail loads (aof-load-truncated yes).
+        (
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*3\r\n$3\r\nSET",
+            true,
+        ),
+        (b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*", true),
+        (b"*0\r\n", false),
+        (b"*\r\n", false),
+        (b"+OK\r\n", false),
+        (b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\nX1\r\nv\r\n", false),
+        (b"*1\r\n$-1\r\n", false),
+    ];
+    for (i, (bytes, loads)) in cases.iter().enumerate() {
+        let (_, _, end) = read_all(bytes, Mode::Load);
+        let ours = !matches!(end, Err(tern_persist::aof::ReadError::Corrupt { .. }));
+        assert_eq!(
+            ours,
+            *loads,
+            "reader on {:?}: {end:?}",
+            String::from_utf8_lossy(bytes)
+        );
+        let root = temp_dir(&format!("load-verdict-{i}"));
+        let aofdir = root.join("appendonlydir");
+        std::fs::create_dir_all(&aofdir).unwrap();
+        std::fs::write(
+            aofdir.join("appendonly.aof.manifest"),
+            b"file appendonly.aof.1.incr.aof seq 1 type i\n",
+        )
+        .unwrap();
+        std::fs::write(aofdir.join("appendonly.aof.1.incr.aof"), bytes).unwrap();
+        let (ready, log) = redis_loads(&root);
+        assert_eq!(
+            ready,
+            *loads,
+            "redis-server on {:?}:\n{log}",
+            String::from_utf8_lossy(bytes)
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }
