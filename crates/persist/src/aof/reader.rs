@@ -200,7 +200,9 @@ enum Step {
 }
 
 enum Parsed {
-    Command(Vec<Vec<u8>>),
+    /// The arguments as (offset, length) in the parsed buffer: nothing is copied until the
+    /// whole command is there, so re-parsing after a refill stays cheap.
+    Command(Vec<(usize, usize)>),
     Annotation,
 }
 
@@ -370,7 +372,7 @@ fn parse_load(buf: &[u8], eof: bool) -> Step {
             };
         }
         let len = len as usize;
-        args.push(buf[pos..pos + len].to_vec());
+        args.push((pos, len));
         pos += len + 2;
     }
     Step::Item {
@@ -510,7 +512,7 @@ fn parse_check(buf: &[u8], eof: bool) -> Step {
         if args.is_empty() {
             first_epos = pos;
         }
-        args.push(buf[pos..pos + len].to_vec());
+        args.push((pos, len));
         pos += len + 2;
     }
     Step::Item {
@@ -614,17 +616,24 @@ impl<R: Read> AofReader<R> {
         self.base + self.head as u64
     }
 
+    /// Drops the parsed bytes, then reads until at least `need` unparsed bytes are buffered
+    /// (or the input ends). It reads more than asked: at least [`READ_CHUNK`], and at least
+    /// the buffer's size again (up to 64 MiB), so an item spanning many reads is re-parsed
+    /// O(log n) times rather than once per read.
     fn fill(&mut self, need: usize) -> io::Result<()> {
-        // Keep only the unparsed bytes, then read until `need` of them are buffered.
         if self.head > 0 {
             self.buf.drain(..self.head);
             self.base += self.head as u64;
             self.head = 0;
         }
-        while self.buf.len() < need && !self.eof {
-            let want = (need - self.buf.len()).clamp(READ_CHUNK, 16 * 1024 * 1024);
+        let grow = self.buf.len().clamp(READ_CHUNK, 64 * 1024 * 1024);
+        let target = need.max(self.buf.len().saturating_add(grow));
+        while self.buf.len() < target && !self.eof {
             let old = self.buf.len();
-            self.buf.resize(old + want, 0);
+            // Read in steps of at most 64 MiB, so a huge claimed length in a corrupt file
+            // costs memory only as the file really has bytes.
+            let step = (target - old).min(64 * 1024 * 1024);
+            self.buf.resize(old + step, 0);
             let n = loop {
                 match self.inner.read(&mut self.buf[old..]) {
                     Ok(n) => break n,
@@ -688,7 +697,12 @@ impl<R: Read> AofReader<R> {
                             start,
                             end,
                         },
-                        Parsed::Command(args) => {
+                        Parsed::Command(ranges) => {
+                            let item = &self.buf[self.head..self.head + len];
+                            let args: Vec<Vec<u8>> = ranges
+                                .iter()
+                                .map(|&(at, n)| item[at..at + n].to_vec())
+                                .collect();
                             if let Err(problem) = self.track_multi(&args, start) {
                                 // redis-check-aof stops right after the command's name: three
                                 // "\r\n" read, the error at the name's bytes.

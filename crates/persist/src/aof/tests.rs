@@ -602,6 +602,27 @@ fn a_large_argument_streams_in() {
     assert_eq!(c.args[2], big);
 }
 
+#[test]
+fn a_command_with_many_arguments_streams_in_without_quadratic_reparsing() {
+    let mut args: Vec<Vec<u8>> = vec![b"RPUSH".to_vec(), b"l".to_vec()];
+    args.extend((0..200_000).map(|i: u32| i.to_string().into_bytes()));
+    let mut f = Vec::new();
+    encode_command(&args, &mut f);
+    let t = std::time::Instant::now();
+    let (items, err) = read_stream(Trickle(&f, 4096), Mode::Load);
+    assert_eq!(err, None);
+    let Item::Command(c) = &items[0] else {
+        panic!()
+    };
+    assert_eq!(c.args, args);
+    // Re-parsing once per 4 KiB read would take minutes in a debug build.
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
 fn arb_commands() -> impl Strategy<Value = Vec<(Vec<Vec<u8>>, bool)>> {
     let arg = prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..20),
