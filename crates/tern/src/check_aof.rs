@@ -10,9 +10,8 @@
 //! `--truncate-to-timestamp` cuts the last file at the first `#TS:` annotation later than the
 //! given Unix time.
 //!
-//! RDB parts (a `.base.rdb`, or an old-style preamble) are walked record by record with
-//! tern-persist's RDB reader; where it meets a type it cannot decode (streams, modules) it
-//! falls back to checking the header, the EOF byte and the CRC64 of the whole file.
+//! RDB parts (a `.base.rdb`, or an old-style preamble) are checked with tern-persist's RDB
+//! checker, the one behind `tern check-rdb`.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
@@ -20,7 +19,8 @@ use std::path::{Path, PathBuf};
 
 use tern_persist::aof::manifest::{LoadManifestError, Manifest, MANIFEST_MAX_LINE};
 use tern_persist::aof::reader::{starts_with_rdb, AofReader, Item, Mode, Problem, ReadError};
-use tern_persist::rdb::{object, RdbErrorKind, RdbReader};
+use tern_persist::rdb::check::check_file;
+use tern_persist::rdb::file::RdbFileReader;
 
 /// How checking one file ended, when it did not end the program.
 enum Outcome {
@@ -325,154 +325,36 @@ impl Checker {
     }
 }
 
-/// RDB opcodes (Redis's `RDB_OPCODE_*`).
-mod opcode {
-    pub const FUNCTION2: u8 = 245;
-    pub const MODULE_AUX: u8 = 247;
-    pub const IDLE: u8 = 248;
-    pub const FREQ: u8 = 249;
-    pub const AUX: u8 = 250;
-    pub const RESIZEDB: u8 = 251;
-    pub const EXPIRETIME_MS: u8 = 252;
-    pub const EXPIRETIME: u8 = 253;
-    pub const SELECTDB: u8 = 254;
-    pub const EOF: u8 = 255;
-}
-
-/// Checks an RDB at the start of `path`, printing redis-check-rdb-style lines, and returns the
-/// offset just past it (after the checksum).
+/// Checks the RDB at the start of `path` with tern-persist's RDB checker (the report of
+/// `tern check-rdb`), and returns the offset just past it (after the checksum), where an
+/// old-style AOF's command tail starts.
 fn check_rdb(path: &Path) -> Result<u64, ()> {
-    let name = path.display();
+    println!("[offset 0] Checking RDB file {}", path.display());
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            println!("--- RDB ERROR DETECTED ---\nCannot read {name}: {e}");
+            println!("--- RDB ERROR DETECTED ---");
+            println!("[offset 0] Cannot read {}: {e}", path.display());
             return Err(());
         }
     };
-    println!("[offset 0] Checking RDB file {name}");
-    let fail = |off: usize, why: &str| {
-        println!("--- RDB ERROR DETECTED ---\n[offset {off}] {why}");
+    // Where the RDB ends: the reader stops after the EOF opcode and the checksum. On an error
+    // the checker below reports it on the whole file.
+    let end = match RdbFileReader::new(&bytes) {
+        Ok(mut r) => loop {
+            match r.next() {
+                Ok(Some(_)) => {}
+                Ok(None) => break r.position(),
+                Err(_) => break bytes.len(),
+            }
+        },
+        Err(_) => bytes.len(),
     };
-    if bytes.len() < 9
-        || !bytes.starts_with(b"REDIS")
-        || !bytes[5..9].iter().all(u8::is_ascii_digit)
-    {
-        fail(0, "Wrong signature trying to load DB from file");
-        return Err(());
-    }
-    let version: u32 = std::str::from_utf8(&bytes[5..9])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    if !(1..=12).contains(&version) {
-        fail(5, &format!("Can't handle RDB format version {version}"));
-        return Err(());
-    }
-    let mut r = RdbReader::new(&bytes[9..]);
-    let at = |r: &RdbReader<'_>| 9 + r.position();
-    let (mut keys, mut expires) = (0u64, 0u64);
-    // Err: (offset, why, whether the reader merely lacks support for what is there).
-    let walked: Result<usize, (usize, String, bool)> = (|| loop {
-        let op_at = at(&r);
-        let op = r.read_u8().map_err(|e| (op_at, e.to_string(), false))?;
-        let e = |r: &RdbReader<'_>| {
-            let off = at(r);
-            move |err: tern_persist::rdb::RdbError| (off, err.to_string(), false)
-        };
-        match op {
-            opcode::EOF => return Ok(at(&r)),
-            opcode::AUX => {
-                let k = r.read_string_bytes().map_err(e(&r))?.into_owned();
-                let v = r.read_string_bytes().map_err(e(&r))?.into_owned();
-                println!(
-                    "[offset {op_at}] AUX FIELD {} = '{}'",
-                    String::from_utf8_lossy(&k),
-                    String::from_utf8_lossy(&v)
-                );
-            }
-            opcode::SELECTDB => {
-                r.read_len().map_err(e(&r))?;
-            }
-            opcode::RESIZEDB => {
-                r.read_len().map_err(e(&r))?;
-                r.read_len().map_err(e(&r))?;
-            }
-            opcode::EXPIRETIME_MS => {
-                r.read_millis().map_err(e(&r))?;
-                expires += 1;
-            }
-            opcode::EXPIRETIME => {
-                r.read_seconds().map_err(e(&r))?;
-                expires += 1;
-            }
-            opcode::IDLE => {
-                r.read_len().map_err(e(&r))?;
-            }
-            opcode::FREQ => {
-                r.read_u8().map_err(e(&r))?;
-            }
-            opcode::FUNCTION2 => {
-                r.read_string_bytes().map_err(e(&r))?;
-            }
-            opcode::MODULE_AUX => {
-                return Err((op_at, "module aux data is not supported".to_string(), true));
-            }
-            ty => {
-                r.read_string_bytes().map_err(e(&r))?;
-                match object::read_object(&mut r, ty) {
-                    Ok(_) => keys += 1,
-                    Err(err) => {
-                        let unsupported = matches!(err.kind, RdbErrorKind::UnsupportedType(_));
-                        return Err((9 + err.offset, err.to_string(), unsupported));
-                    }
-                }
-            }
-        }
-    })();
-    match walked {
-        Ok(eof_end) => {
-            let end = if version >= 5 {
-                if bytes.len() < eof_end + 8 {
-                    fail(eof_end, "Unexpected EOF reading RDB file");
-                    return Err(());
-                }
-                let stored =
-                    u64::from_le_bytes(bytes[eof_end..eof_end + 8].try_into().unwrap_or([0; 8]));
-                let actual = tern_persist::crc64::crc64(&bytes[..eof_end]);
-                if stored != 0 && stored != actual {
-                    fail(eof_end, "RDB CRC error");
-                    return Err(());
-                }
-                let end = eof_end + 8;
-                if stored == 0 {
-                    println!("[offset {end}] RDB file was saved with checksum disabled: no check performed.");
-                } else {
-                    println!("[offset {end}] Checksum OK");
-                }
-                eof_end + 8
-            } else {
-                eof_end
-            };
-            println!("[offset {end}] \\o/ RDB looks OK! \\o/");
-            println!("[info] {keys} keys read");
-            println!("[info] {expires} expires");
-            Ok(end as u64)
-        }
-        Err((off, why, unsupported)) => {
-            // A type the reader cannot decode: fall back to the EOF byte and the checksum of
-            // the whole file (a pure RDB; an old-style preamble with a tail cannot be cut here).
-            let n = bytes.len();
-            if unsupported && n >= 18 && bytes[n - 9] == opcode::EOF {
-                let stored = u64::from_le_bytes(bytes[n - 8..].try_into().unwrap_or([0; 8]));
-                if stored != 0 && stored == tern_persist::crc64::crc64(&bytes[..n - 8]) {
-                    println!("[offset {off}] {why}: checked the EOF marker and checksum only");
-                    println!("[offset {n}] Checksum OK");
-                    return Ok(n as u64);
-                }
-            }
-            fail(off, &why);
-            Err(())
-        }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    match check_file(&bytes[..end], now_ms, &mut std::io::stdout().lock()) {
+        Ok(sum) if sum.error.is_none() => Ok(end as u64),
+        _ => Err(()),
     }
 }

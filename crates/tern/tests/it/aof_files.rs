@@ -669,3 +669,43 @@ fn load_mode_accepts_and_refuses_what_redis_server_does() {
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
+
+/// An old-style AOF (an RDB preamble, then commands), as Redis < 7 wrote it: both checkers
+/// read the RDB, then the tail, and agree on a cut tail.
+#[test]
+fn old_style_rdb_preamble_aof_is_checked_like_redis_check_aof() {
+    use tern_persist::aof::reader::encode_command;
+    let dir = temp_dir("preamble");
+    let t = redis_with_aof(&dir, &[]);
+    let mut c = t.client();
+    ok(&mut c, &["SET", "k", "v"]);
+    ok(&mut c, &["HSET", "h", "f", "v"]);
+    ok(&mut c, &["BGREWRITEAOF"]);
+    wait_rewrite_done(&mut c);
+    drop(c);
+    shutdown(t);
+    let m = Manifest::load(&dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
+    let mut f = std::fs::read(m.base.as_ref().unwrap().path(&dir.join("appendonlydir"))).unwrap();
+    assert!(starts_with_rdb(&f));
+    let rdb_len = f.len() as u64;
+    encode_command(&["SET", "tail", "1"], &mut f);
+    let whole = f.len() as u64;
+    encode_command(&["SET", "tail", "2"], &mut f);
+    for cut in [f.len() as u64, f.len() as u64 - 4, whole + 1, rdb_len + 3] {
+        let path = dir.join("old.aof");
+        std::fs::write(&path, &f[..cut as usize]).unwrap();
+        let p = path.to_str().unwrap();
+        let (code, out) = tern_check_aof(&[p]);
+        let (rcode, rout) = redis_check_aof(&[p]);
+        assert!(
+            out.contains("RDB preamble is OK, proceeding with AOF tail..."),
+            "{out}"
+        );
+        assert_eq!(
+            code, rcode,
+            "cut {cut}\ntern:\n{out}\nredis-check-aof:\n{rout}"
+        );
+        assert_eq!(comparable(&out), comparable(&rout), "cut {cut}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
