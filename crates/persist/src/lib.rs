@@ -12,6 +12,7 @@
 //! * [`rdb::check`]: the report of `tern check-rdb`.
 //! * [`mod@dump`]: DUMP payloads ([`dump::dump`]) and RESTORE ([`dump::restore`]).
 
+pub mod aof;
 pub mod crc64;
 pub mod dump;
 pub mod lzf;

@@ -1,8 +1,11 @@
 //! The `tern` binary: a thin wrapper that parses the subcommand and hands over to the library
 //! crates. `tern server [config-file] [--directive value ...]` runs the server;
-//! `tern check-rdb <file>` checks an RDB file as `redis-check-rdb` does.
+//! `tern check-rdb <file>` checks an RDB file as `redis-check-rdb` does, and
+//! `tern check-aof [--fix] <manifest|file>` an AOF as `redis-check-aof` does.
 
 use clap::{Parser, Subcommand};
+
+mod check_aof;
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -56,6 +59,18 @@ enum Command {
         /// Stop after this many commands.
         #[arg(long)]
         count: Option<u64>,
+    },
+    /// Checks an append-only file like redis-check-aof: a manifest and every file it lists,
+    /// or a single AOF. Exits 1 when something is wrong.
+    CheckAof {
+        /// Truncates a bad or truncated tail of the last file (without asking).
+        #[arg(long)]
+        fix: bool,
+        /// Truncates the last file at the first `#TS:` annotation after this Unix time.
+        #[arg(long, value_name = "TIMESTAMP", conflicts_with = "fix")]
+        truncate_to_timestamp: Option<i64>,
+        /// The manifest (`appendonlydir/appendonly.aof.manifest`) or an AOF file.
+        file: std::path::PathBuf,
     },
 }
 
@@ -156,5 +171,10 @@ fn main() {
             };
             std::process::exit(tail(&format!("{host}:{port}"), opts, count))
         }
+        Command::CheckAof {
+            fix,
+            truncate_to_timestamp,
+            file,
+        } => std::process::exit(check_aof::run(&file, fix, truncate_to_timestamp)),
     }
 }

@@ -8,6 +8,7 @@
 //! SETINFO, a Redis 7.2 command that Debian's 7.0 lacks).
 
 mod aof;
+mod aof_files;
 mod bitmaps;
 mod blocking;
 mod differential;
