@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use tern_persist::aof::{BaseFormat, Manifest};
 
 use crate::server::Server;
 
@@ -100,59 +101,40 @@ struct Current {
     synced: u64,
 }
 
-/// What the directory holds: the manifest's entries.
+/// The AOF directory: where it is, the file name prefix, and its manifest (Redis 7's format,
+/// parsed and written by `tern_persist::aof::Manifest`).
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
     /// `appenddirname` under `dir`.
     pub dir: PathBuf,
     /// `appendfilename`.
     pub prefix: String,
-    /// The base file: name and sequence number; `rdb` when it is in RDB format.
-    pub base: Option<(String, u64, bool)>,
-    /// Incremental files, oldest first: name and sequence number.
-    pub incr: Vec<(String, u64)>,
+    /// The manifest: base, incremental and history files.
+    pub m: Manifest,
+}
+
+/// The base format `aof-use-rdb-preamble` asks for.
+pub fn base_format(rdb: bool) -> BaseFormat {
+    if rdb {
+        BaseFormat::Rdb
+    } else {
+        BaseFormat::Aof
+    }
 }
 
 impl Layout {
-    /// The manifest's text, as Redis 7.0 writes it: the base, then the incremental files.
-    pub fn manifest_text(&self) -> String {
-        let mut s = String::new();
-        if let Some((name, seq, _)) = &self.base {
-            s.push_str(&format!("file {name} seq {seq} type b\n"));
-        }
-        for (name, seq) in &self.incr {
-            s.push_str(&format!("file {name} seq {seq} type i\n"));
-        }
-        s
-    }
-
-    /// The manifest's path.
-    pub fn manifest_path(&self) -> PathBuf {
-        self.dir.join(format!("{}.manifest", self.prefix))
-    }
-
-    /// Writes the manifest atomically (temp file, fsync, rename, fsync of the directory).
+    /// Writes the manifest atomically.
     pub fn persist(&self) -> io::Result<()> {
-        let tmp = self.dir.join(format!("temp-{}.manifest", self.prefix));
-        let mut f = File::create(&tmp)?;
-        f.write_all(self.manifest_text().as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, self.manifest_path())?;
-        sync_dir(&self.dir);
-        Ok(())
+        self.m.persist(&self.dir, &self.prefix)
     }
 
-    /// The name and sequence number of the next incremental file.
-    pub fn next_incr(&self) -> (String, u64) {
-        let seq = self.incr.last().map_or(1, |(_, s)| s + 1);
-        (format!("{}.{seq}.incr.aof", self.prefix), seq)
-    }
-
-    /// The name and sequence number of the next base file.
-    pub fn next_base(&self, rdb: bool) -> (String, u64) {
-        let seq = self.base.as_ref().map_or(1, |(_, s, _)| s + 1);
-        let ext = if rdb { "rdb" } else { "aof" };
-        (format!("{}.{seq}.base.{ext}", self.prefix), seq)
+    /// The name the next base file gets.
+    pub fn next_base(&self, rdb: bool) -> String {
+        tern_persist::aof::manifest::base_name(
+            &self.prefix,
+            self.m.curr_base_seq + 1,
+            base_format(rdb),
+        )
     }
 }
 
@@ -169,8 +151,7 @@ pub fn configured_layout(srv: &Server) -> Layout {
     Layout {
         dir: c.dir().join(c.appenddirname()),
         prefix: c.appendfilename(),
-        base: None,
-        incr: Vec::new(),
+        m: Manifest::new(),
     }
 }
 
@@ -314,12 +295,9 @@ pub async fn before_reply(srv: &Server, need: u64) {
     }
 }
 
-/// Opens `name` in the layout's directory for appending.
-fn open_incr(layout: &Layout, name: &str) -> io::Result<(File, u64)> {
-    let f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(layout.dir.join(name))?;
+/// Opens an incr file for appending; returns it and its size.
+fn open_path(path: &Path) -> io::Result<(File, u64)> {
+    let f = OpenOptions::new().create(true).append(true).open(path)?;
     let size = f.metadata()?.len();
     Ok((f, size))
 }
@@ -330,7 +308,7 @@ fn open_incr(layout: &Layout, name: &str) -> io::Result<(File, u64)> {
 pub fn start(srv: &Arc<Server>, mut layout: Layout) -> io::Result<()> {
     std::fs::create_dir_all(&layout.dir)?;
     srv.aof.refresh_mode(srv);
-    if layout.base.is_none() {
+    if layout.m.base.is_none() {
         // Like Redis 7.0 at start-up with no AOF: the base is the dataset now (loaded from
         // nothing, as Redis does not read the RDB when appendonly is on).
         let rdb = srv
@@ -338,28 +316,35 @@ pub fn start(srv: &Arc<Server>, mut layout: Layout) -> io::Result<()> {
             .read()
             .get_bool("aof-use-rdb-preamble")
             .unwrap_or(true);
-        let (name, seq) = layout.next_base(rdb);
+        let name = layout.next_base(rdb);
         tracing::info!("Creating AOF base file {name} on server start");
         crate::snapshot::write_aof_base(srv, &layout.dir.join(&name), rdb)
             .map_err(|e| io::Error::other(e.to_string()))?;
-        layout.base = Some((name, seq, rdb));
+        let listed = layout
+            .m
+            .new_base(&layout.prefix, base_format(rdb))
+            .name
+            .clone();
+        debug_assert_eq!(listed, name.as_bytes());
+        layout.m.take_history();
     }
     // Appends continue in the last incr file, as Redis 7.0 does; a new one only when none.
-    let (file, size) = match layout.incr.last() {
-        Some((name, _)) => open_incr(&layout, name)?,
-        None => {
-            let (name, seq) = layout.next_incr();
-            let opened = open_incr(&layout, &name)?;
-            tracing::info!("Creating AOF incr file {name} on server start");
-            layout.incr.push((name, seq));
-            opened
-        }
-    };
+    if layout.m.last_incr().is_none() {
+        let name = layout.m.new_incr(&layout.prefix).name_lossy();
+        tracing::info!("Creating AOF incr file {name} on server start");
+    }
+    let last = layout
+        .m
+        .last_incr()
+        .expect("an incr file")
+        .path(&layout.dir);
+    let (file, size) = open_path(&last)?;
     layout.persist()?;
     let base_size = layout
+        .m
         .base
         .as_ref()
-        .and_then(|(n, _, _)| std::fs::metadata(layout.dir.join(n)).ok())
+        .and_then(|b| std::fs::metadata(b.path(&layout.dir)).ok())
         .map_or(0, |m| m.len());
     srv.aof.base_size.store(base_size, Relaxed);
     srv.aof.current_size.store(base_size + size, Relaxed);
@@ -391,8 +376,22 @@ pub fn set_enabled(srv: &Server, on: bool) -> io::Result<()> {
             return Err(io::Error::other("server is going away"));
         };
         let mut layout = configured_layout(srv);
-        // Keep the files of an earlier AOF only as history: the new base replaces them.
-        layout.base = None;
+        // The files of an earlier AOF are replaced by a new base of the dataset now; their
+        // sequence numbers go on, so no new file takes an old one's name.
+        let manifest = layout
+            .dir
+            .join(tern_persist::aof::manifest::manifest_name(&layout.prefix));
+        if let Ok(m) = std::fs::read(&manifest)
+            .map_err(|_| ())
+            .and_then(|t| Manifest::parse(&t).map_err(|_| ()))
+        {
+            layout.m = m;
+            for f in layout.m.files_to_load() {
+                let _ = std::fs::remove_file(f.path(&layout.dir));
+            }
+            layout.m.base = None;
+            layout.m.incr.clear();
+        }
         return start(&arc, layout);
     }
     srv.aof.on.store(false, Relaxed);
@@ -434,8 +433,9 @@ fn spawn_fsync_thread(srv: &Arc<Server>) {
 /// Called with every shard held at a rewrite's snapshot instant: the old incr file gets
 /// everything before the instant (fsynced), and a new incr file takes everything after.
 pub fn switch_incr(srv: &Server, layout: &mut Layout) -> io::Result<()> {
-    let (name, seq) = layout.next_incr();
-    let (file, size) = open_incr(layout, &name)?;
+    let mut m = layout.m.clone();
+    let path = m.start_rewrite(&layout.prefix).path(&layout.dir);
+    let (file, size) = open_path(&path)?;
     let mut g = srv.aof.file.lock();
     let mut result = Ok(());
     let offset = srv.log.aof_switch(|old, _| {
@@ -452,30 +452,30 @@ pub fn switch_incr(srv: &Server, layout: &mut Layout) -> io::Result<()> {
         synced: offset,
     });
     srv.aof.written.store(offset, Relaxed);
-    layout.incr.push((name, seq));
+    layout.m = m;
     layout.persist()
 }
 
-/// After a rewrite's base is written: the manifest names the new base and the incr file
-/// opened at the snapshot's instant; the older files are deleted.
-pub fn finish_rewrite(srv: &Server, new_base: (String, u64, bool)) -> io::Result<()> {
+/// After a rewrite's base is written (as `name`): the manifest names the new base and the
+/// incr file opened at the snapshot's instant; the older files become history and are deleted.
+pub fn finish_rewrite(srv: &Server, name: &str, rdb: bool) -> io::Result<()> {
     let mut layout = srv.aof_layout.lock();
-    let keep = layout.incr.last().cloned();
-    let old_base = layout.base.replace(new_base.clone());
-    let old_incr: Vec<(String, u64)> = layout
-        .incr
-        .drain(..)
-        .filter(|i| Some(i) != keep.as_ref())
-        .collect();
-    layout.incr.extend(keep);
+    let mut m = layout.m.clone();
+    let listed = m.finish_rewrite(&layout.prefix, base_format(rdb), srv.aof.on());
+    if listed != name.as_bytes() {
+        return Err(io::Error::other(format!(
+            "rewrite wrote {name} but the manifest expects {}",
+            String::from_utf8_lossy(&listed)
+        )));
+    }
+    m.persist(&layout.dir, &layout.prefix)?;
+    let history = m.take_history();
+    layout.m = m;
+    for f in history {
+        let _ = std::fs::remove_file(f.path(&layout.dir));
+    }
     layout.persist()?;
-    if let Some((name, _, _)) = old_base {
-        let _ = std::fs::remove_file(layout.dir.join(name));
-    }
-    for (name, _) in old_incr {
-        let _ = std::fs::remove_file(layout.dir.join(name));
-    }
-    let size = std::fs::metadata(layout.dir.join(&new_base.0)).map_or(0, |m| m.len());
+    let size = std::fs::metadata(layout.dir.join(name)).map_or(0, |m| m.len());
     srv.aof.base_size.store(size, Relaxed);
     Ok(())
 }

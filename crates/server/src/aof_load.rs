@@ -13,18 +13,21 @@ use crate::aof::{configured_layout, Layout};
 use crate::ctx::Client;
 use crate::dispatch;
 use crate::server::{now_ms, Server};
+use tern_persist::aof::Manifest;
 
 /// Reads the manifest (if any) and loads the files it names. Returns the layout found, for
 /// the AOF writer to continue from (an empty layout when there is no AOF yet).
 pub fn load(srv: &Arc<Server>) -> anyhow::Result<Layout> {
     let mut layout = configured_layout(srv);
-    let manifest = layout.manifest_path();
+    let manifest = layout
+        .dir
+        .join(tern_persist::aof::manifest::manifest_name(&layout.prefix));
     let text = match std::fs::read(&manifest) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(layout),
         Err(e) => anyhow::bail!("Can't open the AOF manifest {}: {e}", manifest.display()),
     };
-    parse_manifest(&text, &mut layout)
+    layout.m = Manifest::parse(&text)
         .map_err(|e| anyhow::anyhow!("Invalid AOF manifest {}: {e}", manifest.display()))?;
     let truncated_ok = srv
         .config
@@ -32,21 +35,19 @@ pub fn load(srv: &Arc<Server>) -> anyhow::Result<Layout> {
         .get_bool("aof-load-truncated")
         .unwrap_or(true);
     let started = std::time::Instant::now();
-    if let Some((name, _, _)) = &layout.base {
-        let path = layout.dir.join(name);
-        load_file(srv, &path, false)?;
-        tracing::info!(
-            "DB loaded from base file {name}: {:.3} seconds",
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let n = layout.incr.len();
-    for (i, (name, _)) in layout.incr.iter().enumerate() {
-        let path = layout.dir.join(name);
+    let files: Vec<_> = layout.m.files_to_load().cloned().collect();
+    let n = files.len();
+    for (i, f) in files.iter().enumerate() {
         // Only the last file may end early (a crash while appending).
-        load_file(srv, &path, truncated_ok && i + 1 == n)?;
+        load_file(srv, &f.path(&layout.dir), truncated_ok && i + 1 == n)?;
         tracing::info!(
-            "DB loaded from incr file {name}: {:.3} seconds",
+            "DB loaded from {} file {}: {:.3} seconds",
+            if f.file_type == tern_persist::aof::FileType::Base {
+                "base"
+            } else {
+                "incr"
+            },
+            f.name_lossy(),
             started.elapsed().as_secs_f64()
         );
     }
@@ -55,41 +56,6 @@ pub fn load(srv: &Arc<Server>) -> anyhow::Result<Layout> {
         started.elapsed().as_secs_f64()
     );
     Ok(layout)
-}
-
-/// Parses Redis 7's manifest lines `file <name> seq <n> type <b|h|i>`.
-fn parse_manifest(text: &[u8], layout: &mut Layout) -> Result<(), String> {
-    let text = std::str::from_utf8(text).map_err(|_| "not UTF-8".to_string())?;
-    for (no, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let (mut name, mut seq, mut ty) = (None, None, None);
-        for kv in words.chunks(2) {
-            match kv {
-                ["file", v] => name = Some(v.to_string()),
-                ["seq", v] => seq = v.parse::<u64>().ok(),
-                ["type", v] => ty = Some(*v),
-                _ => {}
-            }
-        }
-        let (Some(name), Some(seq), Some(ty)) = (name, seq, ty) else {
-            return Err(format!("line {}: invalid line '{line}'", no + 1));
-        };
-        match ty {
-            "b" => {
-                let rdb = name.ends_with(".rdb");
-                layout.base = Some((name, seq, rdb));
-            }
-            "i" => layout.incr.push((name, seq)),
-            "h" => {}
-            _ => return Err(format!("line {}: unknown file type '{ty}'", no + 1)),
-        }
-    }
-    layout.incr.sort_by_key(|(_, s)| *s);
-    Ok(())
 }
 
 /// Loads one AOF file: an RDB preamble if it starts with `REDIS`, then commands.

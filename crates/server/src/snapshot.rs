@@ -214,7 +214,8 @@ pub fn bgrewriteaof(srv: &Server) -> Result<(), SaveError> {
             *layout = crate::aof::configured_layout(srv);
             std::fs::create_dir_all(&layout.dir).map_err(SaveError::Io)?;
         }
-        (layout.dir.clone(), layout.next_base(preamble(srv)))
+        let (n, seq) = (layout.next_base(preamble(srv)), layout.m.curr_base_seq + 1);
+        (layout.dir.clone(), (n, seq as u64))
     };
     let rdb = preamble(srv);
     let path = dir.join(&name);
@@ -611,7 +612,8 @@ impl Job {
         let secs = self.started.elapsed().as_secs() as i64;
         if let Kind::AofBase(name, seq, rdb) = &self.kind {
             if result.is_ok() && !name.is_empty() {
-                result = crate::aof::finish_rewrite(srv, (name.clone(), *seq, *rdb));
+                let _ = seq;
+                result = crate::aof::finish_rewrite(srv, name, *rdb);
             }
             let ok = result.is_ok();
             srv.aof.last_rewrite_ok.store(ok, Relaxed);

@@ -615,3 +615,28 @@ fn aof_directories_move_between_tern_and_redis_in_both_directions() {
         );
     }
 }
+
+#[test]
+fn config_set_appendonly_yes_starts_an_aof_of_the_dataset_at_run_time() {
+    let dir = temp_dir("config-set");
+    let t = start_in(&dir, &["--enable-debug-command", "yes"]);
+    let mut c = t.client();
+    ok(&mut c, &["DEBUG", "POPULATE", "500"]);
+    ok(&mut c, &["CONFIG", "SET", "appendonly", "yes"]);
+    ok(&mut c, &["SET", "after", "1"]);
+    let digest = text(&ok(&mut c, &["DEBUG", "DIGEST"]));
+    let s = text(&ok(&mut c, &["INFO", "persistence"]));
+    assert_eq!(info_field(&s, "aof_enabled").as_deref(), Some("1"));
+    drop(t);
+    let manifest =
+        std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
+    assert!(
+        manifest.contains("type b") && manifest.contains("type i"),
+        "{manifest}"
+    );
+    let t = start_in(
+        &dir,
+        &["--appendonly", "yes", "--enable-debug-command", "yes"],
+    );
+    assert_eq!(text(&ok(&mut t.client(), &["DEBUG", "DIGEST"])), digest);
+}
