@@ -381,6 +381,9 @@ pub(crate) static TABLE: &[Directive] = &[
     d("repl-timeout", int(1, I32MAX), "60", 0),
     d("repl-disable-tcp-nodelay", Kind::Bool, "no", 0),
     d("repl-backlog-size", mem(1, MEM_I64MAX), "1mb", 0),
+    // Tern's own: how much of the backlog stays in memory; the rest of `repl-backlog-size`
+    // is kept in segment files under `dir`/backlog.
+    d("repl-backlog-memory", mem(16 * 1024, MEM_I64MAX), "16mb", 0),
     d("repl-backlog-ttl", int(0, I64MAX), "3600", 0),
     a(
         "replica-priority",

@@ -46,7 +46,12 @@ fn seg_path(dir: &Path, start: u64) -> PathBuf {
 
 impl DiskBacklog {
     /// Opens (creating) `dir`, empty, for the history `replid` starting at `offset`.
-    pub fn create(dir: &Path, max_bytes: u64, replid: &str, offset: u64) -> io::Result<DiskBacklog> {
+    pub fn create(
+        dir: &Path,
+        max_bytes: u64,
+        replid: &str,
+        offset: u64,
+    ) -> io::Result<DiskBacklog> {
         fs::create_dir_all(dir)?;
         let b = DiskBacklog {
             dir: dir.to_path_buf(),
@@ -63,14 +68,22 @@ impl DiskBacklog {
 
     /// Opens `dir` after a restart: keeps the segments of history `replid` up to `offset`
     /// (the loaded dataset's), if they reach it; otherwise starts empty at `offset`.
-    pub fn recover(dir: &Path, max_bytes: u64, replid: &str, offset: u64) -> io::Result<DiskBacklog> {
+    pub fn recover(
+        dir: &Path,
+        max_bytes: u64,
+        replid: &str,
+        offset: u64,
+    ) -> io::Result<DiskBacklog> {
         let same = fs::read_to_string(dir.join("replid")).is_ok_and(|id| id.trim() == replid);
         let mut segs: Vec<Segment> = Vec::new();
         if same {
             for e in fs::read_dir(dir)? {
                 let e = e?;
                 let name = e.file_name().to_string_lossy().into_owned();
-                let Some(start) = name.strip_suffix(".seg").and_then(|n| n.parse::<u64>().ok()) else {
+                let Some(start) = name
+                    .strip_suffix(".seg")
+                    .and_then(|n| n.parse::<u64>().ok())
+                else {
                     continue;
                 };
                 segs.push(Segment {
@@ -207,7 +220,8 @@ mod tests {
     use super::*;
 
     fn dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("tern-backlog-test-{}-{name}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("tern-backlog-test-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         d
     }

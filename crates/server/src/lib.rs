@@ -4,6 +4,7 @@
 pub mod aof;
 pub mod aof_load;
 pub mod args;
+pub mod backlog_disk;
 pub mod blocking;
 pub mod clients;
 pub mod conn;

@@ -15,6 +15,8 @@ use parking_lot::Mutex;
 /// The log. Cheap to append to; one short critical section per write.
 pub struct ReplLog {
     inner: Mutex<LogInner>,
+    /// The backlog's older part on disk (`repl-backlog-size` beyond the memory ring).
+    disk: parking_lot::RwLock<Option<std::sync::Arc<crate::backlog_disk::DiskBacklog>>>,
     /// Readers waiting for new bytes (replicas); appends notify only when there are some.
     waiters: std::sync::atomic::AtomicUsize,
     /// Wakes the waiting readers.
@@ -32,6 +34,8 @@ struct LogInner {
     backlog: Backlog,
     /// While the AOF is on: the stream's bytes not yet taken by the AOF writer.
     aof: Option<Vec<u8>>,
+    /// With a disk backlog: the stream's bytes not yet written to it.
+    disk: Option<Vec<u8>>,
 }
 
 /// A ring buffer holding the newest `cap` bytes of the stream.
@@ -116,7 +120,9 @@ impl ReplLog {
                 cur_db: None,
                 backlog: Backlog::new(backlog_size),
                 aof: None,
+                disk: None,
             }),
+            disk: parking_lot::RwLock::new(None),
             published: Default::default(),
             waiters: Default::default(),
             notify: tokio::sync::Notify::new(),
@@ -145,12 +151,18 @@ impl ReplLog {
                 if let Some(a) = g.aof.as_mut() {
                     a.extend_from_slice(&sel);
                 }
+                if let Some(d) = g.disk.as_mut() {
+                    d.extend_from_slice(&sel);
+                }
                 g.cur_db = Some(db);
             }
             g.offset += buf.len() as u64;
             g.backlog.push(&buf);
             if let Some(a) = g.aof.as_mut() {
                 a.extend_from_slice(&buf);
+            }
+            if let Some(d) = g.disk.as_mut() {
+                d.extend_from_slice(&buf);
             }
             let offset = g.offset;
             self.published
@@ -211,6 +223,9 @@ impl ReplLog {
         let mut g = self.inner.lock();
         g.offset += bytes.len() as u64;
         g.backlog.push(bytes);
+        if let Some(d) = g.disk.as_mut() {
+            d.extend_from_slice(bytes);
+        }
         if to_aof {
             if let Some(a) = g.aof.as_mut() {
                 a.extend_from_slice(bytes);
@@ -235,8 +250,62 @@ impl ReplLog {
         g.cur_db = None;
         let cap = g.backlog.cap;
         g.backlog = Backlog::new(cap);
+        if let Some(d) = g.disk.as_mut() {
+            d.clear();
+        }
         self.published
             .store(offset, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Starts a new history `replid` at `offset` (a replica's full sync): the memory and disk
+    /// backlogs restart empty.
+    pub fn reset_history(&self, replid: &str, offset: u64) {
+        let disk = self.disk.read().clone();
+        let mut g = self.inner.lock();
+        g.offset = offset;
+        g.cur_db = None;
+        let cap = g.backlog.cap;
+        g.backlog = Backlog::new(cap);
+        if let Some(d) = g.disk.as_mut() {
+            d.clear();
+        }
+        if let Some(disk) = disk {
+            if let Err(e) = disk.reset(replid, offset) {
+                tracing::warn!("could not reset the disk backlog: {e}");
+            }
+        }
+        self.published
+            .store(offset, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Keeps the backlog beyond the memory ring on disk, in `dir`, up to `max_bytes` in all:
+    /// recovering what `dir` holds of history `replid` up to the current offset.
+    pub fn enable_disk(
+        &self,
+        dir: &std::path::Path,
+        max_bytes: u64,
+        replid: &str,
+    ) -> std::io::Result<()> {
+        let mut g = self.inner.lock();
+        let d = crate::backlog_disk::DiskBacklog::recover(dir, max_bytes, replid, g.offset)?;
+        g.disk = Some(Vec::new());
+        *self.disk.write() = Some(std::sync::Arc::new(d));
+        Ok(())
+    }
+
+    /// Writes what the disk backlog has not received yet (called by its thread).
+    pub fn flush_disk(&self) -> std::io::Result<()> {
+        let Some(disk) = self.disk.read().clone() else {
+            return Ok(());
+        };
+        let bytes = {
+            let mut g = self.inner.lock();
+            match g.disk.as_mut() {
+                Some(d) if !d.is_empty() => std::mem::take(d),
+                _ => return Ok(()),
+            }
+        };
+        disk.append(&bytes)
     }
 
     /// Appends a command for replicas only, in no database (the primary's PING and
@@ -288,10 +357,19 @@ impl ReplLog {
         self.inner.lock().offset
     }
 
-    /// The offset of the first byte the backlog still holds, and how many bytes it holds.
+    /// The offset of the first byte the backlog still holds (in memory or on disk), and how
+    /// many bytes it holds.
     pub fn backlog_range(&self) -> (u64, usize) {
+        let disk_first = self.disk.read().as_ref().map(|d| d.range().0);
         let g = self.inner.lock();
-        (g.offset - g.backlog.len as u64, g.backlog.len)
+        let mem_first = g.offset - g.backlog.len as u64;
+        let first = disk_first.map_or(mem_first, |d| d.min(mem_first));
+        (first, (g.offset - first) as usize)
+    }
+
+    /// Bytes the memory ring holds.
+    pub fn memory_backlog_len(&self) -> usize {
+        self.inner.lock().backlog.len
     }
 
     /// The configured backlog capacity in bytes.
@@ -303,7 +381,13 @@ impl ReplLog {
     pub fn read_from(&self, from: u64, max: usize) -> Option<Vec<u8>> {
         let g = self.inner.lock();
         let first = g.offset - g.backlog.len as u64;
-        if from < first || from > g.offset {
+        if from < first {
+            // Older than the memory ring: the disk backlog, if it holds it.
+            drop(g);
+            let disk = self.disk.read().clone()?;
+            return disk.read(from, max);
+        }
+        if from > g.offset {
             return None;
         }
         let avail = (g.offset - from) as usize;

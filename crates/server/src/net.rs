@@ -144,6 +144,7 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     // The dataset is loaded before any worker accepts a connection: clients that connect
     // meanwhile wait in the listen backlog.
     crate::loader::load_at_startup(&srv)?;
+    start_disk_backlog(&srv)?;
     let upstream = srv.config.read().replicaof();
     if let Some((host, port)) = upstream {
         crate::repl::replica::follow(&srv, host, port);
@@ -198,6 +199,10 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         }
         cron.abort();
     });
+    // The disk backlog gets the stream's last bytes, so a restart can resume from it.
+    if let Err(e) = srv.log.flush_disk() {
+        tracing::warn!("Error writing the disk backlog at shutdown: {e}");
+    }
     // Everything acknowledged is already in the AOF; make the rest durable too.
     if let Err(e) = crate::aof::set_enabled(&srv, false) {
         tracing::warn!("Error flushing the AOF at shutdown: {e}");
@@ -263,4 +268,35 @@ fn worker(srv: Arc<Server>, listeners: Vec<TcpListener>) {
             let _ = t.await;
         }
     });
+}
+
+/// With `repl-backlog-size` above `repl-backlog-memory`, the backlog's older part lives in
+/// segment files under `dir`/backlog, written by a thread of its own every 10 ms.
+fn start_disk_backlog(srv: &Arc<Server>) -> anyhow::Result<()> {
+    let (total, memory, dir) = {
+        let c = srv.config.read();
+        (
+            c.get_u64("repl-backlog-size").unwrap_or(1 << 20),
+            c.get_u64("repl-backlog-memory").unwrap_or(16 << 20),
+            c.dir().join("backlog"),
+        )
+    };
+    if total <= memory {
+        return Ok(());
+    }
+    let replid = srv.replid.read().clone();
+    srv.log
+        .enable_disk(&dir, total, &replid)
+        .with_context(|| format!("could not open the disk backlog in {}", dir.display()))?;
+    let weak = Arc::downgrade(srv);
+    std::thread::Builder::new()
+        .name("tern-backlog".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            let Some(srv) = weak.upgrade() else { return };
+            if let Err(e) = srv.log.flush_disk() {
+                tracing::warn!("Error writing the disk backlog: {e}");
+            }
+        })?;
+    Ok(())
 }

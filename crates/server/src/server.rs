@@ -132,7 +132,13 @@ impl Server {
             notify: std::sync::atomic::AtomicU32::new(0),
             misconf: AtomicBool::new(false),
         };
-        let backlog = config.get_u64("repl-backlog-size").unwrap_or(1 << 20) as usize;
+        // The memory ring holds up to `repl-backlog-memory`; the rest of `repl-backlog-size`
+        // goes to disk (net.rs turns that on once the dataset is loaded).
+        let backlog = config
+            .get_u64("repl-backlog-size")
+            .unwrap_or(1 << 20)
+            .min(config.get_u64("repl-backlog-memory").unwrap_or(16 << 20))
+            as usize;
         let slowlog_len = config.slowlog_max_len();
         let srv = Arc::new(Server {
             keyspace: Keyspace::new(config.databases(), shard_bits),

@@ -320,7 +320,7 @@ fn memory_section(srv: &Server, s: &mut String) {
         .iter()
         .map(|c| (c.qbuf.load(Relaxed) + c.omem.load(Relaxed)) as u64)
         .sum();
-    let backlog = srv.log.backlog_range().1 as u64;
+    let backlog = srv.log.memory_backlog_len() as u64;
     let overhead = (startup + clients + backlog + dict_overhead(srv)).min(used.max(startup));
     let dataset = used.saturating_sub(overhead);
     let net = used.saturating_sub(startup).max(1);

@@ -406,7 +406,7 @@ fn swap_in(srv: &Server, mut dbs: Vec<Vec<tern_keyspace::Db>>, id: &str, off: u6
         });
         srv.repl.has_local.store(!local.is_empty(), Relaxed);
         drop(local);
-        srv.log.reset(off);
+        srv.log.reset_history(id, off);
         *srv.replid.write() = id.to_string();
         *srv.repl.replid2.write() = None;
         srv.db_changed(None);

@@ -410,3 +410,82 @@ fn a_writable_replica_keeps_local_keys_until_their_ttl_or_the_primarys_write() {
         Duration::from_secs(10)
     ));
 }
+
+fn signal(t: &TestServer, sig: libc::c_int) {
+    // SAFETY: kill(2) on a child this test started.
+    unsafe {
+        libc::kill(t.pid() as libc::pid_t, sig);
+    }
+}
+
+/// The seeds' first pain: a small in-memory backlog turns one hiccup into a full resync. With
+/// `repl-backlog-size` on disk, a replica that stalled while megabytes were written catches up
+/// from the disk backlog, and so does one that returns to a restarted primary.
+#[test]
+fn a_stalled_replica_catches_up_from_the_disk_backlog_even_across_a_primary_restart() {
+    let dir = std::env::temp_dir().join(format!("tern-it-repl-disk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    let backlog = [
+        "--repl-backlog-size",
+        "64mb",
+        "--repl-backlog-memory",
+        "16kb",
+    ];
+    let mut args = vec!["--dir", d.as_str(), "--save", "3600 1"];
+    args.extend_from_slice(&backlog);
+    let mut p = tern(&args);
+    let r = tern(&[]);
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    let value = "v".repeat(1000);
+    // The replica stalls (its process stopped) while 3 MB are written: 200 times the ring.
+    signal(&r, libc::SIGSTOP);
+    let mut pc = p.client();
+    for i in 0..3000 {
+        ok(&mut pc, &["SET", &format!("k{i}"), &value]);
+    }
+    // The link drops meanwhile: the replica must come back with PSYNC from where it was.
+    ok(&mut pc, &["CLIENT", "KILL", "TYPE", "replica"]);
+    signal(&r, libc::SIGCONT);
+    wait_in_sync(&p, &r);
+    assert_eq!(
+        info(&mut pc, "stats", "sync_full"),
+        "1",
+        "no full resync after the stall"
+    );
+    assert_eq!(info(&mut pc, "stats", "sync_partial_ok"), "1");
+    let histlen: u64 = info(&mut pc, "replication", "repl_backlog_histlen")
+        .parse()
+        .unwrap();
+    assert!(
+        histlen > 3_000_000,
+        "the backlog holds the whole history: {histlen}"
+    );
+    assert!(
+        dir.join("backlog").read_dir().unwrap().count() >= 2,
+        "segments on disk"
+    );
+
+    // The replica stalls again; the primary restarts (clean shutdown, RDB saved) with the
+    // writes it made meanwhile; the replica comes back to it and resumes partially.
+    signal(&r, libc::SIGSTOP);
+    for i in 0..500 {
+        ok(&mut pc, &["SET", &format!("j{i}"), &value]);
+    }
+    p.raw_conn().send(b"SHUTDOWN\r\n");
+    assert!(p.wait_exit(Duration::from_secs(10)).is_some());
+    let p = tern(&args);
+    signal(&r, libc::SIGCONT);
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    let mut pc = p.client();
+    assert_eq!(
+        info(&mut pc, "stats", "sync_full"),
+        "0",
+        "the restarted primary sent no snapshot"
+    );
+    assert_eq!(info(&mut pc, "stats", "sync_partial_ok"), "1");
+    assert_eq!(as_int(&ok(&mut r.client(), &["DBSIZE"])), 3500);
+}
