@@ -135,6 +135,32 @@ fn execute_inner(
         );
         return Flow::Continue;
     }
+    // `min-replicas-to-write`: a primary with too few replicas that acknowledged within
+    // `min-replicas-max-lag` seconds refuses writes (Redis's NOREPLICAS).
+    if !cl.in_exec && !cl.replaying && spec.has(flags::WRITE) {
+        let need = srv
+            .hot
+            .min_replicas
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if need > 0
+            && !srv.repl.is_replica()
+            && (srv.repl.good_replicas(
+                srv.hot
+                    .min_replicas_lag
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            ) as u64)
+                < need
+        {
+            reject(
+                srv,
+                cl,
+                out,
+                Some(spec),
+                CmdError::Static("NOREPLICAS Not enough good replicas to write."),
+            );
+            return Flow::Continue;
+        }
+    }
     // A failed background save with save points configured stops writes (and PING), as
     // Redis's writeCommandsDeniedByDiskError.
     if !cl.in_exec

@@ -182,22 +182,40 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     let ports: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
     tracing::info!(port = addrs[0].port(), addresses = %ports.join(" "), "Ready to accept connections tcp");
     rt.block_on(async {
-        let cron = tokio::spawn(crate::cron::run(srv.clone()));
         let mut signals = signals;
         loop {
+            let cron = tokio::spawn(crate::cron::run(srv.clone()));
             wait_for_stop(&srv, &mut signals).await;
-            // With save points configured, a signal saves before exiting; if that fails the
-            // server keeps running, as Redis does.
+            // The cron runs on this thread and locks shards: it stops before the final save,
+            // which keeps every shard locked until the process exits.
+            cron.abort();
+            let req = srv.shutdown_req.lock().take();
+            let (mode, force, reply) = match req {
+                Some(r) => (r.save, r.force, Some(r.reply)),
+                None => (crate::snapshot::FinalSave::Default, false, None),
+            };
             let s = srv.clone();
-            match tokio::task::spawn_blocking(move || crate::snapshot::final_save(&s, false)).await {
-                Ok(Ok(())) | Err(_) => break,
-                Ok(Err(_)) => {
+            let r = tokio::task::spawn_blocking(move || crate::snapshot::final_save(&s, mode))
+                .await
+                .unwrap_or(Ok(()));
+            match r {
+                Err(e) if !force => {
+                    // With save points configured, a failed save keeps the server running, as
+                    // in Redis.
                     tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
                     srv.shutting_down.store(false, Relaxed);
+                    if let Some(tx) = reply {
+                        let _ = tx.send(Err(e.to_string()));
+                    }
+                }
+                _ => {
+                    if let Some(tx) = reply {
+                        let _ = tx.send(Ok(()));
+                    }
+                    break;
                 }
             }
         }
-        cron.abort();
     });
     // The disk backlog gets the stream's last bytes, so a restart can resume from it.
     if let Err(e) = srv.log.flush_disk() {

@@ -28,6 +28,10 @@ pub struct Hot {
     pub slowlog_slower_than: AtomicI64,
     /// `timeout` in seconds (0 disables).
     pub idle_timeout: AtomicU64,
+    /// `min-replicas-to-write` (0: off).
+    pub min_replicas: AtomicU64,
+    /// `min-replicas-max-lag`, seconds.
+    pub min_replicas_lag: AtomicU64,
     /// `maxclients`.
     pub maxclients: AtomicU64,
     /// True when `requirepass` is set.
@@ -72,6 +76,8 @@ pub struct Server {
     pub shutdown: tokio::sync::Notify,
     /// True once shutdown has been requested.
     pub shutting_down: AtomicBool,
+    /// A SHUTDOWN command waiting for the main thread's final save.
+    pub shutdown_req: parking_lot::Mutex<Option<ShutdownReq>>,
     /// Writes since the last save (rdb_changes_since_last_save).
     pub dirty: AtomicU64,
     /// CLIENT PAUSE state.
@@ -125,6 +131,8 @@ impl Server {
             query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit()),
             slowlog_slower_than: AtomicI64::new(config.slowlog_log_slower_than()),
             idle_timeout: AtomicU64::new(config.timeout()),
+            min_replicas: AtomicU64::new(config.get_u64("min-replicas-to-write").unwrap_or(0)),
+            min_replicas_lag: AtomicU64::new(config.get_u64("min-replicas-max-lag").unwrap_or(10)),
             maxclients: AtomicU64::new(config.maxclients()),
             requirepass_set: AtomicBool::new(config.requirepass().is_some()),
             active_expire: AtomicBool::new(true),
@@ -156,6 +164,7 @@ impl Server {
             port: AtomicU64::new(0),
             shutdown: tokio::sync::Notify::new(),
             shutting_down: AtomicBool::new(false),
+            shutdown_req: Default::default(),
             dirty: AtomicU64::new(0),
             pause: Default::default(),
             workers,
@@ -188,6 +197,14 @@ impl Server {
     pub fn refresh_hot(&self) {
         self.aof.refresh_mode(self);
         let c = self.config.read();
+        self.hot.min_replicas.store(
+            c.get_u64("min-replicas-to-write").unwrap_or(0),
+            Ordering::Relaxed,
+        );
+        self.hot.min_replicas_lag.store(
+            c.get_u64("min-replicas-max-lag").unwrap_or(10),
+            Ordering::Relaxed,
+        );
         self.hot
             .proto_max_bulk_len
             .store(c.proto_max_bulk_len(), Ordering::Relaxed);
@@ -301,6 +318,18 @@ impl Server {
         self.shutting_down.store(true, Ordering::SeqCst);
         self.shutdown.notify_waiters();
     }
+}
+
+/// SHUTDOWN's options, handed to the main thread, which answers when the final save is done
+/// (or failed: the server then keeps running and SHUTDOWN replies an error).
+#[derive(Debug)]
+pub struct ShutdownReq {
+    /// Whether to save.
+    pub save: crate::snapshot::FinalSave,
+    /// FORCE: exit even if the save fails.
+    pub force: bool,
+    /// The outcome.
+    pub reply: std::sync::mpsc::Sender<Result<(), String>>,
 }
 
 /// 40 random hex characters, as Redis's run ids and replication ids.

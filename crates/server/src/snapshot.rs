@@ -62,8 +62,6 @@ impl std::fmt::Display for SaveError {
 pub struct Saver {
     me: std::sync::OnceLock<Weak<Server>>,
     running: AtomicBool,
-    /// The final save before exiting has been done (by SHUTDOWN).
-    pub shutdown_handled: AtomicBool,
     /// A BGSAVE SCHEDULE is waiting for the running save to end.
     pub scheduled: AtomicBool,
     /// Dbs that FLUSHDB/FLUSHALL took out of the keyspace while their snapshot was running;
@@ -104,7 +102,6 @@ impl Default for Saver {
         Saver {
             me: Default::default(),
             running: AtomicBool::new(false),
-            shutdown_handled: AtomicBool::new(false),
             scheduled: AtomicBool::new(false),
             orphans: Mutex::new(Vec::new()),
             peak_pending: AtomicU64::new(0),
@@ -292,16 +289,26 @@ pub fn cron(srv: &Server) {
     }
 }
 
+/// Whether the save before exiting happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalSave {
+    /// When save points are configured (SIGTERM, plain SHUTDOWN).
+    Default,
+    /// SHUTDOWN SAVE.
+    Yes,
+    /// SHUTDOWN NOSAVE.
+    No,
+}
+
 /// The save before exiting (SHUTDOWN, SIGTERM, SIGINT): with every shard held, so that
 /// nothing is acknowledged after the snapshot's instant, and the shards stay held (the process
 /// is about to exit) when it succeeds. `force_save` is SHUTDOWN SAVE; otherwise the save
 /// happens only when save points are configured. A save already running is waited for.
-pub fn final_save(srv: &Server, force_save: bool) -> Result<(), SaveError> {
-    if srv.saver.shutdown_handled.load(Relaxed) {
-        return Ok(());
-    }
-    if !force_save && srv.config.read().save_params().is_empty() {
-        return Ok(());
+pub fn final_save(srv: &Server, mode: FinalSave) -> Result<(), SaveError> {
+    match mode {
+        FinalSave::No => return Ok(()),
+        FinalSave::Default if srv.config.read().save_params().is_empty() => return Ok(()),
+        _ => {}
     }
     while srv.saver.in_progress() {
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -310,7 +317,6 @@ pub fn final_save(srv: &Server, force_save: bool) -> Result<(), SaveError> {
     let hold = srv.keyspace.hold_all();
     match save(srv) {
         Ok(()) => {
-            srv.saver.shutdown_handled.store(true, Relaxed);
             std::mem::forget(hold);
             Ok(())
         }

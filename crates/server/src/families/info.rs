@@ -657,6 +657,15 @@ fn replication_section(srv: &Server, s: &mut String) {
             (now - l.ack_time_ms.load(Relaxed)) / 1000
         ));
     }
+    let need = srv.hot.min_replicas.load(Relaxed);
+    if need > 0 {
+        kv(
+            s,
+            "min_slaves_good_slaves",
+            srv.repl
+                .good_replicas(srv.hot.min_replicas_lag.load(Relaxed)),
+        );
+    }
     kv(s, "master_failover_state", "no-failover");
     kv(s, "master_replid", srv.replid.read().as_str());
     match srv.repl.replid2.read().as_ref() {

@@ -158,18 +158,27 @@ fn shutdown(cx: &mut Ctx) -> CmdResult {
         return Err(SYNTAX.into());
     }
     tracing::warn!(client = cx.cl.info.id, "User requested shutdown...");
-    if !nosave {
-        if let Err(e) = crate::snapshot::final_save(cx.srv, save) {
-            if !force {
-                tracing::warn!("Errors trying to SHUTDOWN: {e}");
-                return Err(CmdError::Static(
-                    "ERR Errors trying to SHUTDOWN. Check logs.",
-                ));
-            }
-        }
-    }
-    cx.srv.saver.shutdown_handled.store(true, Relaxed);
+    use crate::snapshot::FinalSave;
+    let (tx, rx) = std::sync::mpsc::channel();
+    *cx.srv.shutdown_req.lock() = Some(crate::server::ShutdownReq {
+        save: if nosave {
+            FinalSave::No
+        } else if save {
+            FinalSave::Yes
+        } else {
+            FinalSave::Default
+        },
+        force,
+        reply: tx,
+    });
     cx.srv.request_shutdown();
+    // The main thread saves (this worker holds nothing it needs) and answers.
+    if let Ok(Err(e)) = rx.recv() {
+        tracing::warn!("Errors trying to SHUTDOWN: {e}");
+        return Err(CmdError::Static(
+            "ERR Errors trying to SHUTDOWN. Check logs.",
+        ));
+    }
     // Redis sends no reply to a successful SHUTDOWN: the connection just closes.
     cx.cl.close_after_reply = true;
     Ok(())

@@ -109,6 +109,19 @@ impl Replication {
         }
     }
 
+    /// Online replicas whose last ACK is at most `max_lag` seconds old.
+    pub fn good_replicas(&self, max_lag: u64) -> usize {
+        let now = crate::server::now_ms();
+        self.replicas
+            .lock()
+            .iter()
+            .filter(|r| {
+                r.state.load(Relaxed) == state::ONLINE
+                    && now - r.ack_time_ms.load(Relaxed) <= max_lag as i64 * 1000
+            })
+            .count()
+    }
+
     /// True while this server follows a primary.
     #[inline]
     pub fn is_replica(&self) -> bool {

@@ -489,3 +489,45 @@ fn a_stalled_replica_catches_up_from_the_disk_backlog_even_across_a_primary_rest
     assert_eq!(info(&mut pc, "stats", "sync_partial_ok"), "1");
     assert_eq!(as_int(&ok(&mut r.client(), &["DBSIZE"])), 3500);
 }
+
+#[test]
+fn min_replicas_to_write_refuses_writes_without_enough_good_replicas() {
+    let p = tern(&[
+        "--min-replicas-to-write",
+        "1",
+        "--min-replicas-max-lag",
+        "2",
+    ]);
+    let mut pc = p.client();
+    assert_eq!(
+        err(&mut pc, &["SET", "k", "v"]),
+        "NOREPLICAS Not enough good replicas to write."
+    );
+    assert_eq!(
+        ok(&mut pc, &["GET", "k"]),
+        redis::Value::Nil,
+        "reads are served"
+    );
+    let r = tern(&[]);
+    replicate(&r, &p);
+    assert!(wait_for(
+        || q(&mut pc, &["SET", "k", "v"]).is_ok(),
+        Duration::from_secs(10)
+    ));
+    assert_eq!(info(&mut pc, "replication", "min_slaves_good_slaves"), "1");
+    // The replica stops acknowledging: past the lag, writes are refused again.
+    signal(&r, libc::SIGSTOP);
+    assert!(wait_for(
+        || err_text(&mut pc, &["SET", "k", "v2"]).is_some_and(|e| e.starts_with("NOREPLICAS")),
+        Duration::from_secs(10)
+    ));
+    signal(&r, libc::SIGCONT);
+    assert!(wait_for(
+        || q(&mut pc, &["SET", "k", "v3"]).is_ok(),
+        Duration::from_secs(10)
+    ));
+}
+
+fn err_text(c: &mut redis::Connection, args: &[&str]) -> Option<String> {
+    q(c, args).err()
+}
