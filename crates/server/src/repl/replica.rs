@@ -212,7 +212,8 @@ async fn read_line(r: &mut BufReader<TcpStream>) -> IoResult<String> {
     }
 }
 
-/// One connection to the primary, until it fails.
+/// One connection to the primary, until it fails. The handshake gives up after
+/// `repl-timeout`, so a primary that went silent is retried.
 async fn session(srv: &Arc<Server>, up: &Arc<Upstream>) -> IoResult<()> {
     let timeout = Duration::from_secs(
         srv.config
@@ -221,6 +222,18 @@ async fn session(srv: &Arc<Server>, up: &Arc<Upstream>) -> IoResult<()> {
             .unwrap_or(60)
             .max(1),
     );
+    let (r, replid, offset, reply) = tokio::time::timeout(timeout, handshake(srv, up, timeout))
+        .await
+        .map_err(|_| err("timeout during the handshake with the primary"))??;
+    after_psync(srv, up, r, replid, offset, reply).await
+}
+
+/// Connect, PING, AUTH, REPLCONF, PSYNC: the connection and the PSYNC reply.
+async fn handshake(
+    srv: &Arc<Server>,
+    up: &Arc<Upstream>,
+    timeout: Duration,
+) -> IoResult<(BufReader<TcpStream>, String, u64, String)> {
     let stream = tokio::time::timeout(timeout, TcpStream::connect((up.host.as_str(), up.port)))
         .await
         .map_err(|_| err("timeout connecting to the primary"))??;
@@ -256,9 +269,21 @@ async fn session(srv: &Arc<Server>, up: &Arc<Upstream>) -> IoResult<()> {
     let _ = command(&mut r, &[b"REPLCONF", b"listening-port", port.as_bytes()]).await?;
     let _ = command(&mut r, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
     let (replid, offset) = (srv.replid.read().clone(), srv.log.offset());
-    let mut leftover = Vec::new();
     let next = (offset + 1).to_string();
     let reply = command(&mut r, &[b"PSYNC", replid.as_bytes(), next.as_bytes()]).await?;
+    Ok((r, replid, offset, reply))
+}
+
+/// Acts on the PSYNC reply (a full or a partial resync), then applies the stream.
+async fn after_psync(
+    srv: &Arc<Server>,
+    up: &Arc<Upstream>,
+    mut r: BufReader<TcpStream>,
+    replid: String,
+    offset: u64,
+    reply: String,
+) -> IoResult<()> {
+    let mut leftover = Vec::new();
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut it = rest.split_whitespace();
         let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<u64>().ok()))
@@ -313,7 +338,7 @@ async fn full_sync(
         up.sync_total.store(-1, Relaxed);
         let mut chunk = vec![0u8; 1 << 16];
         loop {
-            let n = r.read(&mut chunk).await?;
+            let n = read_timeout(srv, r.read(&mut chunk)).await?;
             if n == 0 {
                 return Err(err("connection lost during the RDB transfer"));
             }
@@ -339,7 +364,7 @@ async fn full_sync(
         rdb.resize(len, 0);
         let mut got = 0;
         while got < len {
-            let n = r.read(&mut rdb[got..]).await?;
+            let n = read_timeout(srv, r.read(&mut rdb[got..])).await?;
             if n == 0 {
                 return Err(err("connection lost during the RDB transfer"));
             }
@@ -577,4 +602,20 @@ pub fn expire_local_keys(srv: &Server, now: i64) {
         }
         srv.repl.has_local.store(!g.is_empty(), Relaxed);
     }
+}
+
+/// A read of the RDB payload, abandoned after `repl-timeout` of silence.
+async fn read_timeout(
+    srv: &Server,
+    f: impl std::future::Future<Output = IoResult<usize>>,
+) -> IoResult<usize> {
+    let t = srv
+        .config
+        .read()
+        .get_u64("repl-timeout")
+        .unwrap_or(60)
+        .max(1);
+    tokio::time::timeout(Duration::from_secs(t), f)
+        .await
+        .map_err(|_| err("timeout receiving the RDB from the primary"))?
 }

@@ -125,7 +125,10 @@ pub fn server_dir() -> std::path::PathBuf {
 
 /// Spawns `program args`, its stdout and stderr drained into a shared log. The child gets
 /// SIGKILL if the spawning thread dies without dropping it.
-fn spawn(program: &str, args: &[String]) -> (Child, Arc<Mutex<String>>, mpsc::Receiver<String>) {
+pub fn spawn(
+    program: &str,
+    args: &[String],
+) -> (Child, Arc<Mutex<String>>, mpsc::Receiver<String>) {
     raise_fd_limit();
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -154,7 +157,7 @@ fn spawn(program: &str, args: &[String]) -> (Child, Arc<Mutex<String>>, mpsc::Re
 }
 
 /// The number after `port=` in tern's Ready line.
-fn parse_ready_port(line: &str) -> Option<u16> {
+pub fn parse_ready_port(line: &str) -> Option<u16> {
     if !line.contains("Ready to accept connections tcp") {
         return None;
     }
@@ -163,7 +166,7 @@ fn parse_ready_port(line: &str) -> Option<u16> {
     digits.parse().ok()
 }
 
-fn kill_child(child: &mut Child) {
+pub fn kill_child(child: &mut Child) {
     if let Ok(None) = child.try_wait() {
         // SAFETY: plain kill(2) on our own child's pid.
         unsafe {

@@ -35,4 +35,5 @@ mod strings;
 mod tail;
 mod tracking;
 mod transactions;
+mod wan;
 mod zsets;
