@@ -138,7 +138,7 @@ fn execute_inner(
                     cl,
                     out,
                     Some(spec),
-                    CmdError::Static(crate::scripting::BUSY),
+                    CmdError::Static(crate::scripting::busy_error(srv)),
                 );
                 return Flow::Continue;
             }

@@ -357,6 +357,8 @@ impl CommandTable {
             ("evalsha", 2, false),
             ("eval_ro", 2, false),
             ("evalsha_ro", 2, false),
+            ("fcall", 2, false),
+            ("fcall_ro", 2, false),
             ("sintercard", 1, false),
             ("zunion", 1, false),
             ("zinter", 1, false),

@@ -9,6 +9,7 @@ pub mod config_cmd;
 pub mod connection;
 pub mod db;
 pub mod debug;
+pub mod function;
 pub mod hash;
 pub mod hll;
 pub mod info;
@@ -52,4 +53,5 @@ pub fn register_all(t: &mut CommandTable) {
     sort::register(t);
     pubsub::register(t);
     scripting::register(t);
+    function::register(t);
 }
