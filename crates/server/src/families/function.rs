@@ -315,8 +315,9 @@ fn function_list(cx: &mut Ctx) -> CmdResult {
                 .map(|(_, n)| *n)
                 .collect();
             out.set(names.len());
+            // Status strings, as Redis replies them.
             for n in names {
-                out.bulk(n.as_bytes());
+                out.simple(n);
             }
         }
         if with_code {

@@ -351,6 +351,10 @@ impl Functions {
         while !r.is_at_end() {
             let ty = r.read_u8().map_err(|_| "can not read data type")?;
             if ty == RDB_OPCODE_FUNCTION_PRE_GA {
+                // Redis 7.0 release candidates wrote the library name, then the engine name,
+                // ...: Redis 7.0 still reads that far before failing; tern reads no further.
+                r.read_string().map_err(|_| "Failed loading library name")?;
+                r.read_string().map_err(|_| "Failed loading engine name")?;
                 return Err("Pre-GA function format not supported".into());
             }
             if ty != RDB_OPCODE_FUNCTION2 {

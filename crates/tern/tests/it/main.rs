@@ -11,6 +11,7 @@ mod bitmaps;
 mod blocking;
 mod differential;
 mod eviction;
+mod functions;
 mod harness;
 mod hashes;
 mod hll;

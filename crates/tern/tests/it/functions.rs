@@ -1,0 +1,410 @@
+//! Functions (FUNCTION LOAD / FCALL, Redis 7.0) over raw sockets: a differential run of library
+//! loads, calls and FUNCTION subcommands against Debian's redis-server (replies, errors and the
+//! DUMP payload compared byte for byte), and a busy function (BUSY naming FUNCTION KILL,
+//! FUNCTION STATS while it runs, SCRIPT KILL refused, FUNCTION KILL). All pass against
+//! redis-server too (`TERN_IT_SERVER=redis`).
+
+use crate::harness::*;
+use std::time::{Duration, Instant};
+
+fn is_redis() -> bool {
+    std::env::var("TERN_IT_SERVER").as_deref() == Ok("redis")
+}
+
+fn error(s: &str) -> Resp {
+    Resp::Error(s.into())
+}
+
+fn cmd_bytes(c: &mut Raw, args: &[&[u8]]) -> Resp {
+    c.send(&encode(args));
+    c.read_reply()
+}
+
+/// Libraries loaded on both servers (FUNCTION LOAD replies compared), one at a time.
+const LOADS: &[&str] = &[
+    "#!lua name=t\nlocal x = type(1)\nredis.register_function('f', function() return 1 end)",
+    "#!lua name=t\nredis.call('ping')",
+    "#!lua name=t\na = 1",
+    "#!lua name=t\nreturn 1",
+    "#!lua name=t\n\nreturn +",
+    "lua name=t",
+    "#!lua name=t",
+    "#!lua",
+    "#!luax name=t\n",
+    "#!LUA name=t foo=bar\n",
+    "#!lua name=t name=v\n",
+    "#!lua name=t-x\n",
+    "#!lua name=\n",
+    "#!lua \"name=t\n",
+    "#!lua name=t\nredis.register_function()",
+    "#!lua name=t\nredis.register_function(1, 2, 3)",
+    "#!lua name=t\nredis.register_function({}, 2)",
+    "#!lua name=t\nredis.register_function('x', 2)",
+    "#!lua name=t\nredis.register_function('x-y', function() end)",
+    "#!lua name=t\nredis.register_function('x', function() end) redis.register_function('x', function() end)",
+    "#!lua name=t\nredis.register_function(5)",
+    "#!lua name=t\nredis.register_function{function_name=function() end}",
+    "#!lua name=t\nredis.register_function{function_name='a', callback='b'}",
+    "#!lua name=t\nredis.register_function{function_name='a', callback=function() end, flags='x'}",
+    "#!lua name=t\nredis.register_function{function_name='a', callback=function() end, flags={'bad'}}",
+    "#!lua name=t\nredis.register_function{function_name='a', callback=function() end, flags={1}}",
+    "#!lua name=t\nredis.register_function{function_name='a', callback=function() end, other=1}",
+    "#!lua name=t\nredis.register_function{callback=function() end}",
+    "#!lua name=t\nredis.register_function{function_name='a'}",
+    "#!lua name=t\nredis.register_function{function_name='a', callback=function() end, description={}}",
+    "#!lua name=t\nredis.register_function{[1]=1}",
+    "#!lua name=t\nredis.register_function{[true]=1}",
+    "#!lua name=t\nredis.setresp(3)",
+    "#!lua name=t\nredis.log = 1",
+    "#!lua name=t\nlocal t = redis.register_function\nt('z2', function() end)",
+    "#!lua name=t \nredis.register_function('z5', function() return 1 end)",
+    "#!lua \"name=t\"\nredis.register_function(\"z6\", function() return 1 end)",
+    "#!lua name=t\nerror('x')",
+    "#!lua name=t\nerror({err='MY x'})",
+    "#!lua name=t\nredis.log(redis.LOG_NOTICE, 'loading') redis.register_function('v', function() return redis.REDIS_VERSION_NUM end)",
+    "#!lua name=t\nredis.register_function{function_name=12, callback=function() end, description=3.5, flags={'no-writes', 'ALLOW-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'}}",
+];
+
+/// The library the calls below run against.
+const LIB: &str = "#!lua name=lib
+redis.register_function{function_name='NoWr', callback=function() return redis.call('set','x','1') end, flags={'no-writes'}, description='d'}
+redis.register_function('Wr', function(k, a) return redis.call('set', k[1], a[1]) end)
+redis.register_function('Err', function(k, a) return redis.call('incr', 'nope', 'x') end)
+redis.register_function('Err2', function(k, a)
+  error('boom')
+end)
+redis.register_function('reg', function() return redis.register_function('y', function() end) end)
+redis.register_function('k', function() return KEYS end)
+redis.register_function('g', function() return {type(redis.setresp), type(redis.set_repl), type(cjson), type(redis.sha1hex), type(redis.breakpoint), type(redis.call)} end)
+redis.register_function('gw', function() xx = 1 end)
+redis.register_function{function_name='ro', callback=function(k) return redis.call('get', k[1]) end, flags={'no-writes'}}
+redis.register_function('echo', function(k, a) return {k, a, #k, #a} end)
+redis.register_function('pc', function() return redis.pcall('incr', 'nope', 'x') end)
+redis.register_function('st', function() return redis.status_reply('FINE') end)
+redis.register_function('er', function() return redis.error_reply('MY failure') end)
+";
+
+const CALLS: &[&[&str]] = &[
+    &["FCALL", "nowr", "1", "kk", "vv"],
+    &["FCALL_RO", "nowr", "1", "kk", "vv"],
+    &["FCALL", "wr", "1", "kk", "vv"],
+    &["FCALL_RO", "wr", "1", "kk", "vv"],
+    &["FCALL", "ro", "1", "kk"],
+    &["FCALL_RO", "RO", "1", "kk"],
+    &["FCALL", "err", "0"],
+    &["FCALL", "err2", "0"],
+    &["FCALL", "reg", "0"],
+    &["FCALL", "k", "0"],
+    &["FCALL", "g", "0"],
+    &["FCALL", "gw", "0"],
+    &["FCALL", "echo", "2", "a", "b", "c"],
+    &["FCALL", "echo", "0"],
+    &["FCALL", "pc", "0"],
+    &["FCALL", "st", "0"],
+    &["FCALL", "er", "0"],
+    &["FCALL", "nosuch", "0"],
+    &["FCALL", "nosuch", "x"],
+    &["FCALL", "wr", "x"],
+    &["FCALL", "wr", "3", "a"],
+    &["FCALL", "wr", "-1"],
+    &["FCALL", "wr"],
+    &["FUNCTION", "LIST"],
+    &["FUNCTION", "LIST", "WITHCODE"],
+    &["FUNCTION", "LIST", "LIBRARYNAME", "l*", "WITHCODE"],
+    &["FUNCTION", "LIST", "LIBRARYNAME", "nomatch"],
+    &["FUNCTION", "LIST", "WITHCODE", "WITHCODE"],
+    &["FUNCTION", "LIST", "LIBRARYNAME"],
+    &["FUNCTION", "LIST", "foo"],
+    &["FUNCTION", "STATS"],
+    &["FUNCTION", "STATS", "x"],
+    &["FUNCTION", "LOAD", LIB],
+    &["FUNCTION", "LOAD", "x", LIB],
+    &["FUNCTION", "LOAD", "REPLACE"],
+    &["FUNCTION", "LOAD", "REPLACE", LIB],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=other\nredis.register_function('WR', function() end)",
+    ],
+    &["FUNCTION", "DELETE", "nosuch"],
+    &["FUNCTION", "DELETE"],
+    &["FUNCTION", "FLUSH", "x"],
+    &["FUNCTION", "FLUSH", "sync", "x"],
+    &["FUNCTION", "RESTORE", "x", "y"],
+    &["FUNCTION", "RESTORE", "x", "y", "z"],
+    &["FUNCTION", "RESTORE", "x"],
+    &["FUNCTION", "RESTORE"],
+    &["FUNCTION", "DUMP", "x"],
+    &["FUNCTION", "KILL"],
+    &["FUNCTION", "KILL", "x"],
+    &["FUNCTION", "NOPE"],
+    &["FUNCTION", "HELP"],
+    &["FUNCTION", "DELETE", "lib"],
+    &["FCALL", "wr", "1", "a", "b"],
+    &["FUNCTION", "STATS"],
+];
+
+#[test]
+fn functions_reply_like_redis_server() {
+    if is_redis() {
+        return; // Compares tern with redis-server; nothing to compare against itself.
+    }
+    let tern = TestServer::start();
+    let redis = RedisServer::start();
+    let mut t = tern.raw_conn();
+    let mut r = redis.raw_conn();
+    for code in LOADS {
+        for c in [&mut t, &mut r] {
+            c.cmd(&["FUNCTION", "FLUSH"]);
+        }
+        let args = ["FUNCTION", "LOAD", code];
+        assert_eq!(t.cmd(&args), r.cmd(&args), "{code}");
+        // What got loaded lists the same (one library, so no order to differ).
+        let args = ["FUNCTION", "LIST", "WITHCODE"];
+        assert_eq!(t.cmd(&args), r.cmd(&args), "{code}");
+    }
+    for c in [&mut t, &mut r] {
+        c.cmd(&["FUNCTION", "FLUSH"]);
+        assert_eq!(c.cmd(&["FUNCTION", "LOAD", LIB]), Resp::bulk("lib"));
+        c.cmd(&["SET", "kk", "value"]);
+    }
+    for args in CALLS {
+        assert_eq!(unordered(t.cmd(args)), unordered(r.cmd(args)), "{args:?}");
+    }
+    // RESP3 maps and sets.
+    for c in [&mut t, &mut r] {
+        c.cmd(&["HELLO", "3"]);
+        c.cmd(&["FUNCTION", "LOAD", "REPLACE", LIB]);
+    }
+    for args in [
+        &["FUNCTION", "LIST"][..],
+        &["FUNCTION", "STATS"],
+        &["FCALL", "echo", "1", "a", "b"],
+    ] {
+        assert_eq!(
+            unordered(t.cmd(args)),
+            unordered(r.cmd(args)),
+            "RESP3 {args:?}"
+        );
+    }
+    // DUMP payloads are byte-identical (one library: LZF-compressed code, version, CRC), and
+    // each server restores the other's.
+    let mut dumps = Vec::new();
+    for c in [&mut t, &mut r] {
+        let Resp::Bulk(Some(p)) = c.cmd(&["FUNCTION", "DUMP"]) else {
+            panic!("DUMP")
+        };
+        dumps.push(p);
+    }
+    assert_eq!(dumps[0], dumps[1]);
+    for (c, p) in [(&mut t, &dumps[1]), (&mut r, &dumps[0])] {
+        assert_eq!(
+            cmd_bytes(c, &[b"FUNCTION", b"RESTORE", p]),
+            error("ERR Library lib already exists")
+        );
+        assert_eq!(
+            cmd_bytes(c, &[b"FUNCTION", b"RESTORE", p, b"FLUSH"]),
+            Resp::Simple("OK".into())
+        );
+        let mut bad = p.clone();
+        bad[3] ^= 0x20;
+        assert_eq!(
+            cmd_bytes(c, &[b"FUNCTION", b"RESTORE", &bad]),
+            error("ERR DUMP payload version or checksum are wrong")
+        );
+        let mut other = p.clone();
+        other[0] = 246;
+        let n = other.len();
+        let crc = crc64_jones(&other[..n - 8]);
+        other[n - 8..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            cmd_bytes(c, &[b"FUNCTION", b"RESTORE", &other]),
+            error("ERR Failed loading engine name")
+        );
+        other[0] = 0;
+        let crc = crc64_jones(&other[..n - 8]);
+        other[n - 8..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            cmd_bytes(c, &[b"FUNCTION", b"RESTORE", &other]),
+            error("ERR given type is not a function")
+        );
+        c.cmd(&["FUNCTION", "FLUSH"]);
+    }
+    for c in [&mut t, &mut r] {
+        let Resp::Bulk(Some(p)) = c.cmd(&["FUNCTION", "DUMP"]) else {
+            panic!("DUMP")
+        };
+        dumps.push(p);
+    }
+    assert_eq!(dumps[2], dumps[3], "an empty DUMP");
+}
+
+/// FUNCTION LIST lists a library's functions in hash-table order, which is Redis's own
+/// (random) order: sort them so that replies compare.
+fn unordered(r: Resp) -> Resp {
+    let sort = |v: &mut Vec<Resp>| v.sort_by_key(|x| format!("{x:?}"));
+    match r {
+        Resp::Array(Some(libs)) => Resp::Array(Some(
+            libs.into_iter()
+                .map(|lib| match lib {
+                    Resp::Array(Some(mut fields)) => {
+                        for i in (1..fields.len()).step_by(2) {
+                            if fields[i - 1] == Resp::bulk("functions") {
+                                if let Resp::Array(Some(fs)) = &mut fields[i] {
+                                    sort(fs);
+                                }
+                            }
+                        }
+                        Resp::Array(Some(fields))
+                    }
+                    Resp::Map(mut fields) => {
+                        for (k, v) in fields.iter_mut() {
+                            if *k == Resp::bulk("functions") {
+                                if let Resp::Array(Some(fs)) = v {
+                                    sort(fs);
+                                }
+                            }
+                        }
+                        Resp::Map(fields)
+                    }
+                    other => other,
+                })
+                .collect(),
+        )),
+        other => other,
+    }
+}
+
+/// CRC-64/Jones as Redis computes it (reflected, polynomial 0xad93d23594c935a9).
+fn crc64_jones(bytes: &[u8]) -> u64 {
+    let poly: u64 = 0x95ac9329ac4bc9b5; // 0xad93d23594c935a9 reflected
+    let mut crc = 0u64;
+    for &b in bytes {
+        crc ^= b as u64;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ poly
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
+}
+
+/// Sends PING until it gets BUSY (the function is past the threshold); panics after 10 s.
+fn wait_busy(c: &mut Raw) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match c.cmd(&["PING"]) {
+            Resp::Error(e) if e.starts_with("BUSY ") => return e,
+            other => assert_eq!(other, Resp::Simple("PONG".into())),
+        }
+        assert!(Instant::now() < deadline, "never got BUSY");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_busy_function_gets_busy_replies_and_function_kill_stops_it() {
+    let srv = TestServer::start();
+    let mut admin = srv.raw_conn();
+    admin.cmd(&["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    let lib = "#!lua name=spin\nredis.register_function('spin', function()\n  local i = 0\n  while true do i = i + 1 end\nend)";
+    assert_eq!(admin.cmd(&["FUNCTION", "LOAD", lib]), Resp::bulk("spin"));
+    let mut runner = srv.raw_conn();
+    runner.send(&encode(&[b"FCALL", b"spin", b"1", b"key", b"arg"]));
+    assert_eq!(
+        wait_busy(&mut admin),
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    );
+    let Resp::Array(Some(stats)) = admin.cmd(&["FUNCTION", "STATS"]) else {
+        panic!("FUNCTION STATS is an array")
+    };
+    assert_eq!(stats[0], Resp::bulk("running_script"));
+    let Resp::Array(Some(running)) = &stats[1] else {
+        panic!("a running function: {stats:?}")
+    };
+    assert_eq!(running[0], Resp::bulk("name"));
+    assert_eq!(running[1], Resp::bulk("spin"));
+    assert_eq!(
+        running[3],
+        Resp::Array(Some(
+            ["FCALL", "spin", "1", "key", "arg"]
+                .iter()
+                .map(|s| Resp::bulk(s))
+                .collect()
+        ))
+    );
+    assert_eq!(running[4], Resp::bulk("duration_ms"));
+    assert!(matches!(running[5], Resp::Int(ms) if ms >= 100));
+    assert_eq!(
+        admin.cmd(&["SCRIPT", "KILL"]),
+        error("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
+    );
+    assert_eq!(admin.cmd(&["FUNCTION", "KILL"]), Resp::Simple("OK".into()));
+    assert_eq!(
+        runner.read_reply(),
+        error("ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:4.")
+    );
+    assert_eq!(admin.cmd(&["PING"]), Resp::Simple("PONG".into()));
+    assert_eq!(
+        admin.cmd(&["FUNCTION", "KILL"]),
+        error("NOTBUSY No scripts in execution right now.")
+    );
+    // FUNCTION KILL does not stop an EVAL, and FUNCTION STATS refuses to run during one.
+    runner.send(&encode(&[b"EVAL", b"while true do end", b"0"]));
+    wait_busy(&mut admin);
+    let busy_eval =
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    assert_eq!(admin.cmd(&["FUNCTION", "KILL"]), error(busy_eval));
+    assert_eq!(admin.cmd(&["FUNCTION", "STATS"]), error(busy_eval));
+    assert_eq!(admin.cmd(&["SCRIPT", "KILL"]), Resp::Simple("OK".into()));
+    assert!(matches!(runner.read_reply(), Resp::Error(_)));
+}
+
+#[test]
+fn a_function_that_wrote_cannot_be_killed() {
+    let srv = TestServer::start();
+    let mut admin = srv.raw_conn();
+    admin.cmd(&["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    let lib = "#!lua name=w\nredis.register_function('w', function()
+  redis.call('set', 'w', '1')
+  local t0 = redis.call('time')
+  while true do
+    local t = redis.call('time')
+    if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 1000000 then break end
+  end
+  return 'done'
+end)";
+    admin.cmd(&["FUNCTION", "LOAD", lib]);
+    let mut runner = srv.raw_conn();
+    runner.send(&encode(&[b"FCALL", b"w", b"0"]));
+    wait_busy(&mut admin);
+    assert_eq!(
+        admin.cmd(&["FUNCTION", "KILL"]),
+        error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+    );
+    assert_eq!(runner.read_reply(), Resp::bulk("done"));
+    assert_eq!(admin.cmd(&["GET", "w"]), Resp::bulk("1"));
+}
+
+#[test]
+fn fcall_under_maxmemory_needs_allow_oom_or_no_writes() {
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    let lib = "#!lua name=m
+redis.register_function('plain', function() return 1 end)
+redis.register_function{function_name='oom', callback=function() return 2 end, flags={'allow-oom'}}
+redis.register_function{function_name='ro', callback=function() return 3 end, flags={'no-writes'}}";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), Resp::bulk("m"));
+    c.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
+    assert_eq!(
+        c.cmd(&["FCALL", "plain", "0"]),
+        error("OOM command not allowed when used memory > 'maxmemory'.")
+    );
+    assert_eq!(c.cmd(&["FCALL", "oom", "0"]), Resp::Int(2));
+    assert_eq!(c.cmd(&["FCALL", "ro", "0"]), Resp::Int(3));
+    c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+    assert_eq!(c.cmd(&["FCALL", "plain", "0"]), Resp::Int(1));
+}
