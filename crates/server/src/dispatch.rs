@@ -165,6 +165,7 @@ fn execute_inner(
     } else {
         Vec::new()
     };
+    let misses = crate::notify::misses_before(srv, cl.db, spec, args, now_ms);
     let result = {
         let mut cx = Ctx {
             srv,
@@ -188,6 +189,9 @@ fn execute_inner(
     if let Err(e) = result {
         st.failed.add(1);
         write_error(srv, cl, out, &e);
+    }
+    if !misses.is_empty() && !failed {
+        crate::notify::keymiss(srv, cl.db, args, &misses, now_ms);
     }
     // A write that changed something (it propagated) touches the keys it names: WATCHers see
     // the change, and clients blocked on them are served now, before this client's next
