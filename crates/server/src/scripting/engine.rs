@@ -1,6 +1,6 @@
-//! The Lua engine: one Lua 5.1 state with Redis's script environment (the `redis` and `cjson`
-//! libraries, protected globals), its compiled-function cache, and the script client that
-//! `redis.call` runs commands as.
+//! The Lua engine: one Lua 5.1 state with Redis's script environment (the `redis`, `cjson`,
+//! `bit`, `struct` and `cmsgpack` libraries, protected globals), its compiled-function cache,
+//! and the script client that `redis.call` runs commands as.
 //!
 //! Library functions written in Rust return `(ok, value)` pairs and thin Lua wrappers raise the
 //! errors, so errors carry Lua's usual `user_script:<line>:` position and `redis.call` raises
@@ -261,6 +261,9 @@ local function readonly(t)
 end
 G.redis = readonly(redis)
 G.cjson = readonly(cjson)
+G.bit = readonly(priv.bit)
+G.struct = readonly(priv.struct)
+G.cmsgpack = readonly(priv.cmsgpack)
 G.dofile, G.loadfile, G.print, G.debug = nil, nil, nil, nil
 G.getfenv, G.setfenv, G.newproxy = nil, nil, nil
 
@@ -724,7 +727,7 @@ fn raise(table: bool, text: String) -> mlua::Error {
 }
 
 /// An error as C's `luaL_error` raises it: prefixed with the caller's `source:line: `.
-fn raise_at(lua: &Lua, msg: &str) -> mlua::Error {
+pub(super) fn raise_at(lua: &Lua, msg: &str) -> mlua::Error {
     let at = lua
         .inspect_stack(1)
         .and_then(|d| {
@@ -825,6 +828,9 @@ fn install_library(lua: &Lua, private: &Table) -> mlua::Result<()> {
         .fold(0i64, |acc, p| (acc << 8) | p.parse::<i64>().unwrap_or(0));
     private.raw_set("version_num", num)?;
     private.raw_set("json_null", cjson::null())?;
+    private.raw_set("bit", super::libs::bit(lua)?)?;
+    private.raw_set("struct", super::libs::strukt(lua)?)?;
+    private.raw_set("cmsgpack", super::libs::cmsgpack(lua)?)?;
     private.raw_set(
         "errinfo",
         lua.create_function(|_, v: Value| {

@@ -24,6 +24,7 @@ mod cjson;
 mod convert;
 mod engine;
 pub mod functions;
+mod libs;
 #[cfg(test)]
 mod tests;
 
