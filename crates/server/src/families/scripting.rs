@@ -147,6 +147,11 @@ fn eval_generic(cx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult {
 /// script thread while the connection waits.
 pub fn start(cx: &mut Ctx, job: Job) {
     let srv = cx.srv;
+    // EVAL and FCALL skip dispatch's MONITOR feed: like Redis, they are shown before the
+    // commands they run (which MONITOR shows as `[db lua]`).
+    if srv.clients_monitoring() {
+        crate::families::server::feed_monitors(srv, cx.cl, cx.args, cx.now_ms);
+    }
     if cx.cl.in_exec {
         // Inside EXEC this thread already holds every shard: run here, inside the EXEC's
         // MULTI block.
@@ -158,8 +163,12 @@ pub fn start(cx: &mut Ctx, job: Job) {
         let reply = scripting::run_inline(srv, &job, None);
         cx.out.raw(&reply);
     } else {
-        // The connection waits for the script thread's reply as a blocked command does.
-        cx.cl.blocked = Some(srv.scripts.submit(job));
+        // A quick script's reply comes back at once; otherwise the connection waits for the
+        // script thread's reply as a blocked command does.
+        match srv.scripts.submit(job) {
+            Ok(reply) => cx.out.raw(&reply),
+            Err(wait) => cx.cl.blocked = Some(wait),
+        }
     }
 }
 

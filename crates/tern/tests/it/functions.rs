@@ -408,3 +408,28 @@ redis.register_function{function_name='ro', callback=function() return 3 end, fl
     c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
     assert_eq!(c.cmd(&["FCALL", "plain", "0"]), Resp::Int(1));
 }
+
+#[test]
+fn monitor_shows_eval_and_fcall_before_the_commands_they_run() {
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    let lib = "#!lua name=mon\nredis.register_function('monf', function() return redis.call('get', 'y') end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), Resp::bulk("mon"));
+    let mut m = srv.raw_conn();
+    assert_eq!(m.cmd(&["MONITOR"]), Resp::Simple("OK".into()));
+    c.cmd(&["EVAL", "return redis.call('get', 'x')", "0"]);
+    c.cmd(&["FCALL", "monf", "0"]);
+    let tails: Vec<String> = (0..4)
+        .map(|_| match m.read_reply() {
+            Resp::Simple(s) => s.split_once(' ').unwrap().1.to_string(),
+            other => panic!("MONITOR sent {other:?}"),
+        })
+        .collect();
+    assert!(
+        tails[0].ends_with(r#"] "EVAL" "return redis.call('get', 'x')" "0""#),
+        "{tails:?}"
+    );
+    assert_eq!(tails[1], r#"[0 lua] "get" "x""#);
+    assert!(tails[2].ends_with(r#"] "FCALL" "monf" "0""#), "{tails:?}");
+    assert_eq!(tails[3], r#"[0 lua] "get" "y""#);
+}
