@@ -163,12 +163,11 @@ pub fn start(cx: &mut Ctx, job: Job) {
         let reply = scripting::run_inline(srv, &job, None);
         cx.out.raw(&reply);
     } else {
-        // A quick script's reply comes back at once; otherwise the connection waits for the
-        // script thread's reply as a blocked command does.
-        match srv.scripts.submit(job) {
-            Ok(reply) => cx.out.raw(&reply),
-            Err(wait) => cx.cl.blocked = Some(wait),
-        }
+        // The connection waits for the script thread's reply as a blocked command does. (A
+        // synchronous wait for quick scripts was tried and is slower: while the worker waits
+        // here it cannot hand the script thread other connections' scripts, which it
+        // otherwise runs several per wakeup.)
+        cx.cl.blocked = Some(srv.scripts.submit(job));
     }
 }
 

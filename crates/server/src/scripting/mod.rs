@@ -3,13 +3,9 @@
 //!
 //! Where a script runs:
 //! - Normally on the server's *script thread* (one `std::thread`, started on the first EVAL):
-//!   the EVAL handler validates its arguments and sends a [`Job`] over a channel, then waits
-//!   for the reply for up to [`SYNC_WAIT`] with the worker thread blocked. Most scripts end by
-//!   then, and the reply goes out with the rest of the pipeline as any command's does. If the
-//!   script is still running, the handler leaves a [`crate::blocking::BlockedWait`] on the
-//!   client instead, so the worker thread goes on serving its other connections (which get
-//!   BUSY past the threshold, and may send SCRIPT KILL); the reply then comes back as
-//!   `Outcome::Served`.
+//!   the EVAL handler validates its arguments, sends a [`Job`] over a channel and leaves a
+//!   [`crate::blocking::BlockedWait`] on the client, so the worker thread goes on serving its
+//!   other connections while the script runs; the reply comes back as `Outcome::Served`.
 //! - Inline, on the calling thread, when the caller is inside EXEC (EXEC already holds every
 //!   shard on this thread) or when the server runs under the testkit ([`Scripts::inline`]).
 //!
@@ -93,75 +89,6 @@ pub struct Job {
     pub now_ms: i64,
 }
 
-/// How long the EVAL handler waits, with its worker thread blocked, for the script thread's
-/// reply before it lets the connection wait like a blocked client (which costs a flush, a
-/// cross-thread wakeup through the event loop and a second write).
-pub const SYNC_WAIT: Duration = Duration::from_millis(1);
-
-/// Where the script thread leaves a job's reply: for the handler waiting synchronously, or,
-/// once that wait gave up, for the connection waiting asynchronously.
-pub struct Pending {
-    state: Mutex<PendingState>,
-    cv: parking_lot::Condvar,
-}
-
-enum PendingState {
-    /// The handler is (or was) waiting synchronously.
-    Waiting,
-    /// The handler gave up; the connection waits on the receiver of this sender.
-    Async(tokio::sync::oneshot::Sender<Outcome>),
-    /// The reply, not yet taken.
-    Done(Vec<u8>),
-    /// The reply was handed over.
-    Taken,
-}
-
-impl Pending {
-    fn new() -> Pending {
-        Pending {
-            state: Mutex::new(PendingState::Waiting),
-            cv: parking_lot::Condvar::new(),
-        }
-    }
-
-    /// Delivers the reply to whichever side waits.
-    fn complete(&self, bytes: Vec<u8>) {
-        let mut st = self.state.lock();
-        match std::mem::replace(&mut *st, PendingState::Taken) {
-            PendingState::Async(tx) => {
-                let _ = tx.send(Outcome::Served(bytes));
-            }
-            PendingState::Waiting => {
-                *st = PendingState::Done(bytes);
-                self.cv.notify_one();
-            }
-            other => *st = other,
-        }
-    }
-}
-
-/// Completes a job's [`Pending`] with an error if the script thread drops the job without a
-/// reply (a panic), so the connection never waits forever.
-struct Completer(Arc<Pending>, bool);
-
-impl Completer {
-    fn complete(mut self, bytes: Vec<u8>) {
-        self.0.complete(bytes);
-        self.1 = true;
-    }
-}
-
-impl Drop for Completer {
-    fn drop(&mut self) {
-        if !self.1 {
-            self.0
-                .complete(b"-ERR the script thread failed running the script\r\n".to_vec());
-        }
-    }
-}
-
-type JobSender = std::sync::mpsc::Sender<(Job, Completer)>;
-
 /// Scripting state shared by every connection (`Server::scripts`).
 #[derive(Default)]
 pub struct Scripts {
@@ -174,7 +101,7 @@ pub struct Scripts {
     /// Run scripts on the calling thread (the testkit, which runs commands synchronously).
     pub inline: AtomicBool,
     /// The script thread's job queue, once started.
-    thread: Mutex<Option<JobSender>>,
+    thread: Mutex<Option<std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)>>>,
     /// The server itself, so jobs can keep it alive on the script thread.
     me: OnceLock<Weak<Server>>,
     /// The loaded function libraries (FUNCTION LOAD).
@@ -229,46 +156,23 @@ impl Scripts {
         self.busy.since_ms.load(Ordering::Acquire) != 0
     }
 
-    /// Sends `job` to the script thread (starting it if needed) and waits up to [`SYNC_WAIT`]
-    /// for its reply: `Ok(reply)`, or what the caller's connection waits on if the script is
-    /// still running.
-    pub fn submit(&self, job: Job) -> Result<Vec<u8>, BlockedWait> {
-        let pending = Arc::new(Pending::new());
-        {
-            let mut g = self.thread.lock();
-            let sender = g.get_or_insert_with(start_thread);
-            let item = (job, Completer(pending.clone(), false));
-            if let Err(std::sync::mpsc::SendError(item)) = sender.send(item) {
-                // The thread died (a panic in a script): start a new one.
-                let s = start_thread();
-                let _ = s.send(item);
-                *g = Some(s);
-            }
-        }
-        let deadline = std::time::Instant::now() + SYNC_WAIT;
-        let mut st = pending.state.lock();
-        loop {
-            if let PendingState::Done(_) = &*st {
-                let PendingState::Done(bytes) = std::mem::replace(&mut *st, PendingState::Taken)
-                else {
-                    unreachable!("matched Done above")
-                };
-                return Ok(bytes);
-            }
-            if pending.cv.wait_until(&mut st, deadline).timed_out() {
-                break;
-            }
-        }
-        if let PendingState::Done(bytes) = std::mem::replace(&mut *st, PendingState::Taken) {
-            return Ok(bytes);
-        }
+    /// Sends `job` to the script thread (starting it if needed) and returns what the caller's
+    /// connection waits on.
+    pub fn submit(&self, job: Job) -> BlockedWait {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        *st = PendingState::Async(tx);
-        Err(BlockedWait {
+        let mut g = self.thread.lock();
+        let sender = g.get_or_insert_with(start_thread);
+        if let Err(std::sync::mpsc::SendError((job, tx))) = sender.send((job, tx)) {
+            // The thread died (a panic in a script): start a new one.
+            let s = start_thread();
+            let _ = s.send((job, tx));
+            *g = Some(s);
+        }
+        BlockedWait {
             rx,
             deadline_ms: None,
             timeout_reply: |out| out.null(),
-        })
+        }
     }
 
     /// A strong reference to the server, for a job.
@@ -277,8 +181,8 @@ impl Scripts {
     }
 }
 
-fn start_thread() -> JobSender {
-    let (tx, rx) = std::sync::mpsc::channel::<(Job, Completer)>();
+fn start_thread() -> std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)> {
+    let (tx, rx) = std::sync::mpsc::channel::<(Job, tokio::sync::oneshot::Sender<Outcome>)>();
     std::thread::Builder::new()
         .name("tern-script".into())
         .spawn(move || {
@@ -290,7 +194,7 @@ fn start_thread() -> JobSender {
                     None => engine.insert(engine::Engine::new(&job.srv)),
                 };
                 let bytes = run(&job.srv, e, &job, None);
-                reply.complete(bytes);
+                let _ = reply.send(Outcome::Served(bytes));
             }
         })
         .expect("spawn the script thread");
