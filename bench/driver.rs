@@ -8,7 +8,7 @@
 //!     DELIVERIES / SUBSCRIBERS 16-byte messages, at most 64 in flight. Reports messages
 //!     delivered per second, from the first PUBLISH until every subscriber has read every message.
 //!   driver multi HOST PORT TRANSACTIONS PIPELINE CLIENTS [TIMEOUT_S]
-//!     CLIENTS connections each send PIPELINE transactions (MULTI, 10 x SET key:<random 12
+//!     CLIENTS connections each send PIPELINE transactions (MULTI, 10 x SET tx:<random 12
 //!     digits> xxx, EXEC) at a time and wait for all their replies. Reports transactions per
 //!     second. Every reply byte is checked against the exact expected replies.
 //!
@@ -240,7 +240,7 @@ fn multi(host: &str, port: u16, txns: u64, pipeline: u64, clients: usize, timeou
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
-                let key = format!("key:{:012}", rng % 1_000_000);
+                let key = format!("tx:{:012}", rng % 1_000_000);
                 v.extend_from_slice(&resp(&[b"SET", key.as_bytes(), b"xxx"]));
             }
             v.extend_from_slice(&resp(&[b"EXEC"]));
