@@ -570,7 +570,7 @@ fn int64_equivalent(x: f64) -> Option<i64> {
     if x.is_infinite() || x.is_nan() {
         return None;
     }
-    let i = if x >= -9_223_372_036_854_775_808.0 && x < 9_223_372_036_854_775_808.0 {
+    let i = if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x) {
         x as i64
     } else {
         i64::MIN
@@ -795,7 +795,7 @@ fn mp_decode(lua: &Lua, c: &mut Cursor<'_>) -> Result<Value, Stop> {
             c.take(1)?;
             num(f64::from_bits(c.be(8)?))
         }
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let w = match t {
                 0xd9 => 1,
                 0xda => 2,
@@ -811,7 +811,7 @@ fn mp_decode(lua: &Lua, c: &mut Cursor<'_>) -> Result<Value, Stop> {
             c.take(1 + w)?;
             Value::String(lua.create_string(c.take(l)?)?)
         }
-        0xdc | 0xdd | 0xde | 0xdf => {
+        0xdc..=0xdf => {
             let w = if t == 0xdc || t == 0xde { 2 } else { 4 };
             c.need(1 + w)?;
             c.take(1)?;

@@ -101,7 +101,7 @@ pub struct Scripts {
     /// Run scripts on the calling thread (the testkit, which runs commands synchronously).
     pub inline: AtomicBool,
     /// The script thread's job queue, once started.
-    thread: Mutex<Option<std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)>>>,
+    thread: Mutex<Option<JobSender>>,
     /// The server itself, so jobs can keep it alive on the script thread.
     me: OnceLock<Weak<Server>>,
     /// The loaded function libraries (FUNCTION LOAD).
@@ -181,7 +181,10 @@ impl Scripts {
     }
 }
 
-fn start_thread() -> std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)> {
+/// The script thread's job queue.
+type JobSender = std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)>;
+
+fn start_thread() -> JobSender {
     let (tx, rx) = std::sync::mpsc::channel::<(Job, tokio::sync::oneshot::Sender<Outcome>)>();
     std::thread::Builder::new()
         .name("tern-script".into())

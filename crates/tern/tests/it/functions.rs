@@ -332,7 +332,7 @@ fn a_busy_function_gets_busy_replies_and_function_kill_stops_it() {
         Resp::Array(Some(
             ["FCALL", "spin", "1", "key", "arg"]
                 .iter()
-                .map(|s| Resp::bulk(s))
+                .map(Resp::bulk)
                 .collect()
         ))
     );
