@@ -433,3 +433,30 @@ fn monitor_shows_eval_and_fcall_before_the_commands_they_run() {
     assert!(tails[2].ends_with(r#"] "FCALL" "monf" "0""#), "{tails:?}");
     assert_eq!(tails[3], r#"[0 lua] "get" "y""#);
 }
+
+#[test]
+fn info_memory_counts_scripts_functions_and_libraries() {
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    let field = |c: &mut Raw, name: &str| -> String {
+        let info = c.cmd(&["INFO", "memory"]).text();
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in INFO memory"))
+            .trim()
+            .to_string()
+    };
+    c.cmd(&["SCRIPT", "FLUSH"]);
+    c.cmd(&["FUNCTION", "FLUSH"]);
+    c.cmd(&["SCRIPT", "LOAD", "return 1"]);
+    c.cmd(&["EVAL", "return 2", "0"]);
+    c.cmd(&["FUNCTION", "LOAD", "#!lua name=a\nredis.register_function('a1', function() end)\nredis.register_function('a2', function() end)"]);
+    c.cmd(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=b\nredis.register_function('b1', function() end)",
+    ]);
+    assert_eq!(field(&mut c, "number_of_cached_scripts"), "2");
+    assert_eq!(field(&mut c, "number_of_functions"), "3");
+    assert_eq!(field(&mut c, "number_of_libraries"), "2");
+}
