@@ -19,6 +19,7 @@ use mlua::{
 };
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use tern_resp::{Frame, ReplyWriter};
@@ -316,8 +317,6 @@ pub struct Engine {
     funcs: HashMap<String, Function>,
     /// `Scripts::epoch` when `funcs` was last valid.
     epoch: u64,
-    /// The private table the Lua wrappers call into.
-    private: Table,
     /// The scripts' environment (protected globals).
     env: Table,
     /// The real globals (KEYS and ARGV are set there).
@@ -333,6 +332,11 @@ pub struct Engine {
     fns: HashMap<String, Function>,
     /// `Functions::epoch` when `fns` was loaded.
     fepoch: u64,
+    /// The running job, for `redis.call` and friends.
+    ctx: Rc<RunCtx>,
+    /// The prelude's runners: `priv.run` (EVAL) and `priv.run_function` (FCALL).
+    run_script: Function,
+    run_function: Function,
 }
 
 /// A Lua state with the scripting environment, before it is bound to a server.
@@ -398,6 +402,78 @@ fn new_state(busy: Option<Arc<Busy>>) -> State {
         killed_line,
         deadline,
     }
+}
+
+/// What `redis.call`, `redis.pcall` and `redis.setresp` act on: the running job, set by
+/// [`Engine::run`] for the duration of a run (null pointers between runs). The functions are
+/// created once per state instead of once per run.
+#[derive(Default)]
+struct RunCtx {
+    srv: Cell<Option<std::ptr::NonNull<Server>>>,
+    cl: Cell<Option<std::ptr::NonNull<Client>>>,
+    job: Cell<Option<std::ptr::NonNull<Job>>>,
+    resp3: Cell<bool>,
+}
+
+impl RunCtx {
+    /// The running job's server, client and job.
+    ///
+    /// SAFETY (of the dereferences): the pointers are set by `Engine::run` from references that
+    /// outlive the Lua call it makes, and cleared before it returns; Lua runs on this thread
+    /// only, and no command run by `redis.call` re-enters the engine (scripts and functions
+    /// are NOSCRIPT), so the client is not aliased while a callback uses it.
+    #[allow(clippy::mut_from_ref)]
+    fn get(&self) -> Option<(&Server, &mut Client, &Job)> {
+        let (srv, cl, job) = (self.srv.get()?, self.cl.get()?, self.job.get()?);
+        // SAFETY: see above.
+        unsafe { Some((srv.as_ref(), &mut *cl.as_ptr(), job.as_ref())) }
+    }
+}
+
+/// Creates `redis.call`, `redis.pcall` and `redis.setresp` in the private `redis` table.
+fn install_run_functions(st: &State, ctx: &Rc<RunCtx>, busy: &Arc<Busy>) -> mlua::Result<()> {
+    let redis: Table = st.private.raw_get("redis")?;
+    let not_running = || {
+        raise(
+            true,
+            "ERR redis.call can only be called inside a script".into(),
+        )
+    };
+    let (c, b) = (ctx.clone(), busy.clone());
+    let call = st.lua.create_function(move |lua, args: Variadic<Value>| {
+        let (srv, cl, job) = c.get().ok_or_else(not_running)?;
+        match run_command(lua, srv, cl, job, &b, c.resp3.get(), args)? {
+            Ok(v) => Ok(v),
+            Err(text) => Err(raise(true, text)),
+        }
+    })?;
+    let (c, b) = (ctx.clone(), busy.clone());
+    let pcall = st.lua.create_function(move |lua, args: Variadic<Value>| {
+        let (srv, cl, job) = c.get().ok_or_else(not_running)?;
+        match run_command(lua, srv, cl, job, &b, c.resp3.get(), args)? {
+            Ok(v) => Ok(v),
+            Err(text) => Ok(Value::Table(convert::error_table(lua, &text)?)),
+        }
+    })?;
+    let c = ctx.clone();
+    let setresp = st.lua.create_function(move |_, args: Variadic<Value>| {
+        match (args.len(), args.first()) {
+            (1, Some(Value::Integer(2))) => c.resp3.set(false),
+            (1, Some(Value::Integer(3))) => c.resp3.set(true),
+            (1, _) => return Err(raise(true, "ERR RESP version must be 2 or 3.".into())),
+            _ => {
+                return Err(raise(
+                    true,
+                    "ERR redis.setresp() requires one argument.".into(),
+                ))
+            }
+        }
+        Ok(())
+    })?;
+    redis.raw_set("call", call)?;
+    redis.raw_set("pcall", pcall)?;
+    redis.raw_set("setresp", setresp)?;
+    Ok(())
 }
 
 /// The chunk name of library code: errors read `user_function:<line>: ...`.
@@ -486,6 +562,13 @@ impl Engine {
     pub fn new(srv: &Server) -> Engine {
         let busy = srv.scripts.busy.clone();
         let st = new_state(Some(busy.clone()));
+        let ctx = Rc::new(RunCtx::default());
+        install_run_functions(&st, &ctx, &busy).expect("redis.call installs");
+        let run_script: Function = st.private.raw_get("run").expect("prelude sets run");
+        let run_function: Function = st
+            .private
+            .raw_get("run_function")
+            .expect("prelude sets run_function");
         // Redis's Lua client: not a connection, not in CLIENT LIST, shown as "lua" by MONITOR.
         let info = srv.clients.register("lua".into(), String::new(), -1);
         srv.clients.unregister(info.id);
@@ -494,7 +577,6 @@ impl Engine {
         Engine {
             funcs: HashMap::new(),
             epoch: srv.scripts.epoch.load(Ordering::Acquire),
-            private: st.private.clone(),
             env: st.env.clone(),
             globals: st.globals.clone(),
             killed_line: st.killed_line.clone(),
@@ -502,6 +584,9 @@ impl Engine {
             st,
             fns: HashMap::new(),
             fepoch: u64::MAX,
+            ctx,
+            run_script,
+            run_function,
             cl,
             busy,
         }
@@ -570,73 +655,26 @@ impl Engine {
             }
             f
         };
-        let resp3 = Cell::new(false);
-        let Engine {
-            lua,
-            private,
-            cl,
-            busy,
-            ..
-        } = self;
-        let redis: Table = match private.raw_get("redis") {
-            Ok(t) => t,
-            Err(e) => return out.error(&format!("ERR {e}")),
-        };
-        // redis.call, redis.pcall and redis.setresp borrow this run's client and state, so
-        // they are scoped to the run.
-        let cl = std::cell::RefCell::new(cl);
-        let result = lua.scope(|scope| {
-            let call = scope.create_function(|lua, args: Variadic<Value>| {
-                let mut cl = cl.borrow_mut();
-                match run_command(lua, srv, &mut cl, job, busy, resp3.get(), args)? {
-                    Ok(v) => Ok(v),
-                    Err(text) => Err(raise(true, text)),
-                }
-            })?;
-            let pcall = scope.create_function(|lua, args: Variadic<Value>| {
-                let mut cl = cl.borrow_mut();
-                match run_command(lua, srv, &mut cl, job, busy, resp3.get(), args)? {
-                    Ok(v) => Ok(v),
-                    Err(text) => Ok(Value::Table(convert::error_table(lua, &text)?)),
-                }
-            })?;
-            let setresp = scope.create_function(|_, args: Variadic<Value>| {
-                match (args.len(), args.first()) {
-                    (1, Some(Value::Integer(2))) => resp3.set(false),
-                    (1, Some(Value::Integer(3))) => resp3.set(true),
-                    (1, _) => return Err(raise(true, "ERR RESP version must be 2 or 3.".into())),
-                    _ => {
-                        return Err(raise(
-                            true,
-                            "ERR redis.setresp() requires one argument.".into(),
-                        ))
-                    }
-                }
-                Ok(())
-            })?;
-            redis.raw_set("call", call)?;
-            redis.raw_set("pcall", pcall)?;
-            redis.raw_set("setresp", setresp)?;
+        self.ctx.resp3.set(false);
+        self.ctx.srv.set(Some(std::ptr::NonNull::from(srv)));
+        self.ctx.cl.set(Some(std::ptr::NonNull::from(&mut self.cl)));
+        self.ctx.job.set(Some(std::ptr::NonNull::from(job)));
+        let result = (|| -> mlua::Result<()> {
             let (ok, v): (bool, Value) = match call_args {
-                Some((keys, args)) => {
-                    let run: Function = private.raw_get("run_function")?;
-                    run.call((f, keys, args))?
-                }
-                None => {
-                    let run: Function = private.raw_get("run")?;
-                    run.call(f)?
-                }
+                Some((keys, args)) => self.run_function.call((f, keys, args))?,
+                None => self.run_script.call(f)?,
             };
             if ok {
-                convert::lua_to_reply(&v, out, resp3.get());
+                convert::lua_to_reply(&v, out, self.ctx.resp3.get());
             } else {
                 write_error(&v, &job.name, out);
             }
             Ok(())
-        });
-        for name in ["call", "pcall", "setresp"] {
-            let _ = redis.raw_remove(name);
-        }
+        })();
+        self.ctx.srv.set(None);
+        self.ctx.cl.set(None);
+        self.ctx.job.set(None);
+        let busy = &self.busy;
         if busy.kill.load(Ordering::Acquire) {
             // The script stopped at the hook's error (or a later one it caused): whatever it
             // was about to reply, the caller gets Redis's text for a killed script.
