@@ -343,11 +343,17 @@ pub(crate) static TABLE: &[Directive] = &[
         PROTECTED,
     ),
     d("rdb-del-sync-files", Kind::Bool, "no", 0),
+    // Tern's own: load the valid prefix of an RDB file that was cut short (like
+    // aof-load-truncated) instead of refusing to start.
+    d("rdb-load-truncated", Kind::Bool, "no", 0),
     d("dir", Kind::Dir, "./", PROTECTED),
     // Replication.
     a("replicaof", "slaveof", Kind::ReplicaOf, "", IMMUTABLE),
     d("masterauth", NSTR, "", SENSITIVE),
     d("masteruser", NSTR, "", SENSITIVE),
+    // Tern's own: on a writable replica, keys written locally that match this glob pattern
+    // survive a full sync (when the primary's dataset does not have them).
+    d("replica-keep-local-keys", NSTR, "", 0),
     a(
         "replica-serve-stale-data",
         "slave-serve-stale-data",

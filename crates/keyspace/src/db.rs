@@ -33,6 +33,9 @@ pub struct Entry {
     pub lfu: u8,
     /// LFU: when the counter was last decremented, in minutes (Redis's 16-bit LDT).
     pub lfu_ldt: u16,
+    /// The snapshot mark: equal to the owning [`Db`]'s epoch once a running snapshot holds
+    /// this entry (or the entry was created after the snapshot started); see [`DbSnap`].
+    pub snap: u8,
 }
 
 /// What a new key's LFU counter starts at, so new keys are not evicted at once (Redis's
@@ -98,6 +101,7 @@ impl Entry {
             lru: lru_clock(),
             lfu: LFU_INIT_VAL,
             lfu_ldt: lfu::now_minutes(),
+            snap: 0,
         }
     }
 
@@ -119,10 +123,89 @@ impl Entry {
 /// One logical database's part of a shard.
 #[derive(Default)]
 pub struct Db {
-    /// Every key of this database in this shard.
+    /// Every key of this database in this shard. Change entries through `Db`'s methods,
+    /// which keep `expires` and a running snapshot in step.
     pub keys: Dict<Key, Entry>,
     /// The keys of `keys` that have a deadline.
     pub expires: Dict<Key, ()>,
+    /// Bumped when a snapshot starts; entries whose `snap` mark differs are not yet in it.
+    epoch: u8,
+    /// The running snapshot of this Db, if any.
+    snap: Option<Box<DbSnap>>,
+}
+
+/// Serializes one entry (as an RDB key record) into a buffer; the server supplies it.
+pub type EncodeFn = fn(&mut Vec<u8>, &[u8], &Entry);
+
+/// A point-in-time snapshot of one [`Db`] in progress.
+///
+/// The snapshot holds the Db as it was when [`Db::snapshot_begin`] ran (under every shard's
+/// lock, so all Dbs start at the same instant). Each entry is written exactly once, by
+/// whichever comes first:
+/// - the walker ([`Db::snapshot_step`]), which SCANs the table and serializes every entry
+///   whose mark differs from the Db's epoch, then marks it;
+/// - the write path: before an unmarked entry is changed, replaced or removed, `Db`'s
+///   mutating methods serialize it into `pending` and mark it. Entries created after the
+///   start are marked at birth, so the walker skips them.
+///
+/// SCAN visits every entry present for the whole walk at least once whatever the table does
+/// (grow, shrink, rehash), and the mark skips second visits; an entry not present for the
+/// whole walk was either created later (marked) or removed (serialized first). So the records
+/// equal the Db at the start instant while writes go on, and the memory it costs is only what
+/// writes serialized ahead of the walker and the file writer has not yet drained.
+pub struct DbSnap {
+    /// The database index this Db had when the snapshot started (SWAPDB moves Dbs).
+    pub index: usize,
+    /// The walker's SCAN cursor.
+    cursor: u64,
+    /// The walker has not started (cursor 0 also means "done" once started).
+    started: bool,
+    /// Records serialized by the write path, waiting for the walker to take them.
+    pub pending: Vec<u8>,
+    /// Number of records in `pending`.
+    pub pending_keys: u64,
+    encode: EncodeFn,
+}
+
+/// Bytes of records the write path has serialized ahead of running snapshots' walkers and the
+/// walkers have not taken yet (the memory a snapshot costs beyond the dataset).
+pub static SNAPSHOT_PENDING: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// False while a read-only command runs: its lookups change nothing a snapshot must
+    /// preserve. Only consulted while a snapshot runs.
+    static WRITE_INTENT: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Replica expiry (Redis's rule): a replica never deletes expired keys itself, it waits for
+/// its primary's DEL. Lookups by its clients see an expired key as missing without deleting
+/// it; its primary's commands (applied by the master client) see it as present.
+static REPLICA_EXPIRY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+thread_local! {
+    static MASTER_CLIENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Turns replica expiry on (this server follows a primary) or off.
+pub fn set_replica_expiry(on: bool) {
+    REPLICA_EXPIRY.store(on, Ordering::Relaxed);
+}
+
+/// True while replica expiry is on.
+pub fn replica_expiry() -> bool {
+    REPLICA_EXPIRY.load(Ordering::Relaxed)
+}
+
+/// Marks the commands this thread runs next as its primary's (see [`set_replica_expiry`]).
+pub fn set_master_client(on: bool) {
+    MASTER_CLIENT.with(|m| m.set(on));
+}
+
+/// Declares whether the command this thread is about to run may change what it looks up
+/// (dispatch sets it from the command's flags; everything else counts as a write).
+#[inline]
+pub fn set_write_intent(write: bool) {
+    WRITE_INTENT.with(|w| w.set(write));
 }
 
 /// A key deleted because its deadline passed, waiting to be propagated as DEL.
@@ -167,11 +250,32 @@ impl Db {
         if self.expire_if_needed(hash, key, now_ms, expired, db) {
             return None;
         }
+        if self.snap.is_some() && WRITE_INTENT.with(|w| w.get()) {
+            self.preserve(hash, key);
+        }
         let e = self.keys.get_mut(hash, key)?;
         if lfu::ENABLED.load(Ordering::Relaxed) {
             e.touch_lfu();
         }
         Some(e)
+    }
+
+    /// Like [`Db::lookup`] without counting an access (the LFU counter is left alone).
+    pub fn peek(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        now_ms: i64,
+        expired: &mut Vec<Expired>,
+        db: usize,
+    ) -> Option<&mut Entry> {
+        if self.expire_if_needed(hash, key, now_ms, expired, db) {
+            return None;
+        }
+        if self.snap.is_some() && WRITE_INTENT.with(|w| w.get()) {
+            self.preserve(hash, key);
+        }
+        self.keys.get_mut(hash, key)
     }
 
     /// Looks a key up without modifying anything except the expiry of that key.
@@ -199,6 +303,10 @@ impl Db {
             Some((_, e)) => e.is_expired(now_ms),
             None => false,
         };
+        if is_expired && REPLICA_EXPIRY.load(Ordering::Relaxed) {
+            // A replica: missing for its clients, present for its primary; never deleted here.
+            return !MASTER_CLIENT.with(|m| m.get());
+        }
         if is_expired {
             if let Some((k, _)) = self.remove(hash, key) {
                 expired.push(Expired { db, key: k });
@@ -209,7 +317,11 @@ impl Db {
 
     /// Inserts or replaces a key's entry, keeping the `expires` index in step.
     /// Returns the previous entry if there was one.
-    pub fn insert(&mut self, hash: u64, key: &[u8], entry: Entry) -> Option<Entry> {
+    pub fn insert(&mut self, hash: u64, key: &[u8], mut entry: Entry) -> Option<Entry> {
+        if self.snap.is_some() {
+            self.preserve(hash, key);
+        }
+        entry.snap = self.epoch;
         let has_ttl = entry.expire_at != 0;
         let old = self.keys.insert(hash, Key::new(key), entry);
         let had_ttl = old.as_ref().is_some_and(|o| o.expire_at != 0);
@@ -223,6 +335,9 @@ impl Db {
 
     /// Removes a key (and its deadline), returning it.
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(Key, Entry)> {
+        if self.snap.is_some() {
+            self.preserve(hash, key);
+        }
         let removed = self.keys.remove(hash, key)?;
         if removed.1.expire_at != 0 {
             self.expires.remove(hash, key);
@@ -232,6 +347,9 @@ impl Db {
 
     /// Sets or clears (0) the deadline of an existing key. Returns false if the key is absent.
     pub fn set_expire(&mut self, hash: u64, key: &[u8], at_ms: i64) -> bool {
+        if self.snap.is_some() {
+            self.preserve(hash, key);
+        }
         let Some(e) = self.keys.get_mut(hash, key) else {
             return false;
         };
@@ -255,10 +373,98 @@ impl Db {
         self.keys.is_empty()
     }
 
-    /// Removes every key.
+    /// Removes every key (a running snapshot first takes what it has not written yet).
     pub fn clear(&mut self) {
+        if let Some(s) = self.snap.as_deref_mut() {
+            let epoch = self.epoch;
+            self.keys.scan_all_mut(|k, e| {
+                if e.snap != epoch {
+                    let before = s.pending.len();
+                    (s.encode)(&mut s.pending, k, e);
+                    SNAPSHOT_PENDING
+                        .fetch_add((s.pending.len() - before) as u64, Ordering::Relaxed);
+                    s.pending_keys += 1;
+                    e.snap = epoch;
+                }
+            });
+        }
         self.keys.clear();
         self.expires.clear();
+    }
+
+    /// Serializes `key`'s entry into the running snapshot if the snapshot does not hold it
+    /// yet; called before anything changes, replaces or removes the entry.
+    #[cold]
+    #[inline(never)]
+    fn preserve(&mut self, hash: u64, key: &[u8]) {
+        let Some(s) = self.snap.as_deref_mut() else {
+            return;
+        };
+        if let Some(e) = self.keys.get_mut(hash, key) {
+            if e.snap != self.epoch {
+                let before = s.pending.len();
+                (s.encode)(&mut s.pending, key, e);
+                SNAPSHOT_PENDING.fetch_add((s.pending.len() - before) as u64, Ordering::Relaxed);
+                s.pending_keys += 1;
+                e.snap = self.epoch;
+            }
+        }
+    }
+
+    /// Starts a point-in-time snapshot of this Db (see [`DbSnap`]), known as database `index`
+    /// in the output. The caller holds every shard's lock, so all Dbs start at one instant.
+    /// Does nothing and returns false when the Db is empty.
+    pub fn snapshot_begin(&mut self, index: usize, encode: EncodeFn) -> bool {
+        debug_assert!(self.snap.is_none(), "snapshot already running");
+        if self.keys.is_empty() {
+            return false;
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        self.snap = Some(Box::new(DbSnap {
+            index,
+            cursor: 0,
+            started: false,
+            pending: Vec::new(),
+            pending_keys: 0,
+            encode,
+        }));
+        true
+    }
+
+    /// The running snapshot, if any.
+    pub fn snapshot(&self) -> Option<&DbSnap> {
+        self.snap.as_deref()
+    }
+
+    /// Advances the running snapshot: appends to `out` the records the write path serialized,
+    /// then walks about `budget` more entries. Returns the number of records appended and
+    /// whether the snapshot of this Db is complete (it is then detached).
+    pub fn snapshot_step(&mut self, out: &mut Vec<u8>, budget: usize) -> (u64, bool) {
+        let Some(s) = self.snap.as_deref_mut() else {
+            return (0, true);
+        };
+        out.extend_from_slice(&s.pending);
+        SNAPSHOT_PENDING.fetch_sub(s.pending.len() as u64, Ordering::Relaxed);
+        s.pending.clear();
+        let mut n = std::mem::take(&mut s.pending_keys);
+        let epoch = self.epoch;
+        let mut visited = 0;
+        while visited < budget && !(s.started && s.cursor == 0) {
+            s.started = true;
+            s.cursor = self.keys.scan_mut(s.cursor, |k, e| {
+                visited += 1;
+                if e.snap != epoch {
+                    (s.encode)(out, k, e);
+                    n += 1;
+                    e.snap = epoch;
+                }
+            });
+        }
+        let done = s.started && s.cursor == 0;
+        if done {
+            self.snap = None;
+        }
+        (n, done)
     }
 }
 

@@ -230,6 +230,14 @@ fn visit_chain<K, V>(mut link: &Link<K, V>, f: &mut impl FnMut(&K, &V)) {
     }
 }
 
+#[inline]
+fn visit_chain_mut<K, V>(mut link: &mut Link<K, V>, f: &mut impl FnMut(&K, &mut V)) {
+    while let Some(node) = link {
+        f(&node.key, &mut node.value);
+        link = &mut node.next;
+    }
+}
+
 /// Increments a SCAN cursor in reverse-bit order over `mask`'s bits.
 #[inline]
 fn next_cursor(v: u64, mask: u64) -> u64 {
@@ -408,6 +416,44 @@ impl<K: DictKey, V> Dict<K, V> {
             }
         }
         v
+    }
+
+    /// [`Dict::scan`] with mutable access to the values.
+    pub fn scan_mut(&mut self, cursor: u64, mut f: impl FnMut(&K, &mut V)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let mut v = cursor;
+        if !self.is_rehashing() {
+            let m0 = self.t0.mask() as u64;
+            visit_chain_mut(&mut self.t0.buckets[(v & m0) as usize], &mut f);
+            return next_cursor(v, m0);
+        }
+        let (small, large) = if self.t0.size() <= self.t1.size() {
+            (&mut self.t0, &mut self.t1)
+        } else {
+            (&mut self.t1, &mut self.t0)
+        };
+        let m0 = small.mask() as u64;
+        let m1 = large.mask() as u64;
+        visit_chain_mut(&mut small.buckets[(v & m0) as usize], &mut f);
+        loop {
+            visit_chain_mut(&mut large.buckets[(v & m1) as usize], &mut f);
+            v = next_cursor(v, m1);
+            if v & (m0 ^ m1) == 0 {
+                break;
+            }
+        }
+        v
+    }
+
+    /// Visits every entry mutably, in no particular order.
+    pub fn scan_all_mut(&mut self, mut f: impl FnMut(&K, &mut V)) {
+        for table in [&mut self.t0, &mut self.t1] {
+            for bucket in table.buckets.iter_mut() {
+                visit_chain_mut(bucket, &mut f);
+            }
+        }
     }
 
     /// A uniformly-ish random entry (like Redis's `dictGetFairRandomKey`): samples up to 15

@@ -14,7 +14,10 @@ pub mod set;
 pub mod value;
 pub mod zset;
 
-pub use db::{Db, Entry, Expired, HoldAll, Key, Keyspace, Shard, ShardGuard};
+pub use db::{
+    set_write_intent, Db, DbSnap, EncodeFn, Entry, Expired, HoldAll, Key, Keyspace, Shard,
+    ShardGuard,
+};
 pub use hash::Hash;
 pub use limits::EncodingLimits;
 pub use list::List;

@@ -264,11 +264,21 @@ mod tests {
         data_err(b"\x00\xc3\x02\x00\x00a");
         data_err(b"\x00\x81\xff\xff\xff\xff\xff\xff\xff\xff");
         data_err(b"\x00\xc3\x02\x81\xff\xff\xff\xff\xff\xff\xff\xff\x00a");
-        // Known types that are not supported yet.
+        // Known types that are not supported (streams, modules).
         assert_eq!(
-            data_err(b"\x01\x01\x01a"),
-            DumpError::Unsupported { object_type: 1 }
+            data_err(b"\x0f\x01\x01a"),
+            DumpError::Unsupported { object_type: 15 }
         );
+        assert_eq!(
+            data_err(b"\x07\x01\x01a"),
+            DumpError::Unsupported { object_type: 7 }
+        );
+        // The old list type (1) loads, as Redis 7.0's RESTORE loads it; empty it is bad data.
+        let Value::List(l) = restore(&with_footer(b"\x01\x01\x01a", 10)).unwrap() else {
+            panic!("not a list")
+        };
+        assert_eq!(l.iter().map(|v| v.to_vec()).collect::<Vec<_>>(), [b"a"]);
+        data_err(b"\x01\x00");
         assert_eq!(
             data_err(b"\x15\x00"),
             DumpError::Unsupported { object_type: 21 }

@@ -392,3 +392,233 @@ fn restore_errors_read_like_redis() {
         assert_eq!(ours.to_string(), theirs, "{name}: error text");
     }
 }
+
+/// A DUMP payload of an object in an old encoding: type byte, body, version-9 footer.
+fn old_payload(ty: u8, body: &[u8]) -> Vec<u8> {
+    let mut p = vec![ty];
+    p.extend_from_slice(body);
+    p.extend_from_slice(&9u16.to_le_bytes());
+    let crc = tern_persist::crc64::crc64(&p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+/// An RDB string holding `s`.
+fn rdb_string(s: &[u8]) -> Vec<u8> {
+    let mut w = tern_persist::rdb::RdbWriter::new(Vec::new());
+    w.write_string(s).unwrap();
+    w.into_inner()
+}
+
+/// Elements (with a value or score, else empty) as a comparison lists them.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A value's contents as Redis replies list them: list elements in order, hash pairs and
+/// zset members with their scores sorted, with the encoding.
+fn contents_of(v: &Value) -> (Pairs, &'static str) {
+    let mut out = Vec::new();
+    match v {
+        Value::List(l) => l.for_each(|e| out.push((e.to_vec(), Vec::new()))),
+        Value::Hash(h) => h.for_each(|f, v| out.push((f.to_vec(), v.to_vec()))),
+        Value::ZSet(z) => z.for_each(|m, s| out.push((m.to_vec(), s.to_string().into_bytes()))),
+        other => panic!("unexpected {other:?}"),
+    }
+    if !matches!(v, Value::List(_)) {
+        out.sort();
+    }
+    (out, v.encoding())
+}
+
+fn redis_contents(r: &mut Redis, key: &[u8]) -> (Pairs, String) {
+    let bulks = |reply: Reply| -> Vec<Vec<u8>> {
+        match reply {
+            Reply::Array(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Reply::Bulk(Some(b)) => b,
+                    other => panic!("not a bulk: {other:?}"),
+                })
+                .collect(),
+            other => panic!("not an array: {other:?}"),
+        }
+    };
+    let Reply::Simple(ty) = r.cmd(&[b"TYPE", key]) else {
+        panic!("TYPE failed")
+    };
+    let mut out: Pairs = match ty.as_str() {
+        "list" => bulks(r.cmd(&[b"LRANGE", key, b"0", b"-1"]))
+            .into_iter()
+            .map(|e| (e, Vec::new()))
+            .collect(),
+        "hash" => bulks(r.cmd(&[b"HGETALL", key]))
+            .chunks(2)
+            .map(|c| (c[0].clone(), c[1].clone()))
+            .collect(),
+        "zset" => bulks(r.cmd(&[b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]))
+            .chunks(2)
+            .map(|c| {
+                let s: f64 = String::from_utf8_lossy(&c[1]).parse().unwrap();
+                (c[0].clone(), s.to_string().into_bytes())
+            })
+            .collect(),
+        other => panic!("unexpected type {other}"),
+    };
+    if ty != "list" {
+        out.sort();
+    }
+    let enc = String::from_utf8(r.bulk(&[b"OBJECT", b"ENCODING", key])).unwrap();
+    (out, enc)
+}
+
+#[test]
+fn old_encodings_restore_as_in_redis() {
+    use tern_persist::rdb::object_type as t;
+    use tern_persist::rdb::ziplist::{encode_ziplist, encode_zipmap, ziplist_entries};
+    let mut r = Redis::start();
+    r.ok(&[b"CONFIG", b"SET", b"sanitize-dump-payload", b"yes"]);
+    let zl = |items: &[&[u8]]| rdb_string(&encode_ziplist(&ziplist_entries(items)));
+    let long = vec![b'q'; 100];
+    let fields: Vec<Vec<u8>> = (0..600).map(|i| format!("field{i}").into_bytes()).collect();
+    let many_pairs: Vec<&[u8]> = fields
+        .iter()
+        .flat_map(|f| [f.as_slice(), b"v".as_slice()])
+        .collect();
+    let many_members: Vec<&[u8]> = fields
+        .iter()
+        .take(200)
+        .enumerate()
+        .flat_map(|(i, f)| [f.as_slice(), if i % 2 == 0 { b"1.5" } else { b"-7" }])
+        .collect();
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut plain_list = vec![3u8];
+    for e in [&b"a"[..], b"22", &long] {
+        plain_list.extend_from_slice(&rdb_string(e));
+    }
+    cases.push(("list (1)", old_payload(t::LIST, &plain_list)));
+    cases.push((
+        "ziplist list (10)",
+        old_payload(
+            t::LIST_ZIPLIST,
+            &zl(&[b"x", b"-7", b"9999999999", &long, b"12"]),
+        ),
+    ));
+    let mut ql = vec![2u8];
+    ql.extend_from_slice(&zl(&[b"1", b"2", b"-300000"]));
+    ql.extend_from_slice(&zl(&[b"three", &long]));
+    cases.push(("quicklist (14)", old_payload(t::LIST_QUICKLIST, &ql)));
+    let zm = encode_zipmap(&[(b"f1", b"v1"), (b"f2", b"v2"), (b"n", b"12")], 2);
+    cases.push(("zipmap (9)", old_payload(t::HASH_ZIPMAP, &rdb_string(&zm))));
+    let big = [b'B'; 65];
+    let zm = encode_zipmap(&[(b"f", &big), (b"g", b"h")], 0);
+    cases.push((
+        "zipmap, long value",
+        old_payload(t::HASH_ZIPMAP, &rdb_string(&zm)),
+    ));
+    cases.push((
+        "ziplist hash (13)",
+        old_payload(t::HASH_ZIPLIST, &zl(&[b"name", b"tern", b"n", b"5"])),
+    ));
+    cases.push((
+        "ziplist hash, 600 fields",
+        old_payload(t::HASH_ZIPLIST, &zl(&many_pairs)),
+    ));
+    cases.push((
+        "ziplist zset (12)",
+        old_payload(
+            t::ZSET_ZIPLIST,
+            &zl(&[b"a", b"1", b"b", b"2.5", b"c", b"-3"]),
+        ),
+    ));
+    cases.push((
+        "ziplist zset, 200 members",
+        old_payload(t::ZSET_ZIPLIST, &zl(&many_members)),
+    ));
+    let long_member = [b'M'; 80];
+    cases.push((
+        "ziplist hash, long value",
+        old_payload(t::HASH_ZIPLIST, &zl(&[b"f", &long_member, b"g", b"1"])),
+    ));
+    cases.push((
+        "ziplist zset, long member",
+        old_payload(t::ZSET_ZIPLIST, &zl(&[&long_member, b"1", b"b", b"2"])),
+    ));
+    let mut ql_gap = vec![3u8];
+    ql_gap.extend_from_slice(&zl(&[b"1"]));
+    ql_gap.extend_from_slice(&zl(&[]));
+    ql_gap.extend_from_slice(&zl(&[b"2"]));
+    cases.push((
+        "quicklist with an empty node",
+        old_payload(t::LIST_QUICKLIST, &ql_gap),
+    ));
+    let mut z3 = vec![2u8];
+    z3.extend_from_slice(&rdb_string(b"m1"));
+    z3.extend_from_slice(b"\x031.5");
+    z3.extend_from_slice(&rdb_string(b"m2"));
+    z3.push(255);
+    cases.push(("zset with string scores (3)", old_payload(t::ZSET, &z3)));
+    for (i, (name, payload)) in cases.iter().enumerate() {
+        let key = format!("old:{i}");
+        assert_eq!(
+            r.cmd(&[b"RESTORE", key.as_bytes(), b"0", payload]),
+            Reply::Simple("OK".into()),
+            "{name}: Redis refused the payload"
+        );
+        let ours = restore(payload).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let (theirs, enc) = redis_contents(&mut r, key.as_bytes());
+        let (mine, my_enc) = contents_of(&ours);
+        assert_eq!(mine, theirs, "{name}: contents");
+        assert_eq!(my_enc, enc, "{name}: encoding");
+    }
+
+    // Payloads both refuse: a duplicate field, an odd count, a broken entry, an empty ziplist.
+    let mut bad_prevlen = encode_ziplist(&ziplist_entries(&[b"a", b"b"]));
+    bad_prevlen[13] = 9;
+    let bad = [
+        (
+            "duplicate field",
+            old_payload(t::HASH_ZIPLIST, &zl(&[b"f", b"1", b"f", b"2"])),
+        ),
+        (
+            "odd count",
+            old_payload(t::HASH_ZIPLIST, &zl(&[b"f", b"1", b"g"])),
+        ),
+        (
+            "duplicate zipmap field",
+            old_payload(
+                t::HASH_ZIPMAP,
+                &rdb_string(&encode_zipmap(&[(b"f", b"1"), (b"f", b"2")], 0)),
+            ),
+        ),
+        (
+            "bad prevlen",
+            old_payload(t::LIST_ZIPLIST, &rdb_string(&bad_prevlen)),
+        ),
+        ("empty ziplist", old_payload(t::LIST_ZIPLIST, &zl(&[]))),
+        ("empty hash ziplist", old_payload(t::HASH_ZIPLIST, &zl(&[]))),
+        ("empty zset ziplist", old_payload(t::ZSET_ZIPLIST, &zl(&[]))),
+        (
+            "empty zipmap",
+            old_payload(t::HASH_ZIPMAP, &rdb_string(&encode_zipmap(&[], 0))),
+        ),
+        ("empty plain list", old_payload(t::LIST, &[0])),
+        ("quicklist of empty nodes", {
+            let mut q = vec![2u8];
+            q.extend_from_slice(&zl(&[]));
+            q.extend_from_slice(&zl(&[]));
+            old_payload(t::LIST_QUICKLIST, &q)
+        }),
+        (
+            "zipmap count mismatch",
+            old_payload(t::HASH_ZIPMAP, &rdb_string(b"\x03\x01a\x01\x00b\xff")),
+        ),
+    ];
+    for (i, (name, payload)) in bad.iter().enumerate() {
+        let key = format!("bad-old:{i}");
+        let theirs = match r.cmd(&[b"RESTORE", key.as_bytes(), b"0", payload]) {
+            Reply::Error(e) => e,
+            other => panic!("{name}: Redis accepted the payload ({other:?})"),
+        };
+        let ours = restore(payload).expect_err(name);
+        assert_eq!(ours.to_string(), theirs, "{name}: error text");
+    }
+}

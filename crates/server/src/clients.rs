@@ -29,6 +29,10 @@ pub mod cflags {
     pub const NO_EVICT: u32 = 1 << 5;
     /// CLIENT NO-TOUCH on.
     pub const NO_TOUCH: u32 = 1 << 6;
+    /// A replica's link (CLIENT LIST flag `S`).
+    pub const REPLICA: u32 = 1 << 7;
+    /// Our primary's link, on a replica (flag `M`).
+    pub const MASTER: u32 = 1 << 8;
 }
 
 /// What other connections can see of a client.

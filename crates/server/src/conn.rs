@@ -54,6 +54,10 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
         if let Err(e) = run(&srv, &mut stream, &mut cl).await {
             tracing::debug!(client = id, error = %e, "connection closed on I/O error");
         }
+        // PSYNC/SYNC turned this connection into a replica link.
+        if let Some(h) = cl.handoff.take() {
+            crate::repl::primary::serve_replica(&srv, &mut stream, &mut cl, h).await;
+        }
         if cl.monitor {
             crate::families::server::remove_monitor(&srv);
         }
@@ -114,7 +118,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         if flow != Flow::Continue {
                             // Nothing was executed: flush what we have, wait, and retry.
                             drop(args);
-                            flush(stream, cl, &mut out).await?;
+                            flush(srv, stream, cl, &mut out).await?;
                             if flow == Flow::ScriptBusy {
                                 crate::scripting::wait_not_busy(srv).await;
                             } else {
@@ -125,16 +129,20 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         }
                     }
                     pos += used;
-                    if cl.blocked.is_some() {
+                    if cl.handoff.is_some() {
+                        flush(srv, stream, cl, &mut out).await?;
+                        return Ok(());
+                    }
+                    if cl.blocked.is_some() || cl.wait_repl.is_some() {
                         // The rest of the buffer waits until the blocking command ends.
                         break;
                     }
                     if cl.close_after_reply || cl.info.killed.load(Relaxed) {
-                        flush(stream, cl, &mut out).await?;
+                        flush(srv, stream, cl, &mut out).await?;
                         return Ok(());
                     }
                     if out.buf.len() >= FLUSH_AT {
-                        flush(stream, cl, &mut out).await?;
+                        flush(srv, stream, cl, &mut out).await?;
                     }
                 }
                 Ok(Parsed::Incomplete { hint }) => {
@@ -150,19 +158,27 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                 }
                 Err(e) => {
                     out.error(&format!("ERR {e}"));
-                    flush(stream, cl, &mut out).await?;
+                    flush(srv, stream, cl, &mut out).await?;
                     tracing::debug!(client = cl.info.id, error = %e, "protocol error");
                     return Ok(());
                 }
             }
         }
         rbuf.drain(..pos);
+        if let Some(w) = cl.wait_repl.take() {
+            flush(srv, stream, cl, &mut out).await?;
+            let n = wait_replicas(srv, w).await;
+            out.int(n as i64);
+            flush(srv, stream, cl, &mut out).await?;
+            need_read = rbuf.is_empty();
+            continue;
+        }
         if let Some(wait) = cl.blocked.take() {
-            flush(stream, cl, &mut out).await?;
+            flush(srv, stream, cl, &mut out).await?;
             if !wait_blocked(srv, stream, cl, &mut rbuf, &mut out, wait).await? {
                 return Ok(());
             }
-            flush(stream, cl, &mut out).await?;
+            flush(srv, stream, cl, &mut out).await?;
             // Requests that arrived behind the blocking command run now, before reading more.
             need_read = rbuf.is_empty();
             continue;
@@ -177,7 +193,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             // which lets a client that waits on many connections read them in fewer wakeups.
             tokio::task::yield_now().await;
         }
-        flush(stream, cl, &mut out).await?;
+        flush(srv, stream, cl, &mut out).await?;
         if rbuf.is_empty() && rbuf.capacity() > 4 * READ_CHUNK {
             rbuf = Vec::with_capacity(READ_CHUNK);
         }
@@ -241,6 +257,11 @@ async fn wait_blocked(
             }
         }
     };
+    // A client served by another client's push: its pop is in the log (under the pusher's
+    // offset), and its reply waits for the AOF like the pusher's.
+    if srv.aof.on() {
+        cl.last_write = cl.last_write.max(srv.log.published_offset());
+    }
     cl.info.flags.fetch_and(!cflags::BLOCKED, Relaxed);
     if !open {
         return Ok(false);
@@ -274,7 +295,7 @@ async fn read_some(
                 line = recv_opt(&mut mon), if mon.is_some() => match line {
                     Some(line) => {
                         out.raw(&line);
-                        if let Err(e) = flush(stream, cl, out).await {
+                        if let Err(e) = flush(srv, stream, cl, out).await {
                             break Err(e);
                         }
                     }
@@ -294,7 +315,7 @@ async fn read_some(
                                 _ => break,
                             }
                         }
-                        if let Err(e) = flush(stream, cl, out).await {
+                        if let Err(e) = flush(srv, stream, cl, out).await {
                             break Err(e);
                         }
                         if let Some(s) = &cl.pubsub {
@@ -349,12 +370,17 @@ async fn recv_push(rx: &mut Option<crate::pubsub::PushRx>) -> Option<Vec<u8>> {
 }
 
 async fn flush(
+    srv: &Server,
     stream: &mut TcpStream,
     cl: &mut Client,
     out: &mut ReplyWriter,
 ) -> std::io::Result<()> {
     if out.buf.is_empty() {
         return Ok(());
+    }
+    // With the AOF on, replies to writes leave only once the AOF holds the writes.
+    if srv.aof.on() && cl.last_write > srv.aof.written() {
+        crate::aof::before_reply(srv, cl.last_write).await;
     }
     stream.write_all(&out.buf).await?;
     cl.stats.net_output.add(out.buf.len() as u64);
@@ -371,5 +397,16 @@ async fn wait_unpaused(srv: &Server) {
     tokio::select! {
         _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
         _ = srv.pause.unpaused.notified() => {}
+    }
+}
+
+/// WAIT: polls the replicas' acknowledgements until enough have the offset or time is up.
+async fn wait_replicas(srv: &Server, w: crate::ctx::WaitRepl) -> usize {
+    loop {
+        let n = srv.repl.acked(w.offset);
+        if n >= w.numreplicas || w.deadline_ms.is_some_and(|d| now_ms() >= d) {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -37,7 +37,8 @@ pub async fn run(srv: Arc<Server>) {
         if srv.scripts.running() {
             continue;
         }
-        if srv.hot.active_expire.load(Relaxed) {
+        // A replica leaves expiry to its primary's DELs.
+        if srv.hot.active_expire.load(Relaxed) && !srv.repl.is_replica() {
             let budget = Duration::from_micros(1_000_000 * TIME_PERCENT / 100 / hz);
             let t = Instant::now();
             active_expire_cycle(&srv, &mut rng, budget);
@@ -46,6 +47,12 @@ pub async fn run(srv: Arc<Server>) {
                 .fetch_add(t.elapsed().as_micros() as u64, Relaxed);
         }
         background_rehash(&srv);
+        crate::snapshot::cron(&srv);
+        crate::aof::cron(&srv);
+        crate::repl::primary::cron(&srv);
+        if srv.repl.is_replica() {
+            crate::repl::replica::expire_local_keys(&srv, crate::server::now_ms());
+        }
     }
 }
 

@@ -71,6 +71,23 @@ pub struct Client {
     pub ssubs: Vec<Vec<u8>>,
     /// CLIENT TRACKING settings.
     pub tracking: crate::tracking::Mode,
+    /// What a replica said with REPLCONF (primary side).
+    pub repl_conf: crate::repl::primary::ReplConf,
+    /// Set by PSYNC/SYNC: the connection becomes a replica link after this command.
+    pub handoff: Option<crate::repl::primary::Handoff>,
+    /// The primary's link (on a replica): the stream bytes of the commands applied but not yet
+    /// passed on to this server's log. They are appended by the first write the command
+    /// propagates, under its shard lock, so a snapshot never holds a command's effect without
+    /// its bytes (or the reverse); a transaction's bytes wait for its EXEC.
+    pub master_pending: Option<Vec<u8>>,
+    /// Set by WAIT: the connection waits for replica acknowledgements.
+    pub wait_repl: Option<WaitRepl>,
+    /// The AOF loader's client: its writes are neither propagated nor counted as changes,
+    /// and maxmemory, MISCONF and CLIENT PAUSE do not apply to it.
+    pub replaying: bool,
+    /// The replication log offset after this client's last write (replies wait until the AOF
+    /// holds it).
+    pub last_write: u64,
     /// Number of writes this client propagated (dispatch compares it around a command to
     /// know whether the command changed anything).
     pub propagated: u64,
@@ -95,6 +112,12 @@ impl Client {
             multi_propagated: false,
             watching: Default::default(),
             propagated: 0,
+            replaying: false,
+            last_write: 0,
+            repl_conf: Default::default(),
+            handoff: None,
+            wait_repl: None,
+            master_pending: None,
             pubsub: None,
             push_rx: None,
             tracking: Default::default(),
@@ -103,6 +126,17 @@ impl Client {
             ssubs: Vec::new(),
         }
     }
+}
+
+/// A WAIT in progress.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitRepl {
+    /// Replicas wanted.
+    pub numreplicas: usize,
+    /// The offset they must acknowledge.
+    pub offset: u64,
+    /// When to give up, Unix ms (None: never).
+    pub deadline_ms: Option<i64>,
 }
 
 /// A handler's view of one command invocation.
@@ -209,6 +243,21 @@ impl<'a> Ctx<'a> {
 
     /// Like [`Ctx::propagate`] for an explicit database.
     pub fn propagate_db(&mut self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
+        if !self.cl.replaying && self.srv.repl.is_replica() {
+            // A writable replica's own writes stay local: never upstream, never to its own
+            // replicas (whose stream is the primary's), as in Redis.
+            self.cl.propagated += 1;
+            return;
+        }
+        if self.cl.replaying {
+            lk.expired.clear();
+            self.cl.propagated += 1;
+            if let Some(p) = self.cl.master_pending.as_mut().filter(|p| !p.is_empty()) {
+                self.cl.last_write = self.srv.log.append_raw(p, Some(db));
+                p.clear();
+            }
+            return;
+        }
         flush_expired(self.srv, lk);
         if self.cl.in_exec && !self.cl.multi_propagated {
             // A transaction's writes reach replicas wrapped in MULTI ... EXEC, as in Redis.
@@ -216,7 +265,7 @@ impl<'a> Ctx<'a> {
             self.cl.multi_propagated = true;
         }
         self.cl.propagated += 1;
-        self.srv.log.append(db, argv);
+        self.cl.last_write = self.srv.log.append(db, argv);
         self.srv
             .dirty
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -291,11 +340,8 @@ impl Locked<'_> {
     /// Like [`Locked::lookup`] without counting an access (OBJECT, TYPE-like inspection):
     /// the LFU counter is left alone.
     pub fn peek(&mut self, db: usize, hash: u64, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        let Shard { dbs, expired } = &mut *self.g;
-        if dbs[db].expire_if_needed(hash, key, now_ms, expired, db) {
-            return None;
-        }
-        dbs[db].keys.get_mut(hash, key)
+        let s = &mut *self.g;
+        s.dbs[db].peek(hash, key, now_ms, &mut s.expired, db)
     }
 
     /// Database `db` of this shard.

@@ -96,6 +96,7 @@ fn execute_inner(
     }
     // maxmemory: make room first; refuse commands that may grow memory if that failed.
     if !cl.in_exec
+        && !cl.replaying
         && srv
             .evict
             .maxmemory
@@ -113,6 +114,49 @@ fn execute_inner(
             );
             return Flow::Continue;
         }
+    }
+    // A read-only replica refuses writes from its clients (its primary's stream is applied
+    // by a client that is `replaying`).
+    if srv.repl.is_replica()
+        && !cl.replaying
+        && spec.has(flags::WRITE)
+        && srv
+            .config
+            .read()
+            .get_bool("replica-read-only")
+            .unwrap_or(true)
+    {
+        reject(
+            srv,
+            cl,
+            out,
+            Some(spec),
+            CmdError::Static("READONLY You can't write against a read only replica."),
+        );
+        return Flow::Continue;
+    }
+    // A failed background save with save points configured stops writes (and PING), as
+    // Redis's writeCommandsDeniedByDiskError.
+    if !cl.in_exec
+        && !cl.replaying
+        && srv.hot.misconf.load(std::sync::atomic::Ordering::Relaxed)
+        && (spec.has(flags::WRITE) || spec.name == "ping")
+    {
+        reject(
+            srv,
+            cl,
+            out,
+            Some(spec),
+            if srv.aof.failing() {
+                CmdError::Msg(format!(
+                    "MISCONF Errors writing to the AOF file: {}",
+                    srv.aof.last_error.lock()
+                ))
+            } else {
+                CmdError::Static(crate::errors::MISCONF)
+            },
+        );
+        return Flow::Continue;
     }
     if cl.multi.is_some() && !crate::families::multi::runs_inside_multi(&spec.name) {
         if spec.has(flags::NO_MULTI) {
@@ -145,6 +189,7 @@ fn execute_inner(
         }
     }
     if !cl.in_exec
+        && !cl.replaying
         && srv.pause.must_wait(
             spec.has(flags::WRITE) || spec.has(flags::MAY_REPLICATE),
             now_ms,
@@ -166,6 +211,11 @@ fn execute_inner(
         Vec::new()
     };
     let misses = crate::notify::misses_before(srv, cl.db, spec, args, now_ms);
+    // A read-only command's lookups change nothing a running snapshot must keep first.
+    let readonly = spec.has(flags::READONLY);
+    if readonly {
+        tern_keyspace::set_write_intent(false);
+    }
     let result = {
         let mut cx = Ctx {
             srv,
@@ -177,6 +227,13 @@ fn execute_inner(
         };
         handler(&mut cx)
     };
+    if readonly {
+        tern_keyspace::set_write_intent(true);
+    } else if spec.has(flags::MAY_REPLICATE) && srv.aof.on() {
+        // Scripts and PUBLISH write through other clients or none: their replies wait for
+        // everything logged so far.
+        cl.last_write = cl.last_write.max(srv.log.published_offset());
+    }
     let us = start.elapsed().as_micros() as u64;
     let st = &cl.stats.cmd[spec.id];
     st.calls.add(1);
@@ -223,6 +280,13 @@ fn execute_inner(
     }
     if notify && !failed && cl.propagated != propagated {
         notify_write(srv, cl.db, spec, args, &before, now_ms);
+    }
+    // A writable replica remembers the keys its own clients wrote (they expire by their own
+    // TTL); its primary's writes take keys back.
+    if !failed && cl.propagated != propagated && spec.has(flags::WRITE) && srv.repl.is_replica() {
+        for i in spec.key_positions_in(args) {
+            srv.repl.local_write(cl.db, args[i], !cl.replaying);
+        }
     }
     // Client-side caching: remember the keys a tracking client read.
     if cl.tracking.on {

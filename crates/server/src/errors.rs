@@ -106,3 +106,6 @@ fn lossy_trunc(b: &[u8]) -> String {
     let b = &b[..b.len().min(128)];
     String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
 }
+
+/// Writes refused after a failed background save (`stop-writes-on-bgsave-error`).
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";

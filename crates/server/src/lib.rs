@@ -1,6 +1,8 @@
 //! The tern server: networking, the command table and dispatch, the command families,
 //! the replication log, INFO and the cron. The binary calls [`net::run`].
 
+pub mod aof;
+pub mod aof_load;
 pub mod args;
 pub mod blocking;
 pub mod clients;
@@ -12,13 +14,16 @@ pub mod errors;
 pub mod evict;
 pub mod families;
 pub mod glob;
+pub mod loader;
 pub mod log;
 pub mod net;
 pub mod notify;
 pub mod pubsub;
+pub mod repl;
 pub mod scripting;
 pub mod server;
 pub mod slowlog;
+pub mod snapshot;
 pub mod stats;
 pub mod table;
 pub mod testkit;

@@ -15,6 +15,12 @@ use parking_lot::Mutex;
 /// The log. Cheap to append to; one short critical section per write.
 pub struct ReplLog {
     inner: Mutex<LogInner>,
+    /// Readers waiting for new bytes (replicas); appends notify only when there are some.
+    waiters: std::sync::atomic::AtomicUsize,
+    /// Wakes the waiting readers.
+    notify: tokio::sync::Notify,
+    /// `offset`, readable without the lock (stored inside the critical section).
+    published: std::sync::atomic::AtomicU64,
 }
 
 struct LogInner {
@@ -24,6 +30,8 @@ struct LogInner {
     cur_db: Option<usize>,
     /// Recent bytes of the stream.
     backlog: Backlog,
+    /// While the AOF is on: the stream's bytes not yet taken by the AOF writer.
+    aof: Option<Vec<u8>>,
 }
 
 /// A ring buffer holding the newest `cap` bytes of the stream.
@@ -67,6 +75,20 @@ impl Backlog {
         }
     }
 
+    /// `take` bytes starting `back` bytes before the end (take <= back <= len), oldest first.
+    fn slice(&self, back: usize, take: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(take);
+        if take == 0 {
+            return out;
+        }
+        let size = self.buf.len();
+        let start = (self.head + size - back) % size;
+        let first = take.min(size - start);
+        out.extend_from_slice(&self.buf[start..start + first]);
+        out.extend_from_slice(&self.buf[..take - first]);
+        out
+    }
+
     /// The last `n` bytes (n <= len), oldest first.
     fn tail(&self, n: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(n);
@@ -93,12 +115,17 @@ impl ReplLog {
                 offset: 0,
                 cur_db: None,
                 backlog: Backlog::new(backlog_size),
+                aof: None,
             }),
+            published: Default::default(),
+            waiters: Default::default(),
+            notify: tokio::sync::Notify::new(),
         }
     }
 
-    /// Appends one command (RESP array of bulk strings) for database `db`.
-    pub fn append(&self, db: usize, argv: &[&[u8]]) {
+    /// Appends one command (RESP array of bulk strings) for database `db`; returns the offset
+    /// after it.
+    pub fn append(&self, db: usize, argv: &[&[u8]]) -> u64 {
         thread_local! {
             // Encoding happens outside the lock, into a per-thread buffer, so a write costs no
             // allocation and the critical section is just the copy into the backlog.
@@ -115,15 +142,145 @@ impl ReplLog {
                 encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
                 g.offset += sel.len() as u64;
                 g.backlog.push(&sel);
+                if let Some(a) = g.aof.as_mut() {
+                    a.extend_from_slice(&sel);
+                }
                 g.cur_db = Some(db);
             }
             g.offset += buf.len() as u64;
             g.backlog.push(&buf);
+            if let Some(a) = g.aof.as_mut() {
+                a.extend_from_slice(&buf);
+            }
+            let offset = g.offset;
+            self.published
+                .store(offset, std::sync::atomic::Ordering::Release);
             drop(g);
+            self.wake();
             if buf.capacity() > 64 * 1024 {
                 *buf = Vec::with_capacity(256);
             }
-        });
+            offset
+        })
+    }
+
+    /// Wakes readers waiting for new bytes, if any.
+    #[inline]
+    fn wake(&self) {
+        if self.waiters.load(std::sync::atomic::Ordering::Acquire) > 0 {
+            self.notify.notify_waiters();
+        }
+    }
+
+    /// Waits until the log holds bytes beyond offset `from`. Cancel-safe.
+    pub async fn wait_beyond(&self, from: u64) {
+        /// Counts this reader as waiting while it lives (also when the future is dropped).
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            }
+        }
+        loop {
+            if self.published_offset() > from {
+                return;
+            }
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            self.waiters
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            let _w = Waiting(&self.waiters);
+            if self.published_offset() > from {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Appends bytes that are already a stream (a replica passing its primary's stream on to
+    /// its own replicas byte for byte, so offsets agree along a chain). `db` is the database
+    /// the bytes leave selected, when they change it.
+    pub fn append_raw(&self, bytes: &[u8], db: Option<usize>) -> u64 {
+        self.append_stream(bytes, db, true)
+    }
+
+    /// [`ReplLog::append_raw`], choosing whether the bytes also go to the AOF (not the
+    /// primary's PINGs and GETACKs, which only replicas need).
+    fn append_stream(&self, bytes: &[u8], db: Option<usize>, to_aof: bool) -> u64 {
+        let mut g = self.inner.lock();
+        g.offset += bytes.len() as u64;
+        g.backlog.push(bytes);
+        if to_aof {
+            if let Some(a) = g.aof.as_mut() {
+                a.extend_from_slice(bytes);
+            }
+        }
+        if db.is_some() {
+            g.cur_db = db;
+        }
+        let offset = g.offset;
+        self.published
+            .store(offset, std::sync::atomic::Ordering::Release);
+        drop(g);
+        self.wake();
+        offset
+    }
+
+    /// Restarts the stream at `offset` with an empty backlog (a replica after a full sync
+    /// takes its primary's offset).
+    pub fn reset(&self, offset: u64) {
+        let mut g = self.inner.lock();
+        g.offset = offset;
+        g.cur_db = None;
+        let cap = g.backlog.cap;
+        g.backlog = Backlog::new(cap);
+        self.published
+            .store(offset, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Appends a command for replicas only, in no database (the primary's PING and
+    /// REPLCONF GETACK); it is not written to the AOF.
+    pub fn append_nodb(&self, argv: &[&[u8]]) -> u64 {
+        let mut buf = Vec::with_capacity(32);
+        encode_command(&mut buf, argv);
+        self.append_stream(&buf, None, false)
+    }
+
+    /// The offset after the last byte appended, without taking the lock.
+    #[inline]
+    pub fn published_offset(&self) -> u64 {
+        self.published.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Starts (or restarts, for a new AOF file) copying the stream for the AOF writer, from
+    /// the next append on; the next command is preceded by a SELECT, so a new file stands on
+    /// its own. `at_switch` runs inside the critical section, before the copy starts: the
+    /// writer drains what the old file still needs there. Returns the offset of the switch.
+    pub fn aof_switch(&self, at_switch: impl FnOnce(Vec<u8>, u64)) -> u64 {
+        let mut g = self.inner.lock();
+        let old = g.aof.replace(Vec::new()).unwrap_or_default();
+        g.cur_db = None;
+        at_switch(old, g.offset);
+        g.offset
+    }
+
+    /// Stops copying the stream for the AOF; returns what was not taken yet.
+    pub fn aof_stop(&self) -> Vec<u8> {
+        self.inner.lock().aof.take().unwrap_or_default()
+    }
+
+    /// Moves the AOF's pending bytes onto the end of `into`; returns the offset they end at.
+    pub fn aof_take(&self, into: &mut Vec<u8>) -> u64 {
+        let mut g = self.inner.lock();
+        if let Some(a) = g.aof.as_mut() {
+            if into.is_empty() {
+                std::mem::swap(into, a);
+            } else {
+                into.append(a);
+            }
+        }
+        g.offset
     }
 
     /// The offset after the last byte appended (`master_repl_offset`).
@@ -140,6 +297,17 @@ impl ReplLog {
     /// The configured backlog capacity in bytes.
     pub fn backlog_capacity(&self) -> usize {
         self.inner.lock().backlog.cap
+    }
+
+    /// Up to `max` bytes from `from` on, if the backlog still holds `from`.
+    pub fn read_from(&self, from: u64, max: usize) -> Option<Vec<u8>> {
+        let g = self.inner.lock();
+        let first = g.offset - g.backlog.len as u64;
+        if from < first || from > g.offset {
+            return None;
+        }
+        let avail = (g.offset - from) as usize;
+        Some(g.backlog.slice(avail, avail.min(max)))
     }
 
     /// The bytes from `from` to the current offset, if the backlog still holds them.
@@ -203,5 +371,35 @@ mod tests {
         assert_eq!(tail.len(), 100);
         assert!(tail.ends_with(b"xxx\r\n"));
         assert_eq!(log.since(log.offset()).unwrap(), b"");
+    }
+
+    #[test]
+    fn read_from_returns_bounded_chunks_across_the_ring_wrap() {
+        let log = ReplLog::new(16 * 1024);
+        for i in 0..2000u32 {
+            log.append(0, &[b"SET", b"k", i.to_string().as_bytes()]);
+        }
+        let from = log.offset() - 5000;
+        let whole = log.since(from).unwrap();
+        let mut got = Vec::new();
+        let mut at = from;
+        while at < log.offset() {
+            let chunk = log.read_from(at, 777).unwrap();
+            assert!(!chunk.is_empty() && chunk.len() <= 777);
+            at += chunk.len() as u64;
+            got.extend_from_slice(&chunk);
+        }
+        assert_eq!(got, whole);
+        assert!(log.read_from(0, 10).is_none(), "overwritten bytes are gone");
+    }
+
+    #[test]
+    fn raw_appends_and_resets_keep_offsets() {
+        let log = ReplLog::new(1 << 20);
+        log.reset(1000);
+        assert_eq!(log.offset(), 1000);
+        assert_eq!(log.append_raw(b"*1\r\n$4\r\nPING\r\n", None), 1014);
+        assert_eq!(log.since(1000).unwrap(), b"*1\r\n$4\r\nPING\r\n");
+        assert!(log.since(999).is_none());
     }
 }

@@ -141,6 +141,13 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let srv = Server::new(config, workers);
     srv.port.store(addrs[0].port() as u64, Relaxed);
+    // The dataset is loaded before any worker accepts a connection: clients that connect
+    // meanwhile wait in the listen backlog.
+    crate::loader::load_at_startup(&srv)?;
+    let upstream = srv.config.read().replicaof();
+    if let Some((host, port)) = upstream {
+        crate::repl::replica::follow(&srv, host, port);
+    }
     tracing::info!(
         version = crate::server::TERN_VERSION,
         redis_version = crate::server::REDIS_VERSION,
@@ -175,18 +182,35 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     tracing::info!(port = addrs[0].port(), addresses = %ports.join(" "), "Ready to accept connections tcp");
     rt.block_on(async {
         let cron = tokio::spawn(crate::cron::run(srv.clone()));
-        wait_for_stop(&srv, signals).await;
+        let mut signals = signals;
+        loop {
+            wait_for_stop(&srv, &mut signals).await;
+            // With save points configured, a signal saves before exiting; if that fails the
+            // server keeps running, as Redis does.
+            let s = srv.clone();
+            match tokio::task::spawn_blocking(move || crate::snapshot::final_save(&s, false)).await {
+                Ok(Ok(())) | Err(_) => break,
+                Ok(Err(_)) => {
+                    tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
+                    srv.shutting_down.store(false, Relaxed);
+                }
+            }
+        }
         cron.abort();
     });
+    // Everything acknowledged is already in the AOF; make the rest durable too.
+    if let Err(e) = crate::aof::set_enabled(&srv, false) {
+        tracing::warn!("Error flushing the AOF at shutdown: {e}");
+    }
     tracing::info!("tern is now ready to exit, bye bye...");
     Ok(())
 }
 
 async fn wait_for_stop(
     srv: &Server,
-    signals: (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+    signals: &mut (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
 ) {
-    let (mut term, mut int) = signals;
+    let (term, int) = signals;
     tokio::select! {
         _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
         _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),

@@ -38,6 +38,8 @@ pub struct Hot {
     pub notify: std::sync::atomic::AtomicU32,
     /// Collection encoding thresholds (`hash-max-listpack-entries` and friends).
     pub limits: parking_lot::RwLock<tern_keyspace::EncodingLimits>,
+    /// Writes are refused with MISCONF (a failed background save; see `refresh_misconf`).
+    pub misconf: AtomicBool,
 }
 
 /// Everything shared between connections.
@@ -98,6 +100,14 @@ pub struct Server {
     pub evict: crate::evict::Evictor,
     /// Lua scripting: the script cache, the busy-script state, the script thread.
     pub scripts: crate::scripting::Scripts,
+    /// RDB snapshots: SAVE, BGSAVE, save points.
+    pub saver: crate::snapshot::Saver,
+    /// The append-only file.
+    pub aof: crate::aof::Aof,
+    /// Replication: replicas of this server, and our primary.
+    pub repl: crate::repl::Replication,
+    /// The AOF directory's files (the manifest).
+    pub aof_layout: parking_lot::Mutex<crate::aof::Layout>,
     /// Memory in use once the server state was built (INFO used_memory_startup).
     pub used_memory_startup: u64,
 }
@@ -120,6 +130,7 @@ impl Server {
             active_expire: AtomicBool::new(true),
             limits: parking_lot::RwLock::new(tern_keyspace::EncodingLimits::default()),
             notify: std::sync::atomic::AtomicU32::new(0),
+            misconf: AtomicBool::new(false),
         };
         let backlog = config.get_u64("repl-backlog-size").unwrap_or(1 << 20) as usize;
         let slowlog_len = config.slowlog_max_len();
@@ -154,16 +165,22 @@ impl Server {
             tracking: Default::default(),
             evict: Default::default(),
             scripts: Default::default(),
+            saver: Default::default(),
+            aof: Default::default(),
+            repl: Default::default(),
+            aof_layout: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
         // The script thread needs a strong reference to the server for each job it runs.
         srv.scripts.set_server(Arc::downgrade(&srv));
+        srv.saver.set_server(Arc::downgrade(&srv));
         srv
     }
 
     /// Re-reads the hot settings from the config after CONFIG SET.
     pub fn refresh_hot(&self) {
+        self.aof.refresh_mode(self);
         let c = self.config.read();
         self.hot
             .proto_max_bulk_len
@@ -258,6 +275,22 @@ impl Server {
     }
 
     /// Asks every task to stop.
+    /// Writes are refused (MISCONF) while the last background save failed, save points are
+    /// configured and `stop-writes-on-bgsave-error` is on, as in Redis.
+    pub fn refresh_misconf(&self) {
+        self.refresh_misconf_with(self.saver.stats().last_ok);
+    }
+
+    /// [`Server::refresh_misconf`] with the outcome of the last background save given.
+    pub fn refresh_misconf_with(&self, last_save_ok: bool) {
+        let c = self.config.read();
+        let deny = (!last_save_ok
+            && !c.save_params().is_empty()
+            && c.get_bool("stop-writes-on-bgsave-error").unwrap_or(true))
+            || self.aof.failing();
+        self.hot.misconf.store(deny, Ordering::Relaxed);
+    }
+
     pub fn request_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         self.shutdown.notify_waiters();

@@ -8,14 +8,21 @@
 //! Loading checks what Redis checks: no empty hash, no duplicate field, a well-formed listpack
 //! with an even number of entries. `RDB_TYPE_HASH` payloads load as a listpack when they fit
 //! Redis's default thresholds (512 fields, 64-byte fields and values), as a hashtable
-//! otherwise; a listpack payload with more than 512 fields converts to a hashtable. The old
-//! zipmap and ziplist encodings (types 9 and 13) are not loaded yet.
+//! otherwise; a listpack payload with more than 512 fields converts to a hashtable.
+//!
+//! The encodings of old files convert as Redis 7.0 converts them: a ziplist hash
+//! (`RDB_TYPE_HASH_ZIPLIST`, 13, Redis 2.6 to 6.2) becomes a listpack with the same entries,
+//! then a hashtable if it has more than 512 fields; a zipmap hash (`RDB_TYPE_HASH_ZIPMAP`, 9,
+//! Redis < 2.6) becomes a listpack, then a hashtable if it has more than 512 fields or a field
+//! or value longer than 64 bytes. Both refuse duplicate fields. An empty hash is
+//! [`RdbErrorKind::EmptyKey`] (a file loader skips the key).
 
 use std::collections::HashSet;
 use std::io::{self, Write};
 
 use tern_keyspace::{EncodingLimits, Hash, Listpack};
 
+use super::ziplist::{decode_ziplist, decode_zipmap, ZlEntry};
 use super::{object_type, RdbError, RdbErrorKind, RdbReader, RdbWriter};
 
 /// The RDB object type byte Redis writes for `v` in its current encoding.
@@ -54,7 +61,7 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<Hash, RdbError> {
             let bytes = r.read_string_bytes()?.into_owned();
             let lp = Listpack::from_bytes(bytes).map_err(|e| invalid(r, e.0))?;
             if lp.is_empty() {
-                return Err(invalid(r, "empty hash"));
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
             }
             if lp.len() % 2 != 0 {
                 return Err(invalid(r, "odd number of hash listpack entries"));
@@ -75,7 +82,7 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<Hash, RdbError> {
         object_type::HASH => {
             let n = r.read_count(2)?;
             if n == 0 {
-                return Err(invalid(r, "empty hash"));
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
             }
             let mut h = if n > limits.hash_max_listpack_entries {
                 Hash::new_table()
@@ -88,6 +95,56 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<Hash, RdbError> {
                 if !h.set(&f, &v, &limits) {
                     return Err(invalid(r, "duplicate hash field"));
                 }
+            }
+            Ok(h)
+        }
+        object_type::HASH_ZIPLIST => {
+            let (blob, base) = r.read_blob()?;
+            let entries = decode_ziplist(&blob, base)?;
+            if entries.is_empty() {
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
+            }
+            if entries.len() % 2 != 0 {
+                return Err(invalid(r, "odd number of hash ziplist entries"));
+            }
+            let mut fields = HashSet::with_capacity(entries.len() / 2);
+            let mut lp = Listpack::new();
+            for (i, e) in entries.iter().enumerate() {
+                if i % 2 == 0 && !fields.insert(e.to_vec()) {
+                    return Err(invalid(r, "duplicate hash field"));
+                }
+                match *e {
+                    ZlEntry::Str(s) => lp.push_back(s),
+                    ZlEntry::Int(v) => lp.push_back_int(v),
+                }
+            }
+            let mut h = Hash::from_listpack(lp);
+            if h.len() > limits.hash_max_listpack_entries {
+                h.convert_to_table();
+            }
+            Ok(h)
+        }
+        object_type::HASH_ZIPMAP => {
+            let (blob, base) = r.read_blob()?;
+            let pairs = decode_zipmap(&blob, base)?;
+            if pairs.is_empty() {
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
+            }
+            let mut fields = HashSet::with_capacity(pairs.len());
+            let mut lp = Listpack::new();
+            let mut maxlen = 0;
+            for (f, v) in pairs {
+                if !fields.insert(f) {
+                    return Err(invalid(r, "duplicate hash field"));
+                }
+                maxlen = maxlen.max(f.len()).max(v.len());
+                lp.push_back(f);
+                lp.push_back(v);
+            }
+            let mut h = Hash::from_listpack(lp);
+            if h.len() > limits.hash_max_listpack_entries || maxlen > limits.hash_max_listpack_value
+            {
+                h.convert_to_table();
             }
             Ok(h)
         }

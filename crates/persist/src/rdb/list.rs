@@ -2,15 +2,22 @@
 //!
 //! A list is written as `RDB_TYPE_LIST_QUICKLIST_2` (18): the node count, then for each node
 //! its container (2 = packed) and its listpack bytes as an RDB string (LZF-compressed by
-//! `rdbSaveRawString` when compression is on and it pays). Reading accepts that; the types of
-//! older Redis versions (1 = linked list, 10 = ziplist, 14 = quicklist of ziplists), which
-//! Redis 7.0 never DUMPs, are refused as unsupported (RDB files of old versions: issue 5).
+//! `rdbSaveRawString` when compression is on and it pays). Reading accepts that and, as Redis
+//! 7.0's loader does, the types of older versions:
+//! - 1 (`RDB_TYPE_LIST`, Redis < 3.2): the count, then each element as a string, pushed one by
+//!   one (so nodes follow the list's fill);
+//! - 10 (`RDB_TYPE_LIST_ZIPLIST`, Redis < 3.2): one ziplist, its elements pushed one by one;
+//! - 14 (`RDB_TYPE_LIST_QUICKLIST`, Redis 3.2 to 6.2): the node count, then each node as a
+//!   ziplist string, each becoming one listpack node (empty ones skipped).
+//!
+//! A list without elements is [`RdbErrorKind::EmptyKey`] (a file loader skips the key).
 
 use std::io::{self, Write};
 
 use tern_keyspace::listpack::Listpack;
 use tern_keyspace::List;
 
+use super::ziplist::{decode_ziplist, ZlEntry};
 use super::{object_type, RdbError, RdbErrorKind, RdbReader, RdbWriter};
 
 /// `QUICKLIST_NODE_CONTAINER_PLAIN`: a node holding one large element as raw bytes.
@@ -72,10 +79,41 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<List, RdbError> {
                 }
             }
         }
+        object_type::LIST => {
+            // Each element takes at least one byte (its length).
+            let n = r.read_count(1)?;
+            for _ in 0..n {
+                list.push_back(&r.read_string_bytes()?);
+            }
+        }
+        object_type::LIST_ZIPLIST => {
+            let (blob, base) = r.read_blob()?;
+            for e in decode_ziplist(&blob, base)? {
+                match e {
+                    ZlEntry::Str(s) => list.push_back(s),
+                    ZlEntry::Int(v) => list.push_back(itoa::Buffer::new().format(v).as_bytes()),
+                }
+            }
+        }
+        object_type::LIST_QUICKLIST => {
+            // Each node takes at least one byte (its string length).
+            let n = r.read_count(1)?;
+            for _ in 0..n {
+                let (blob, base) = r.read_blob()?;
+                let mut lp = Listpack::new();
+                for e in decode_ziplist(&blob, base)? {
+                    match e {
+                        ZlEntry::Str(s) => lp.push_back(s),
+                        ZlEntry::Int(v) => lp.push_back_int(v),
+                    }
+                }
+                list.append_node(lp);
+            }
+        }
         _ => return Err(r.error_at(start, RdbErrorKind::UnsupportedType(ty))),
     }
     if list.is_empty() {
-        return Err(r.error_at(start, RdbErrorKind::Invalid("empty list")));
+        return Err(r.error_at(start, RdbErrorKind::EmptyKey));
     }
     Ok(list)
 }

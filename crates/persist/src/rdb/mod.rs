@@ -9,11 +9,14 @@
 //! claim at most [`lzf::MAX_EXPANSION`] bytes per compressed byte. Every error carries the
 //! byte offset (from the start of the reader's slice) of the item that could not be read.
 
+pub mod check;
+pub mod file;
 pub mod hash;
 pub mod list;
 pub mod object;
 pub mod set;
 pub mod string;
+pub mod ziplist;
 pub mod zset;
 
 use std::borrow::Cow;
@@ -75,10 +78,39 @@ pub mod object_type {
     pub const SET_LISTPACK: u8 = 20;
     /// A stream with consumer active-time metadata (Redis 7.2).
     pub const STREAM_LISTPACKS_3: u8 = 21;
+    /// A hash with field expiry metadata, pre-GA format (Redis 7.4 release candidates).
+    pub const HASH_METADATA_PRE_GA: u8 = 22;
+    /// A listpack hash with field expiry times, pre-GA format (Redis 7.4 release candidates).
+    pub const HASH_LISTPACK_EX_PRE_GA: u8 = 23;
+    /// A hash with field expiry metadata (Redis 7.4).
+    pub const HASH_METADATA: u8 = 24;
+    /// A listpack hash with field expiry times (Redis 7.4).
+    pub const HASH_LISTPACK_EX: u8 = 25;
 
-    /// True for every object type byte Redis 7.x knows (0..=7 and 9..=21).
+    /// True for every object type byte Redis 7.0 and 7.2 know (0..=7 and 9..=21): what
+    /// RESTORE accepts as a type.
     pub fn is_object_type(t: u8) -> bool {
         matches!(t, 0..=7 | 9..=21)
+    }
+
+    /// A short description of type byte `t` for error messages ("stream", "module", ...).
+    pub fn describe(t: u8) -> &'static str {
+        match t {
+            HASH_METADATA_PRE_GA | HASH_LISTPACK_EX_PRE_GA | HASH_METADATA | HASH_LISTPACK_EX => {
+                "hash with field expiration, Redis 7.4"
+            }
+            super::opcode::FUNCTION_PRE_GA => "pre-GA function library",
+            t => data_type(t).unwrap_or("unknown"),
+        }
+    }
+
+    /// True for the hash-with-field-expiry types of Redis 7.4 (22..=25), which Tern cannot
+    /// load: an RDB file reader reports them as unsupported rather than unknown.
+    pub fn is_hash_field_expiry_type(t: u8) -> bool {
+        matches!(
+            t,
+            HASH_METADATA_PRE_GA | HASH_LISTPACK_EX_PRE_GA | HASH_METADATA | HASH_LISTPACK_EX
+        )
     }
 
     /// The Redis data type (as `TYPE` names it) an object type byte holds, if any.
@@ -88,7 +120,14 @@ pub mod object_type {
             LIST | LIST_ZIPLIST | LIST_QUICKLIST | LIST_QUICKLIST_2 => "list",
             SET | SET_INTSET | SET_LISTPACK => "set",
             ZSET | ZSET_2 | ZSET_ZIPLIST | ZSET_LISTPACK => "zset",
-            HASH | HASH_ZIPMAP | HASH_ZIPLIST | HASH_LISTPACK => "hash",
+            HASH
+            | HASH_ZIPMAP
+            | HASH_ZIPLIST
+            | HASH_LISTPACK
+            | HASH_METADATA_PRE_GA
+            | HASH_LISTPACK_EX_PRE_GA
+            | HASH_METADATA
+            | HASH_LISTPACK_EX => "hash",
             MODULE_PRE_GA | MODULE_2 => "module",
             STREAM_LISTPACKS | STREAM_LISTPACKS_2 | STREAM_LISTPACKS_3 => "stream",
             _ => return None,
@@ -98,6 +137,8 @@ pub mod object_type {
 
 /// Opcodes (`RDB_OPCODE_*`): bytes in a type position of an RDB file that are not objects.
 pub mod opcode {
+    /// Cluster slot sizes (Redis 7.4, RDB 12): slot id, keys, expiring keys, as lengths.
+    pub const SLOT_INFO: u8 = 244;
     /// A function library (Redis 7.0 format).
     pub const FUNCTION2: u8 = 245;
     /// A function library, pre-GA format.
@@ -353,7 +394,7 @@ pub enum RdbErrorKind {
     #[error("unknown object type {0}")]
     UnknownType(u8),
     /// An object type this implementation cannot load yet.
-    #[error("unsupported object type {0}")]
+    #[error("unsupported object type {0} ({desc})", desc = object_type::describe(*.0))]
     UnsupportedType(u8),
     /// Bytes left over after an object that should fill its input.
     #[error("{0} unexpected bytes after the object")]
@@ -361,6 +402,64 @@ pub enum RdbErrorKind {
     /// Structurally invalid data of another kind.
     #[error("invalid data: {0}")]
     Invalid(&'static str),
+    /// A collection without elements. RESTORE refuses it; a file loader skips the key, as
+    /// Redis 7.0 does ("rdbLoadObject skipping empty key").
+    #[error("empty key")]
+    EmptyKey,
+    /// A file that does not start with `REDIS` and four version digits.
+    #[error("wrong signature trying to load DB from file")]
+    BadMagic,
+    /// A file of an RDB version this implementation cannot read.
+    #[error("can't handle RDB format version {0}")]
+    UnsupportedVersion(u32),
+    /// The CRC-64 at the end of the file does not match its contents.
+    #[error("wrong RDB checksum: expected {computed:016x}, got {stored:016x}")]
+    ChecksumMismatch {
+        /// The checksum stored in the file.
+        stored: u64,
+        /// The checksum of the file's contents.
+        computed: u64,
+    },
+    /// Module data (a module-type key or module auxiliary data), which needs the module.
+    #[error("module data (opcode or type {0}) cannot be loaded: modules are not supported")]
+    ModuleUnsupported(u8),
+}
+
+/// What kind of failure an [`RdbError`] is, for a loader deciding what to report and whether
+/// the items before it can be kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The input ends early (a file cut short): everything before the offset was valid.
+    Truncated,
+    /// The bytes are wrong (Redis: "Bad data format" / "Internal error in RDB reading").
+    Corrupt,
+    /// The whole file was read but its checksum does not match.
+    Checksum,
+    /// Valid data this implementation cannot load (streams, modules, newer versions).
+    Unsupported,
+}
+
+impl RdbError {
+    /// Classifies the error. When reading a whole file, a count larger than the remaining
+    /// input can hold ([`RdbErrorKind::LengthTooLarge`]) is also a sign of truncation: Redis
+    /// reports both as "Short read or OOM loading DB".
+    pub fn class(&self) -> ErrorClass {
+        match self.kind {
+            RdbErrorKind::UnexpectedEof { .. } | RdbErrorKind::LengthTooLarge(_) => {
+                ErrorClass::Truncated
+            }
+            RdbErrorKind::ChecksumMismatch { .. } => ErrorClass::Checksum,
+            RdbErrorKind::UnsupportedType(_)
+            | RdbErrorKind::UnsupportedVersion(_)
+            | RdbErrorKind::ModuleUnsupported(_) => ErrorClass::Unsupported,
+            _ => ErrorClass::Corrupt,
+        }
+    }
+
+    /// True when the input ended early (see [`RdbError::class`]).
+    pub fn is_truncation(&self) -> bool {
+        self.class() == ErrorClass::Truncated
+    }
 }
 
 /// A length-position item: a plain length, or the number of a special encoding.
@@ -417,6 +516,11 @@ impl<'a> RdbReader<'a> {
     /// True when every byte has been read.
     pub fn is_at_end(&self) -> bool {
         self.pos == self.buf.len()
+    }
+
+    /// The whole input, read and unread.
+    pub fn input(&self) -> &'a [u8] {
+        self.buf
     }
 
     /// The unread bytes.
@@ -558,6 +662,20 @@ impl<'a> RdbReader<'a> {
             RdbString::Int(v) => Cow::Owned(itoa::Buffer::new().format(v).as_bytes().to_vec()),
             RdbString::Bytes(b) => b,
         })
+    }
+
+    /// Reads a string holding an encoded structure (ziplist, zipmap, ...) and the offset to
+    /// report positions inside it from: where its bytes start in the input when stored
+    /// plainly, or where the string starts when it was compressed (its bytes are then not in
+    /// the input).
+    pub fn read_blob(&mut self) -> Result<(Cow<'a, [u8]>, usize), RdbError> {
+        let at = self.pos;
+        let s = self.read_string_bytes()?;
+        let base = match &s {
+            Cow::Borrowed(b) => self.pos - b.len(),
+            Cow::Owned(_) => at,
+        };
+        Ok((s, base))
     }
 
     /// The rest of an LZF string after its marker byte at `at`: compressed length, plain

@@ -55,7 +55,7 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<Set, RdbError> {
             // Each member takes at least one byte (its length).
             let n = r.read_count(1)?;
             if n == 0 {
-                return Err(invalid(r, "empty set"));
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
             }
             let mut s = if n > max {
                 Set::new_hashtable()
@@ -75,7 +75,7 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<Set, RdbError> {
             let b = r.read_string_bytes()?;
             let is = Intset::from_bytes(&b).ok_or_else(|| invalid(r, "bad intset"))?;
             if is.is_empty() {
-                return Err(invalid(r, "empty set"));
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
             }
             let mut s = Set::from_intset(is);
             if s.len() > max {
@@ -88,7 +88,7 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<Set, RdbError> {
             let lp =
                 Listpack::from_bytes(b.into_owned()).map_err(|_| invalid(r, "bad listpack"))?;
             if lp.is_empty() {
-                return Err(invalid(r, "empty set"));
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
             }
             let mut s = Set::new_intset();
             for v in lp.iter() {

@@ -3,7 +3,11 @@
 //! - a skiplist-encoded zset is `RDB_TYPE_ZSET_2` (5): the count, then each member string and
 //!   its score as a little-endian binary double, from the highest score down (Redis walks its
 //!   skiplist from the tail so that loading inserts at the head, in O(1));
-//! - `RDB_TYPE_ZSET` (3, scores as strings) is read too; the ziplist type (12) is not yet.
+//! - `RDB_TYPE_ZSET` (3, scores as strings, Redis < 4.0) is read too, and so is
+//!   `RDB_TYPE_ZSET_ZIPLIST` (12, Redis 2.6 to 6.2), whose ziplist converts to a listpack with
+//!   the same entries (then a skiplist above 128 entries, as Redis 7.0 converts it).
+//!
+//! An empty sorted set is [`RdbErrorKind::EmptyKey`] (a file loader skips the key).
 //!
 //! Loading applies Redis's conversions with the default thresholds (128 entries, 64 bytes): a
 //! listpack with too many entries becomes a skiplist, a small `ZSET_2` becomes a listpack.
@@ -12,6 +16,7 @@ use std::io::{self, Write};
 
 use tern_keyspace::{EncodingLimits, Listpack, ZSet};
 
+use super::ziplist::{decode_ziplist, ZlEntry};
 use super::{object_type, RdbError, RdbErrorKind, RdbReader, RdbWriter};
 
 /// The RDB object type byte Redis writes for `v` in its current encoding.
@@ -70,7 +75,7 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<ZSet, RdbError> {
             let mut z =
                 ZSet::from_listpack(lp).map_err(|e| r.error_at(at, RdbErrorKind::Invalid(e)))?;
             if z.is_empty() {
-                return Err(r.error_at(at, RdbErrorKind::Invalid("empty zset")));
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
             }
             if z.len() > limits.zset_max_listpack_entries {
                 z.convert_to_skiplist();
@@ -80,7 +85,7 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<ZSet, RdbError> {
         object_type::ZSET | object_type::ZSET_2 => {
             let n = r.read_count(2)?;
             if n == 0 {
-                return Err(r.error_at(at, RdbErrorKind::Invalid("empty zset")));
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
             }
             let mut z = ZSet::new_skiplist();
             for _ in 0..n {
@@ -99,6 +104,25 @@ pub fn read(r: &mut RdbReader<'_>, ty: u8) -> Result<ZSet, RdbError> {
                 }
             }
             z.shrink_if_fits(&limits);
+            Ok(z)
+        }
+        object_type::ZSET_ZIPLIST => {
+            let (blob, base) = r.read_blob()?;
+            let mut lp = Listpack::new();
+            for e in decode_ziplist(&blob, base)? {
+                match e {
+                    ZlEntry::Str(s) => lp.push_back(s),
+                    ZlEntry::Int(v) => lp.push_back_int(v),
+                }
+            }
+            let mut z =
+                ZSet::from_listpack(lp).map_err(|e| r.error_at(at, RdbErrorKind::Invalid(e)))?;
+            if z.is_empty() {
+                return Err(r.error_at(at, RdbErrorKind::EmptyKey));
+            }
+            if z.len() > limits.zset_max_listpack_entries {
+                z.convert_to_skiplist();
+            }
             Ok(z)
         }
         _ => Err(r.error_at(at, RdbErrorKind::UnsupportedType(ty))),

@@ -218,6 +218,8 @@ pub fn client_line(srv: &Server, c: &ClientInfo, cur: Option<&Current>) -> Strin
         (cflags::CLOSE_AFTER_REPLY, 'c'),
         (cflags::NO_EVICT, 'e'),
         (cflags::NO_TOUCH, 'T'),
+        (cflags::REPLICA, 'S'),
+        (cflags::MASTER, 'M'),
     ] {
         if f & bit != 0 {
             flags.push(ch);
@@ -312,7 +314,12 @@ fn parse_type(arg: &[u8]) -> Result<ClientType, CmdError> {
 
 /// A client's type as Redis's `getClientType` sees it (a MONITOR client is a normal one).
 fn type_of(c: &ClientInfo) -> ClientType {
-    if c.flags.load(Relaxed) & cflags::PUBSUB != 0 {
+    let f = c.flags.load(Relaxed);
+    if f & cflags::REPLICA != 0 {
+        ClientType::Replica
+    } else if f & cflags::MASTER != 0 {
+        ClientType::Master
+    } else if f & cflags::PUBSUB != 0 {
         ClientType::PubSub
     } else {
         ClientType::Normal

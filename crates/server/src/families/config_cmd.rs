@@ -77,6 +77,12 @@ fn set(cx: &mut Ctx) -> CmdResult {
     if !changed.is_empty() {
         cx.srv.refresh_hot();
         tracing::debug!(client = cx.cl.info.id, ?changed, "CONFIG SET");
+        if changed.contains(&"appendonly") {
+            let want = cx.srv.config.read().appendonly();
+            crate::aof::set_enabled(cx.srv, want).map_err(|e| {
+                CmdError::Msg(format!("ERR Failed to turn the append only file on: {e}"))
+            })?;
+        }
     }
     cx.out.ok();
     Ok(())

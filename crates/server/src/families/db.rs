@@ -105,6 +105,9 @@ fn flushdb(cx: &mut Ctx) -> CmdResult {
     cx.srv.dirty.fetch_add(removed as u64, Relaxed);
     cx.srv.db_changed(Some(db));
     cx.propagate(&mut guards[0], cx.args);
+    // A running snapshot still needs what it has not written of these; it takes them over
+    // before the shards are released, so its walker cannot miss them.
+    let old = cx.srv.saver.adopt(old);
     drop(guards);
     free(old, background);
     cx.out.ok();
@@ -127,6 +130,9 @@ fn flushall(cx: &mut Ctx) -> CmdResult {
     cx.srv.dirty.fetch_add(removed as u64, Relaxed);
     cx.srv.db_changed(None);
     cx.propagate(&mut guards[0], cx.args);
+    // A running snapshot still needs what it has not written of these; it takes them over
+    // before the shards are released, so its walker cannot miss them.
+    let old = cx.srv.saver.adopt(old);
     drop(guards);
     free(old, background);
     cx.out.ok();

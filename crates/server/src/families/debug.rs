@@ -200,6 +200,8 @@ fn debug(cx: &mut Ctx) -> CmdResult {
         ))
     } else if is(sub, "POPULATE") && (3..=5).contains(&argc) {
         populate(cx)
+    } else if is(sub, "RELOAD") {
+        reload(cx)
     } else {
         Err(CmdError::Msg(format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
@@ -339,3 +341,44 @@ fn help(cx: &mut Ctx) -> CmdResult {
 
 #[cfg(test)]
 mod tests;
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the RDB file, empties the keyspace and loads
+/// the file back, all while holding every shard (no other client sees the keyspace between).
+fn reload(cx: &mut Ctx) -> CmdResult {
+    let (mut flush, mut save) = (true, true);
+    for a in &cx.args[2..] {
+        if is(a, "MERGE") || is(a, "NOFLUSH") {
+            flush = false;
+        } else if is(a, "NOSAVE") {
+            save = false;
+        } else {
+            return Err(CmdError::Static(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            ));
+        }
+    }
+    let srv = cx.srv;
+    let hold = if srv.keyspace.held_here() {
+        None
+    } else {
+        Some(srv.keyspace.hold_all())
+    };
+    if save {
+        crate::snapshot::save(srv)
+            .map_err(|e| CmdError::Msg(format!("ERR Error trying to save: {e}")))?;
+    }
+    if flush {
+        crate::loader::clear_keyspace(srv);
+    }
+    let path = crate::snapshot::rdb_path(srv);
+    let loaded = crate::loader::load_rdb_file(srv, &path, false).map_err(|e| {
+        CmdError::Msg(format!(
+            "ERR Error trying to load the RDB dump, check server logs. ({e})"
+        ))
+    })?;
+    crate::loader::load_functions(srv, &loaded.functions);
+    drop(hold);
+    tracing::info!("DB reloaded by DEBUG RELOAD");
+    cx.out.ok();
+    Ok(())
+}

@@ -396,40 +396,91 @@ fn memory_section(srv: &Server, s: &mut String) {
 
 fn persistence_section(srv: &Server, s: &mut String) {
     s.push_str("# Persistence\r\n");
-    for (name, value) in [
-        ("loading", 0),
-        ("async_loading", 0),
-        ("current_cow_peak", 0),
-        ("current_cow_size", 0),
-        ("current_cow_size_age", 0),
-    ] {
-        kv(s, name, value);
-    }
+    let sv = &srv.saver;
+    let st = sv.stats();
+    let running = sv.in_progress();
+    kv(s, "loading", 0);
+    kv(s, "async_loading", 0);
+    // Tern does not fork: the "copy-on-write" figures report the records writes serialized
+    // ahead of the snapshot walker (see snapshot.rs), the memory a snapshot costs.
+    kv(
+        s,
+        "current_cow_peak",
+        if running { sv.peak_pending() } else { 0 },
+    );
+    kv(
+        s,
+        "current_cow_size",
+        if running { sv.current_pending() } else { 0 },
+    );
+    kv(s, "current_cow_size_age", 0);
     kv(s, "current_fork_perc", "0.00");
-    kv(s, "current_save_keys_processed", 0);
-    kv(s, "current_save_keys_total", 0);
+    let (processed, total) = if running {
+        (sv.keys_processed.load(Relaxed), sv.keys_total.load(Relaxed))
+    } else {
+        (0, 0)
+    };
+    kv(s, "current_save_keys_processed", processed);
+    kv(s, "current_save_keys_total", total);
     kv(s, "rdb_changes_since_last_save", srv.dirty.load(Relaxed));
-    kv(s, "rdb_bgsave_in_progress", 0);
+    kv(s, "rdb_bgsave_in_progress", running as u8);
     kv(s, "rdb_last_save_time", srv.lastsave.load(Relaxed));
-    kv(s, "rdb_last_bgsave_status", "ok");
-    kv(s, "rdb_last_bgsave_time_sec", -1);
-    kv(s, "rdb_current_bgsave_time_sec", -1);
-    kv(s, "rdb_saves", 0);
-    kv(s, "rdb_last_cow_size", 0);
-    kv(s, "rdb_last_load_keys_expired", 0);
-    kv(s, "rdb_last_load_keys_loaded", 0);
-    kv(s, "aof_enabled", 0);
-    kv(s, "aof_rewrite_in_progress", 0);
-    kv(s, "aof_rewrite_scheduled", 0);
-    kv(s, "aof_last_rewrite_time_sec", -1);
-    kv(s, "aof_current_rewrite_time_sec", -1);
-    kv(s, "aof_last_bgrewrite_status", "ok");
-    kv(s, "aof_rewrites", 0);
+    kv(
+        s,
+        "rdb_last_bgsave_status",
+        if st.last_ok { "ok" } else { "err" },
+    );
+    kv(s, "rdb_last_bgsave_time_sec", st.last_time_sec);
+    let current = st.started.map_or(-1, |t| t.elapsed().as_secs() as i64);
+    kv(s, "rdb_current_bgsave_time_sec", current);
+    kv(s, "rdb_saves", st.saves);
+    kv(s, "rdb_last_cow_size", st.last_cow);
+    kv(
+        s,
+        "rdb_last_load_keys_expired",
+        sv.loaded_expired.load(Relaxed),
+    );
+    kv(s, "rdb_last_load_keys_loaded", sv.loaded_keys.load(Relaxed));
+    let aof = &srv.aof;
+    kv(s, "aof_enabled", aof.on() as u8);
+    let rewriting = aof.rewrite_in_progress.load(Relaxed);
+    kv(s, "aof_rewrite_in_progress", rewriting as u8);
+    kv(
+        s,
+        "aof_rewrite_scheduled",
+        aof.rewrite_scheduled.load(Relaxed) as u8,
+    );
+    kv(
+        s,
+        "aof_last_rewrite_time_sec",
+        aof.last_rewrite_secs.load(Relaxed),
+    );
+    let current = if rewriting {
+        st.started.map_or(-1, |t| t.elapsed().as_secs() as i64)
+    } else {
+        -1
+    };
+    kv(s, "aof_current_rewrite_time_sec", current);
+    let ok = |b: bool| if b { "ok" } else { "err" };
+    kv(
+        s,
+        "aof_last_bgrewrite_status",
+        ok(aof.last_rewrite_ok.load(Relaxed)),
+    );
+    kv(s, "aof_rewrites", aof.rewrites.load(Relaxed));
     kv(s, "aof_rewrites_consecutive_failures", 0);
-    kv(s, "aof_last_write_status", "ok");
+    kv(s, "aof_last_write_status", ok(!aof.failing()));
     kv(s, "aof_last_cow_size", 0);
     kv(s, "module_fork_in_progress", 0);
     kv(s, "module_fork_last_cow_size", 0);
+    if aof.on() {
+        kv(s, "aof_current_size", aof.current_size.load(Relaxed));
+        kv(s, "aof_base_size", aof.base_size.load(Relaxed));
+        kv(s, "aof_pending_rewrite", 0);
+        kv(s, "aof_buffer_length", 0);
+        kv(s, "aof_pending_bio_fsync", 0);
+        kv(s, "aof_delayed_fsync", 0);
+    }
 }
 
 /// Commands per second over the cron's recent samples (Redis's instantaneous_ops_per_sec).
@@ -470,9 +521,13 @@ fn stats_section(srv: &Server, s: &mut String) {
         "rejected_connections",
         st.rejected_connections.load(Relaxed),
     );
-    kv(s, "sync_full", 0);
-    kv(s, "sync_partial_ok", 0);
-    kv(s, "sync_partial_err", 0);
+    kv(s, "sync_full", srv.repl.sync_full.load(Relaxed));
+    kv(s, "sync_partial_ok", srv.repl.sync_partial_ok.load(Relaxed));
+    kv(
+        s,
+        "sync_partial_err",
+        srv.repl.sync_partial_err.load(Relaxed),
+    );
     kv(s, "expired_keys", st.expired_keys.load(Relaxed));
     kv(s, "expired_stale_perc", "0.00");
     kv(s, "expired_time_cap_reached_count", 0);
@@ -525,16 +580,98 @@ fn stats_section(srv: &Server, s: &mut String) {
 }
 
 fn replication_section(srv: &Server, s: &mut String) {
+    use crate::repl::{replica, state};
     let offset = srv.log.offset();
     let (first, histlen) = srv.log.backlog_range();
+    let now = crate::server::now_ms();
     s.push_str("# Replication\r\n");
-    kv(s, "role", "master");
-    kv(s, "connected_slaves", 0);
+    if let Some(up) = replica::upstream(srv) {
+        kv(s, "role", "slave");
+        kv(s, "master_host", &up.host);
+        kv(s, "master_port", up.port);
+        let st = up.state.load(Relaxed);
+        let linked = st == replica::link::CONNECTED;
+        kv(s, "master_link_status", if linked { "up" } else { "down" });
+        let io = if linked {
+            (now - up.last_io_ms.load(Relaxed)) / 1000
+        } else {
+            -1
+        };
+        kv(s, "master_last_io_seconds_ago", io);
+        let syncing = st == replica::link::SYNC;
+        kv(s, "master_sync_in_progress", syncing as u8);
+        kv(s, "slave_read_repl_offset", offset);
+        kv(s, "slave_repl_offset", offset);
+        if syncing {
+            kv(s, "master_sync_total_bytes", up.sync_total.load(Relaxed));
+            kv(s, "master_sync_read_bytes", up.sync_read.load(Relaxed));
+            kv(
+                s,
+                "master_sync_left_bytes",
+                (up.sync_total.load(Relaxed) - up.sync_read.load(Relaxed)).max(-1),
+            );
+            kv(s, "master_sync_perc", "0.00");
+            kv(
+                s,
+                "master_sync_last_io_seconds_ago",
+                (now - up.last_io_ms.load(Relaxed)) / 1000,
+            );
+        }
+        if !linked {
+            let down = up.down_since_ms.load(Relaxed);
+            kv(
+                s,
+                "master_link_down_since_seconds",
+                if down > 0 { (now - down) / 1000 } else { -1 },
+            );
+        }
+        kv(
+            s,
+            "slave_priority",
+            srv.config.read().get_i64("replica-priority").unwrap_or(100),
+        );
+        kv(
+            s,
+            "slave_read_only",
+            srv.config
+                .read()
+                .get_bool("replica-read-only")
+                .unwrap_or(true) as u8,
+        );
+        kv(s, "replica_announced", 1);
+    } else {
+        kv(s, "role", "master");
+    }
+    let links = srv.repl.links();
+    kv(s, "connected_slaves", links.len());
+    for (i, l) in links.iter().enumerate() {
+        let st = match l.state.load(Relaxed) {
+            state::WAIT_BGSAVE => "wait_bgsave",
+            state::SEND_BULK => "send_bulk",
+            _ => "online",
+        };
+        s.push_str(&format!(
+            "slave{i}:ip={},port={},state={st},offset={},lag={}\r\n",
+            l.ip,
+            l.port,
+            l.ack_offset.load(Relaxed),
+            (now - l.ack_time_ms.load(Relaxed)) / 1000
+        ));
+    }
     kv(s, "master_failover_state", "no-failover");
     kv(s, "master_replid", srv.replid.read().as_str());
-    kv(s, "master_replid2", "0".repeat(40));
-    kv(s, "master_repl_offset", offset);
-    kv(s, "second_repl_offset", -1);
+    match srv.repl.replid2.read().as_ref() {
+        Some((id, valid)) => {
+            kv(s, "master_replid2", id.as_str());
+            kv(s, "master_repl_offset", offset);
+            kv(s, "second_repl_offset", valid + 1);
+        }
+        None => {
+            kv(s, "master_replid2", "0".repeat(40));
+            kv(s, "master_repl_offset", offset);
+            kv(s, "second_repl_offset", -1);
+        }
+    }
     kv(s, "repl_backlog_active", 1);
     kv(s, "repl_backlog_size", srv.log.backlog_capacity());
     // Redis numbers the stream's bytes from 1: the first byte held is at offset+1.

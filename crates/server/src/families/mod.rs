@@ -16,6 +16,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod persist;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -54,4 +55,6 @@ pub fn register_all(t: &mut CommandTable) {
     pubsub::register(t);
     scripting::register(t);
     function::register(t);
+    persist::register(t);
+    crate::repl::commands::register(t);
 }

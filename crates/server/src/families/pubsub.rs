@@ -277,8 +277,11 @@ fn sunsubscribe(cx: &mut Ctx) -> CmdResult {
 
 fn publish_generic(cx: &mut Ctx, kind: Kind) -> CmdResult {
     let n = cx.srv.publish(kind, cx.arg(1), cx.arg(2), cx.now_ms);
-    // Replicas deliver the message to their own subscribers.
-    cx.srv.log.append(cx.cl.db, cx.args);
+    // Replicas deliver the message to their own subscribers. (A replica applying its
+    // primary's PUBLISH passes the primary's bytes on instead.)
+    if !cx.cl.replaying {
+        cx.cl.last_write = cx.srv.log.append(cx.cl.db, cx.args);
+    }
     cx.out.int(n as i64);
     Ok(())
 }

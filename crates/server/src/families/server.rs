@@ -137,18 +137,38 @@ fn time(cx: &mut Ctx) -> CmdResult {
 
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 fn shutdown(cx: &mut Ctx) -> CmdResult {
-    let mut abort = false;
+    let (mut abort, mut nosave, mut save, mut force) = (false, false, false, false);
     for a in &cx.args[1..] {
         if is(a, "ABORT") {
             abort = true;
-        } else if !(is(a, "NOSAVE") || is(a, "SAVE") || is(a, "NOW") || is(a, "FORCE")) {
+        } else if is(a, "NOSAVE") {
+            nosave = true;
+        } else if is(a, "SAVE") {
+            save = true;
+        } else if is(a, "FORCE") {
+            force = true;
+        } else if !is(a, "NOW") {
             return Err(SYNTAX.into());
         }
     }
-    if abort {
-        return Err(CmdError::Static("ERR No shutdown in progress."));
+    if abort || (nosave && save) {
+        if abort && cx.argc() == 2 {
+            return Err(CmdError::Static("ERR No shutdown in progress."));
+        }
+        return Err(SYNTAX.into());
     }
     tracing::warn!(client = cx.cl.info.id, "User requested shutdown...");
+    if !nosave {
+        if let Err(e) = crate::snapshot::final_save(cx.srv, save) {
+            if !force {
+                tracing::warn!("Errors trying to SHUTDOWN: {e}");
+                return Err(CmdError::Static(
+                    "ERR Errors trying to SHUTDOWN. Check logs.",
+                ));
+            }
+        }
+    }
+    cx.srv.saver.shutdown_handled.store(true, Relaxed);
     cx.srv.request_shutdown();
     // Redis sends no reply to a successful SHUTDOWN: the connection just closes.
     cx.cl.close_after_reply = true;

@@ -310,6 +310,16 @@ impl Functions {
             .collect()
     }
 
+    /// [`Functions::codes`] and `f()` (a snapshot reads the replication offset there) read
+    /// together: FUNCTION LOAD/DELETE/FLUSH/RESTORE log themselves under the registry lock, so
+    /// the libraries returned are exactly those whose changes were logged before what `f`
+    /// reads.
+    pub fn codes_and<T>(&self, f: impl FnOnce() -> T) -> (Vec<Arc<[u8]>>, T) {
+        let st = self.state.read();
+        let codes = st.libs.values().map(|l| l.code.clone()).collect();
+        (codes, f())
+    }
+
     /// Loads one library's code (an RDB file's `RDB_OPCODE_FUNCTION2` entry, or AOF/replica
     /// input), with no load timeout as Redis does for those. `replace` replaces a library of
     /// the same name instead of failing. Returns the library's name, or Redis's error text.

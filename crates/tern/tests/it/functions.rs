@@ -460,3 +460,40 @@ fn info_memory_counts_scripts_functions_and_libraries() {
     assert_eq!(field(&mut c, "number_of_functions"), "3");
     assert_eq!(field(&mut c, "number_of_libraries"), "2");
 }
+
+/// Libraries are saved in RDB files (opcode 245) and loaded back: tern's file by redis-server
+/// and by tern (DEBUG RELOAD), redis-server's file by tern.
+#[test]
+fn libraries_survive_save_and_load_both_ways() {
+    if is_redis() {
+        return; // Moves files between tern and redis-server.
+    }
+    let dir = std::env::temp_dir().join(format!("tern-it-functions-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    let lib = "#!lua name=saved\nredis.register_function{function_name='sv', callback=function(k, a) return 'saved:' .. a[1] end, flags={'no-writes'}}";
+    let tern = TestServer::start_tern(None, &["--dir", &d, "--enable-debug-command", "yes"]);
+    let mut t = tern.raw_conn();
+    assert_eq!(t.cmd(&["FUNCTION", "LOAD", lib]), Resp::bulk("saved"));
+    assert_eq!(t.cmd(&["DEBUG", "RELOAD"]), Resp::Simple("OK".into()));
+    assert_eq!(t.cmd(&["FCALL_RO", "sv", "0", "x"]), Resp::bulk("saved:x"));
+    assert_eq!(t.cmd(&["SAVE"]), Resp::Simple("OK".into()));
+    drop(t);
+    drop(tern);
+    let redis = TestServer::start_redis(None, &["--dir", &d, "--dbfilename", "dump.rdb"]);
+    let mut r = redis.raw_conn();
+    assert_eq!(r.cmd(&["FCALL_RO", "sv", "0", "y"]), Resp::bulk("saved:y"));
+    let lib2 = "#!lua name=fromredis\nredis.register_function('fr', function() return 'redis' end)";
+    assert_eq!(r.cmd(&["FUNCTION", "LOAD", lib2]), Resp::bulk("fromredis"));
+    assert_eq!(r.cmd(&["SAVE"]), Resp::Simple("OK".into()));
+    drop(r);
+    drop(redis);
+    let tern = TestServer::start_tern(None, &["--dir", &d]);
+    let mut t = tern.raw_conn();
+    assert_eq!(t.cmd(&["FCALL", "fr", "0"]), Resp::bulk("redis"));
+    assert_eq!(t.cmd(&["FCALL", "sv", "0", "z"]), Resp::bulk("saved:z"));
+    drop(t);
+    drop(tern);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -85,6 +85,8 @@ pub fn wait_for(mut cond: impl FnMut() -> bool, timeout: Duration) -> bool {
 /// A server process on 127.0.0.1, stopped (SIGTERM, then SIGKILL after 5 s) on drop.
 pub struct TestServer {
     child: Option<Child>,
+    /// The server's own directory (removed when the server is dropped).
+    dir: Option<std::path::PathBuf>,
     port: u16,
     password: Option<String>,
     log: Arc<Mutex<String>>,
@@ -108,6 +110,17 @@ fn drain(r: impl Read + Send + 'static, log: Arc<Mutex<String>>, tx: mpsc::Sende
             }
         }
     });
+}
+
+/// A new empty directory for one server's files (dump.rdb, AOF), so that no server loads
+/// what another one saved.
+pub fn server_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("tern-it-srv-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir for a test server");
+    dir
 }
 
 /// Spawns `program args`, its stdout and stderr drained into a shared log. The child gets
@@ -204,7 +217,21 @@ impl TestServer {
         if let Some(c) = config {
             args.push(c.display().to_string());
         }
-        for a in ["--port", "0", "--bind", "127.0.0.1", "--save", ""] {
+        // Files a test makes the server write (SAVE, a save at exit) go to a directory of
+        // this server's own, never into the source tree nor where another server would load
+        // them; tests that check files pass their own --dir after this.
+        let own_dir = server_dir();
+        let tmp = own_dir.display().to_string();
+        for a in [
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            &tmp,
+        ] {
             args.push(a.into());
         }
         args.extend(extra.iter().map(|s| s.to_string()));
@@ -238,6 +265,7 @@ impl TestServer {
         };
         TestServer {
             child: Some(child),
+            dir: Some(own_dir),
             port,
             password: TestServer::password_in(extra),
             log,
@@ -256,7 +284,7 @@ impl TestServer {
             if let Some(c) = config {
                 args.push(c.display().to_string());
             }
-            let dir = std::env::temp_dir();
+            let dir = server_dir();
             for a in [
                 "--port",
                 &port.to_string(),
@@ -277,6 +305,7 @@ impl TestServer {
             let (mut child, log, _rx) = spawn(REDIS_SERVER, &args);
             let mut srv = TestServer {
                 child: None,
+                dir: Some(dir.clone()),
                 port,
                 password: TestServer::password_in(extra),
                 log,
@@ -460,6 +489,9 @@ impl Drop for TestServer {
         self.cached.lock().map(|mut g| g.take()).ok();
         if let Some(mut child) = self.child.take() {
             kill_child(&mut child);
+        }
+        if let Some(dir) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

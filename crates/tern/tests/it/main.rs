@@ -7,6 +7,8 @@
 //! redis-server, which checks the tests themselves (all pass there but the one test of CLIENT
 //! SETINFO, a Redis 7.2 command that Debian's 7.0 lacks).
 
+mod aof;
+mod aof_files;
 mod bitmaps;
 mod blocking;
 mod differential;
@@ -19,15 +21,19 @@ mod hostile;
 mod keys;
 mod lists;
 mod notifications;
+mod persistence;
 mod protocol;
 mod pubsub;
+mod rdb_files;
 mod redis_cli;
+mod replication;
 mod scripting;
 mod server_cmds;
 mod sets;
 mod sort;
 mod startup;
 mod strings;
+mod tail;
 mod tracking;
 mod transactions;
 mod zsets;

@@ -1,0 +1,580 @@
+//! The replica side: following a primary (tern or Redis) with PSYNC.
+//!
+//! REPLICAOF starts a link on a thread of its own. The link connects, performs Redis's
+//! handshake (PING, AUTH with `masteruser`/`masterauth`, REPLCONF listening-port and
+//! `capa eof psync2`), and asks `PSYNC <replid> <offset+1>` with the replication id and offset
+//! this server already has, so a restarted link, or a switch to a promoted sibling, continues
+//! with a partial resync when the primary's backlog allows.
+//!
+//! A full sync never makes the replica go dark: the RDB is read into memory and loaded into
+//! new databases *aside* while clients keep reading the current data; then, with every shard
+//! held, the new databases are swapped in and the log restarts at the primary's offset.
+//!
+//! The stream is applied by a client that neither replies nor propagates; each command's bytes
+//! are appended unchanged to this server's own log after it is applied, so replicas of this
+//! replica see the primary's stream byte for byte, with the same offsets.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tern_resp::request::Parsed;
+use tern_resp::{ReplyWriter, RequestLimits, RequestParser};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use crate::ctx::Client;
+use crate::dispatch;
+use crate::server::{now_ms, Server};
+
+/// Link states, as INFO and ROLE name them.
+pub mod link {
+    /// Must connect.
+    pub const CONNECT: u8 = 0;
+    /// Connecting / handshake.
+    pub const CONNECTING: u8 = 1;
+    /// Receiving the RDB.
+    pub const SYNC: u8 = 2;
+    /// Streaming.
+    pub const CONNECTED: u8 = 3;
+}
+
+/// The link to our primary.
+pub struct Upstream {
+    /// The primary's host.
+    pub host: String,
+    /// The primary's port.
+    pub port: u16,
+    /// `link::*`.
+    pub state: AtomicU8,
+    /// Last time anything arrived from the primary, Unix ms.
+    pub last_io_ms: AtomicI64,
+    /// When the link went down, Unix ms (0 while up).
+    pub down_since_ms: AtomicI64,
+    /// Set by REPLICAOF NO ONE or another REPLICAOF: the link thread stops.
+    pub stop: AtomicBool,
+    /// RDB bytes expected and received in the running full sync.
+    pub sync_total: AtomicI64,
+    /// See `sync_total`.
+    pub sync_read: AtomicI64,
+}
+
+impl Upstream {
+    /// ROLE's name for the link state.
+    pub fn state_name(&self) -> &'static str {
+        match self.state.load(Relaxed) {
+            link::CONNECT => "connect",
+            link::CONNECTING => "connecting",
+            link::SYNC => "sync",
+            _ => "connected",
+        }
+    }
+}
+
+/// Our primary's link, if this server is a replica.
+pub fn upstream(srv: &Server) -> Option<Arc<Upstream>> {
+    srv.repl.upstream.read().clone()
+}
+
+/// True when this server is a replica whose link is streaming.
+pub fn link_up(srv: &Server) -> bool {
+    upstream(srv).is_some_and(|u| u.state.load(Relaxed) == link::CONNECTED)
+}
+
+/// REPLICAOF host port: follow a new primary.
+pub fn follow(srv: &Server, host: String, port: u16) {
+    if let Some(old) = srv.repl.upstream.write().take() {
+        old.stop.store(true, Relaxed);
+    }
+    let up = Arc::new(Upstream {
+        host,
+        port,
+        state: AtomicU8::new(link::CONNECT),
+        last_io_ms: AtomicI64::new(now_ms()),
+        down_since_ms: AtomicI64::new(now_ms()),
+        stop: AtomicBool::new(false),
+        sync_total: AtomicI64::new(-1),
+        sync_read: AtomicI64::new(0),
+    });
+    *srv.repl.upstream.write() = Some(up.clone());
+    srv.repl.is_replica.store(true, Relaxed);
+    tern_keyspace::db::set_replica_expiry(true);
+    // Replicas of this server must follow the new history: drop them (they reconnect).
+    disconnect_replicas(srv);
+    tracing::info!(host = %up.host, port = up.port, "Connecting to MASTER");
+    let Some(arc) = srv.saver.server() else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("tern-replica".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!("could not start the replication runtime: {e}");
+                    return;
+                }
+            };
+            rt.block_on(run(arc, up));
+        });
+}
+
+/// REPLICAOF NO ONE: stop following and become a primary. The old replication id stays valid
+/// as `master_replid2` up to the current offset, so the replicas of the old primary can
+/// continue from us with a partial resync.
+pub fn promote(srv: &Server) {
+    let Some(old) = srv.repl.upstream.write().take() else {
+        return;
+    };
+    old.stop.store(true, Relaxed);
+    srv.repl.is_replica.store(false, Relaxed);
+    tern_keyspace::db::set_replica_expiry(false);
+    // Keys written locally are ordinary keys of the new primary.
+    srv.repl.local_keys.lock().clear();
+    srv.repl.has_local.store(false, Relaxed);
+    let offset = srv.log.offset();
+    let prev = std::mem::replace(&mut *srv.replid.write(), crate::server::random_hex40());
+    *srv.repl.replid2.write() = Some((prev, offset));
+    tracing::info!("MASTER MODE enabled (user request from 'id=...')");
+}
+
+/// Closes every replica link of this server.
+pub fn disconnect_replicas(srv: &Server) {
+    for l in srv.repl.links() {
+        l.kill.store(true, Relaxed);
+    }
+}
+
+/// The link's life: connect, sync, stream; on failure, wait a second and start over.
+async fn run(srv: Arc<Server>, up: Arc<Upstream>) {
+    while !up.stop.load(Relaxed) {
+        up.state.store(link::CONNECTING, Relaxed);
+        // A stopped link (REPLICAOF elsewhere, or NO ONE) leaves at once, wherever it is.
+        let stopped = async {
+            while !up.stop.load(Relaxed) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        let r = tokio::select! {
+            r = session(&srv, &up) => r,
+            _ = stopped => Ok(()),
+        };
+        match r {
+            Ok(()) => {}
+            Err(e) => {
+                if !up.stop.load(Relaxed) {
+                    tracing::warn!(host = %up.host, port = up.port, "Connection with master lost: {e}");
+                }
+            }
+        }
+        up.state.store(link::CONNECT, Relaxed);
+        if up.down_since_ms.load(Relaxed) == 0 {
+            up.down_since_ms.store(now_ms(), Relaxed);
+        }
+        for _ in 0..10 {
+            if up.stop.load(Relaxed) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+type IoResult<T> = std::io::Result<T>;
+
+fn err(msg: impl Into<String>) -> std::io::Error {
+    std::io::Error::other(msg.into())
+}
+
+/// Sends one command and reads a one-line reply.
+async fn command(r: &mut BufReader<TcpStream>, args: &[&[u8]]) -> IoResult<String> {
+    let mut buf = Vec::new();
+    crate::log::encode_command(&mut buf, args);
+    r.get_mut().write_all(&buf).await?;
+    read_line(r).await
+}
+
+/// Reads a line (without CRLF), skipping the empty lines a primary sends as keepalives.
+async fn read_line(r: &mut BufReader<TcpStream>) -> IoResult<String> {
+    loop {
+        let mut line = String::new();
+        let n = r.read_line(&mut line).await?;
+        if n == 0 {
+            return Err(err("connection closed by the primary"));
+        }
+        let t = line.trim_end_matches(['\r', '\n']);
+        if !t.is_empty() {
+            return Ok(t.to_string());
+        }
+    }
+}
+
+/// One connection to the primary, until it fails.
+async fn session(srv: &Arc<Server>, up: &Arc<Upstream>) -> IoResult<()> {
+    let timeout = Duration::from_secs(
+        srv.config
+            .read()
+            .get_u64("repl-timeout")
+            .unwrap_or(60)
+            .max(1),
+    );
+    let stream = tokio::time::timeout(timeout, TcpStream::connect((up.host.as_str(), up.port)))
+        .await
+        .map_err(|_| err("timeout connecting to the primary"))??;
+    let _ = stream.set_nodelay(true);
+    let mut r = BufReader::with_capacity(1 << 16, stream);
+    tracing::info!("MASTER <-> REPLICA sync started");
+    // PING: an auth error still proves the primary is there.
+    let pong = command(&mut r, &[b"PING"]).await?;
+    if pong.starts_with('-')
+        && !(pong.starts_with("-NOAUTH")
+            || pong.starts_with("-NOPERM")
+            || pong.starts_with("-ERR operation not permitted"))
+    {
+        return Err(err(format!("Error reply to PING from master: '{pong}'")));
+    }
+    let (user, pass) = {
+        let c = srv.config.read();
+        (
+            c.get_string_bytes("masteruser"),
+            c.get_string_bytes("masterauth"),
+        )
+    };
+    if let Some(pass) = pass.filter(|p| !p.is_empty()) {
+        let reply = match user.filter(|u| !u.is_empty()) {
+            Some(u) => command(&mut r, &[b"AUTH", &u, &pass]).await?,
+            None => command(&mut r, &[b"AUTH", &pass]).await?,
+        };
+        if reply.starts_with('-') {
+            return Err(err(format!("Unable to AUTH to MASTER: {reply}")));
+        }
+    }
+    let port = srv.port.load(Relaxed).to_string();
+    let _ = command(&mut r, &[b"REPLCONF", b"listening-port", port.as_bytes()]).await?;
+    let _ = command(&mut r, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
+    let (replid, offset) = (srv.replid.read().clone(), srv.log.offset());
+    let mut leftover = Vec::new();
+    let next = (offset + 1).to_string();
+    let reply = command(&mut r, &[b"PSYNC", replid.as_bytes(), next.as_bytes()]).await?;
+    if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
+        let mut it = rest.split_whitespace();
+        let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<u64>().ok()))
+        else {
+            return Err(err(format!("bad FULLRESYNC reply: {reply}")));
+        };
+        tracing::info!("Full resync from master: {id}:{off}");
+        up.state.store(link::SYNC, Relaxed);
+        full_sync(srv, up, &mut r, id, off, &mut leftover).await?;
+        // The primary starts streaming after our first ACK.
+        let a = srv.log.offset().to_string();
+        let mut b = Vec::new();
+        crate::log::encode_command(&mut b, &[b"REPLCONF", b"ACK", a.as_bytes()]);
+        r.get_mut().write_all(&b).await?;
+    } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
+        let new_id = rest.trim();
+        if !new_id.is_empty() && new_id != replid {
+            // The primary's history goes on under a new id (it was promoted): ours becomes
+            // the previous one, valid up to here.
+            *srv.repl.replid2.write() = Some((replid.clone(), offset));
+            *srv.replid.write() = new_id.to_string();
+            disconnect_replicas(srv);
+        }
+        tracing::info!("Successful partial resynchronization with master.");
+    } else {
+        return Err(err(format!(
+            "Unexpected reply to PSYNC from master: {reply}"
+        )));
+    }
+    apply_stream(srv, up, r, leftover).await
+}
+
+/// Reads the RDB payload (`$<len>` or `$EOF:<mark>`), loads it aside, and swaps it in.
+async fn full_sync(
+    srv: &Arc<Server>,
+    up: &Arc<Upstream>,
+    r: &mut BufReader<TcpStream>,
+    id: &str,
+    off: u64,
+    leftover: &mut Vec<u8>,
+) -> IoResult<()> {
+    let head = read_line(r).await?;
+    let Some(spec) = head.strip_prefix('$') else {
+        return Err(err(format!(
+            "Bad protocol from MASTER, the first byte is not '$': {head}"
+        )));
+    };
+    let mut rdb: Vec<u8> = Vec::new();
+    up.sync_read.store(0, Relaxed);
+    if let Some(mark) = spec.strip_prefix("EOF:") {
+        let mark = mark.as_bytes().to_vec();
+        up.sync_total.store(-1, Relaxed);
+        let mut chunk = vec![0u8; 1 << 16];
+        loop {
+            let n = r.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(err("connection lost during the RDB transfer"));
+            }
+            let from = rdb.len().saturating_sub(mark.len());
+            rdb.extend_from_slice(&chunk[..n]);
+            up.sync_read.store(rdb.len() as i64, Relaxed);
+            up.last_io_ms.store(now_ms(), Relaxed);
+            // The mark ends the payload; a primary should send nothing after it before our
+            // ACK, but bytes that do follow are the stream and are kept for it.
+            if let Some(at) = memchr::memmem::find(&rdb[from..], &mark) {
+                let end = from + at;
+                let extra = rdb.split_off(end + mark.len());
+                rdb.truncate(end);
+                *leftover = extra;
+                break;
+            }
+        }
+    } else {
+        let len: usize = spec
+            .parse()
+            .map_err(|_| err(format!("bad bulk length {spec}")))?;
+        up.sync_total.store(len as i64, Relaxed);
+        rdb.resize(len, 0);
+        let mut got = 0;
+        while got < len {
+            let n = r.read(&mut rdb[got..]).await?;
+            if n == 0 {
+                return Err(err("connection lost during the RDB transfer"));
+            }
+            got += n;
+            up.sync_read.store(got as i64, Relaxed);
+            up.last_io_ms.store(now_ms(), Relaxed);
+        }
+    }
+    tracing::info!("MASTER <-> REPLICA sync: received {} bytes of RDB; loading aside (still serving the old data)", rdb.len());
+    // Loading is CPU work: off the async runtime.
+    let s = srv.clone();
+    let (dbs, loaded) = tokio::task::spawn_blocking(move || {
+        crate::loader::load_rdb_aside(&s, &rdb, "the primary's RDB")
+    })
+    .await
+    .map_err(|e| err(e.to_string()))?
+    .map_err(|e| err(format!("Failed loading the RDB from the primary: {e}")))?;
+    swap_in(srv, dbs, id, off);
+    crate::loader::load_functions(srv, &loaded.functions);
+    tracing::info!(
+        "MASTER <-> REPLICA sync: Finished with success ({} keys)",
+        loaded.keys
+    );
+    Ok(())
+}
+
+/// Replaces the whole dataset at once, with every shard held: no client ever sees a mix.
+fn swap_in(srv: &Server, mut dbs: Vec<Vec<tern_keyspace::Db>>, id: &str, off: u64) {
+    let ks = &srv.keyspace;
+    let keep = srv
+        .config
+        .read()
+        .get_string_bytes("replica-keep-local-keys")
+        .filter(|p| !p.is_empty());
+    {
+        let _hold = ks.hold_all();
+        for (i, new) in dbs.iter_mut().enumerate() {
+            let mut g = ks.lock(i);
+            std::mem::swap(&mut g.dbs, new);
+        }
+        // Local keys (a writable replica's) go with the old dataset, except those the user
+        // asked to keep, when the primary's dataset does not have them.
+        let mut local = srv.repl.local_keys.lock();
+        local.retain(|(db, key)| {
+            let Some(p) = keep.as_deref() else {
+                return false;
+            };
+            if !crate::glob::matches(p, key) {
+                return false;
+            }
+            let h = tern_keyspace::Keyspace::hash(key);
+            let i = ks.shard_of(h);
+            let mut g = ks.lock(i);
+            if g.dbs[*db].keys.contains(h, key) {
+                return false;
+            }
+            match dbs[i][*db].remove(h, key) {
+                Some((_, e)) => {
+                    g.dbs[*db].insert(h, key, e);
+                    true
+                }
+                None => false,
+            }
+        });
+        srv.repl.has_local.store(!local.is_empty(), Relaxed);
+        drop(local);
+        srv.log.reset(off);
+        *srv.replid.write() = id.to_string();
+        *srv.repl.replid2.write() = None;
+        srv.db_changed(None);
+    }
+    disconnect_replicas(srv);
+    // The old dataset is freed off the link's thread.
+    std::thread::spawn(move || drop(dbs));
+}
+
+/// Applies the primary's stream until the link fails.
+async fn apply_stream(
+    srv: &Arc<Server>,
+    up: &Arc<Upstream>,
+    r: BufReader<TcpStream>,
+    leftover: Vec<u8>,
+) -> IoResult<()> {
+    up.state.store(link::CONNECTED, Relaxed);
+    up.down_since_ms.store(0, Relaxed);
+    up.last_io_ms.store(now_ms(), Relaxed);
+    tracing::info!("MASTER <-> REPLICA sync: link up, streaming");
+    // Bytes already read past the payload, then those buffered by the reader, are the stream.
+    let mut buf: Vec<u8> = leftover;
+    buf.extend_from_slice(r.buffer());
+    let mut sock = r.into_inner();
+    use std::os::fd::AsRawFd;
+    let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    // Registered with the socket's fd, so CLIENT KILL TYPE master closes the link.
+    let info = srv
+        .clients
+        .register(format!("{}:{}", up.host, up.port), laddr, sock.as_raw_fd());
+    info.flags.fetch_or(crate::clients::cflags::MASTER, Relaxed);
+    let id = info.id;
+    let stats = srv.stats.new_worker(srv.table.ids());
+    let mut cl = Client::new(info, stats, true);
+    cl.replaying = true;
+    cl.master_pending = Some(Vec::new());
+    let result = apply_loop(srv, up, &mut sock, &mut cl, &mut buf).await;
+    srv.clients.unregister(id);
+    result
+}
+
+async fn apply_loop(
+    srv: &Arc<Server>,
+    up: &Arc<Upstream>,
+    sock: &mut TcpStream,
+    cl: &mut Client,
+    buf: &mut Vec<u8>,
+) -> IoResult<()> {
+    let mut parser = RequestParser::new();
+    let limits = RequestLimits {
+        max_bulk_len: u64::MAX,
+        unauthenticated: false,
+    };
+    let mut out = ReplyWriter::new();
+    let timeout_ms = srv
+        .config
+        .read()
+        .get_u64("repl-timeout")
+        .unwrap_or(60)
+        .max(1) as i64
+        * 1000;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        // Apply every complete command in the buffer.
+        let mut pos = 0;
+        while pos < buf.len() {
+            match parser.parse(&buf[pos..], &limits) {
+                Ok(Parsed::Complete(used)) => {
+                    let bytes = &buf[pos..pos + used];
+                    let req = &parser.request;
+                    let args: smallvec::SmallVec<[&[u8]; 8]> =
+                        (0..req.len()).map(|i| req.arg(bytes, i)).collect();
+                    let getack = args.len() >= 2
+                        && args[0].eq_ignore_ascii_case(b"REPLCONF")
+                        && args[1].eq_ignore_ascii_case(b"GETACK");
+                    if let Some(p) = cl.master_pending.as_mut() {
+                        p.extend_from_slice(bytes);
+                    }
+                    if !args.is_empty() && !getack && !args[0].eq_ignore_ascii_case(b"PING") {
+                        out.buf.clear();
+                        tern_keyspace::db::set_master_client(true);
+                        dispatch::execute(srv, cl, &mut out, &args, now_ms());
+                        tern_keyspace::db::set_master_client(false);
+                    }
+                    // Our own log continues the primary's stream byte for byte: what the
+                    // command's writes did not append yet goes now, unless a MULTI is open.
+                    if cl.multi.is_none() {
+                        if let Some(p) = cl.master_pending.as_mut().filter(|p| !p.is_empty()) {
+                            srv.log.append_raw(p, Some(cl.db));
+                            p.clear();
+                        }
+                    }
+                    pos += used;
+                    if getack {
+                        send_ack(srv, sock).await?;
+                    }
+                }
+                Ok(Parsed::Incomplete { .. }) => break,
+                Err(e) => return Err(err(format!("protocol error in the primary's stream: {e}"))),
+            }
+        }
+        buf.drain(..pos);
+        if up.stop.load(Relaxed) {
+            return Ok(());
+        }
+        tokio::select! {
+            r = sock.read_buf(buf) => {
+                if r? == 0 {
+                    return Err(err("connection closed by the primary"));
+                }
+                up.last_io_ms.store(now_ms(), Relaxed);
+            }
+            _ = tick.tick() => {
+                if up.stop.load(Relaxed) {
+                    return Ok(());
+                }
+                if now_ms() - up.last_io_ms.load(Relaxed) > timeout_ms {
+                    return Err(err("MASTER timeout: no data nor PING received"));
+                }
+                send_ack(srv, sock).await?;
+            }
+        }
+    }
+}
+
+async fn send_ack(srv: &Server, sock: &mut TcpStream) -> IoResult<()> {
+    let off = srv.log.offset().to_string();
+    let mut b = Vec::with_capacity(64);
+    crate::log::encode_command(&mut b, &[b"REPLCONF", b"ACK", off.as_bytes()]);
+    sock.write_all(&b).await
+}
+
+/// Called from the cron on a writable replica: deletes local keys whose TTL passed (the
+/// primary's keys wait for its DELs; local ones have no primary to expire them).
+pub fn expire_local_keys(srv: &Server, now: i64) {
+    if !srv.repl.has_local.load(Relaxed) {
+        return;
+    }
+    let ks = &srv.keyspace;
+    let keys: Vec<(usize, Vec<u8>)> = srv
+        .repl
+        .local_keys
+        .lock()
+        .iter()
+        .take(1000)
+        .cloned()
+        .collect();
+    let mut gone = Vec::new();
+    for (db, key) in keys {
+        let h = tern_keyspace::Keyspace::hash(&key);
+        let mut g = ks.lock(ks.shard_of(h));
+        match g.dbs[db].keys.get(h, &key).map(|(_, e)| e.is_expired(now)) {
+            None => gone.push((db, key)),
+            Some(true) => {
+                g.dbs[db].remove(h, &key);
+                drop(g);
+                srv.stats.expired_keys.fetch_add(1, Relaxed);
+                srv.key_changed(db, &key, None);
+                gone.push((db, key));
+            }
+            Some(false) => {}
+        }
+    }
+    if !gone.is_empty() {
+        let mut g = srv.repl.local_keys.lock();
+        for k in gone {
+            g.remove(&k);
+        }
+        srv.repl.has_local.store(!g.is_empty(), Relaxed);
+    }
+}

@@ -1,0 +1,412 @@
+//! Replication with Debian's real redis-server in both roles: full sync, partial resync after
+//! a dropped link, chains mixing both, a replica that keeps serving during a full sync and
+//! swaps the new dataset in atomically, promotion with REPLICAOF NO ONE, WAIT, ROLE, READONLY.
+
+use crate::harness::*;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn tern(extra: &[&str]) -> TestServer {
+    let mut args = vec!["--enable-debug-command", "yes"];
+    args.extend_from_slice(extra);
+    TestServer::start_tern(None, &args)
+}
+
+fn redis(extra: &[&str]) -> TestServer {
+    let mut args = vec![
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    TestServer::start_redis(None, &args)
+}
+
+fn info(c: &mut redis::Connection, section: &str, field: &str) -> String {
+    let s = text(&ok(c, &["INFO", section]));
+    info_field(&s, field).unwrap_or_default()
+}
+
+fn replicate(replica: &TestServer, primary: &TestServer) {
+    ok(
+        &mut replica.client(),
+        &["REPLICAOF", "127.0.0.1", &primary.port().to_string()],
+    );
+}
+
+/// Waits until `replica` is streaming and holds exactly `primary`'s dataset and offset.
+fn wait_in_sync(primary: &TestServer, replica: &TestServer) {
+    let mut p = primary.client();
+    let mut r = replica.client();
+    let ok_now = |p: &mut redis::Connection, r: &mut redis::Connection| {
+        info(r, "replication", "master_link_status") == "up"
+            && info(p, "replication", "master_repl_offset")
+                == info(r, "replication", "master_repl_offset")
+            && text(&ok(p, &["DEBUG", "DIGEST"])) == text(&ok(r, &["DEBUG", "DIGEST"]))
+    };
+    let synced = wait_for(|| ok_now(&mut p, &mut r), Duration::from_secs(20));
+    if !synced {
+        // Name the keys that differ, to make a failure readable.
+        for db in 0..16 {
+            let mut pk = sorted_texts(&ok(&mut p, &["KEYS", "*"]));
+            let mut rk = sorted_texts(&ok(&mut r, &["KEYS", "*"]));
+            pk.retain(|k| {
+                !rk.contains(k) || {
+                    let a = ok(&mut p, &["DEBUG", "DIGEST-VALUE", k]);
+                    let b = ok(&mut r, &["DEBUG", "DIGEST-VALUE", k]);
+                    a != b
+                }
+            });
+            rk.retain(|k| pk.contains(k) || !sorted_texts(&ok(&mut p, &["KEYS", "*"])).contains(k));
+            if !pk.is_empty() || !rk.is_empty() {
+                eprintln!("db {db}: differing on the primary {pk:?}, only on the replica {rk:?}");
+            }
+            let next = ((db + 1) % 16).to_string();
+            ok(&mut p, &["SELECT", &next]);
+            ok(&mut r, &["SELECT", &next]);
+        }
+    }
+    assert!(
+        synced,
+        "replica not in sync: primary offset {} digest {}, replica link {} offset {} digest {}\nreplica log:\n{}",
+        info(&mut p, "replication", "master_repl_offset"),
+        text(&ok(&mut p, &["DEBUG", "DIGEST"])),
+        info(&mut r, "replication", "master_link_status"),
+        info(&mut r, "replication", "master_repl_offset"),
+        text(&ok(&mut r, &["DEBUG", "DIGEST"])),
+        replica.logs()
+    );
+}
+
+/// Writes of every type, including the non-deterministic and relative ones that are
+/// propagated in a deterministic form.
+fn write_every_kind(c: &mut redis::Connection, tag: &str) {
+    ok(c, &["SET", &format!("{tag}:s"), "v"]);
+    ok(c, &["SET", &format!("{tag}:ttl"), "v", "EX", "1000"]);
+    ok(c, &["INCRBYFLOAT", &format!("{tag}:f"), "1.5"]);
+    ok(c, &["RPUSH", &format!("{tag}:l"), "a", "b", "c"]);
+    ok(c, &["LPOP", &format!("{tag}:l")]);
+    ok(c, &["HSET", &format!("{tag}:h"), "f", "v"]);
+    ok(c, &["SADD", &format!("{tag}:set"), "1", "2", "3", "4"]);
+    ok(c, &["SPOP", &format!("{tag}:set")]);
+    ok(c, &["ZADD", &format!("{tag}:z"), "1", "a", "2", "b"]);
+    ok(c, &["PFADD", &format!("{tag}:hll"), "x", "y"]);
+    ok(
+        c,
+        &[
+            "EVAL",
+            "redis.call('set', KEYS[1], 'lua') return 1",
+            "1",
+            &format!("{tag}:lua"),
+        ],
+    );
+    ok(c, &["MULTI"]);
+    ok(c, &["INCR", &format!("{tag}:n")]);
+    ok(c, &["INCR", &format!("{tag}:n")]);
+    ok(c, &["EXEC"]);
+    ok(c, &["SELECT", "3"]);
+    ok(c, &["SET", &format!("{tag}:db3"), "x"]);
+    ok(c, &["SELECT", "0"]);
+    ok(c, &["EXPIRE", &format!("{tag}:s"), "500"]);
+}
+
+#[test]
+fn redis_follows_tern_full_sync_then_partial_resync_after_a_dropped_link() {
+    let p = tern(&[]);
+    let mut pc = p.client();
+    ok(&mut pc, &["DEBUG", "POPULATE", "2000"]);
+    write_every_kind(&mut pc, "before");
+    let r = redis(&[]);
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    write_every_kind(&mut pc, "after");
+    wait_in_sync(&p, &r);
+    assert_eq!(info(&mut pc, "stats", "sync_full"), "1");
+    assert_eq!(info(&mut pc, "replication", "connected_slaves"), "1");
+    let slave0 = info(&mut pc, "replication", "slave0");
+    assert!(slave0.contains("state=online"), "{slave0}");
+
+    // The link drops (killed on the replica's side); writes go on; it resyncs partially.
+    ok(&mut r.client(), &["CLIENT", "KILL", "TYPE", "master"]);
+    write_every_kind(&mut pc, "during");
+    wait_in_sync(&p, &r);
+    assert_eq!(
+        info(&mut pc, "stats", "sync_full"),
+        "1",
+        "no second full sync"
+    );
+    assert_eq!(info(&mut pc, "stats", "sync_partial_ok"), "1");
+    // And from the primary's side.
+    ok(&mut pc, &["CLIENT", "KILL", "TYPE", "replica"]);
+    write_every_kind(&mut pc, "again");
+    wait_in_sync(&p, &r);
+    assert_eq!(info(&mut pc, "stats", "sync_full"), "1");
+    assert_eq!(info(&mut pc, "stats", "sync_partial_ok"), "2");
+    let role = ok(&mut pc, &["ROLE"]);
+    let parts = items(&role);
+    assert_eq!(text(&parts[0]), "master");
+    assert_eq!(items(&parts[2]).len(), 1);
+}
+
+#[test]
+fn tern_follows_redis_full_sync_then_partial_resync_after_a_dropped_link() {
+    let p = redis(&[]);
+    let mut pc = p.client();
+    ok(&mut pc, &["DEBUG", "POPULATE", "2000"]);
+    for i in 0..200 {
+        let s = i.to_string();
+        ok(&mut pc, &["HSET", "bighash", &s, &s]);
+        ok(&mut pc, &["ZADD", "bigzset", &s, &s]);
+        ok(&mut pc, &["RPUSH", "biglist", &s]);
+    }
+    write_every_kind(&mut pc, "before");
+    let r = tern(&[]);
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    write_every_kind(&mut pc, "after");
+    wait_in_sync(&p, &r);
+    let mut rc = r.client();
+    assert_eq!(info(&mut rc, "replication", "role"), "slave");
+    assert_eq!(
+        err(&mut rc, &["SET", "x", "1"]),
+        "READONLY You can't write against a read only replica."
+    );
+    let role = items(&ok(&mut rc, &["ROLE"]));
+    assert_eq!(text(&role[0]), "slave");
+    assert_eq!(text(&role[3]), "connected");
+
+    ok(&mut pc, &["CLIENT", "KILL", "TYPE", "replica"]);
+    write_every_kind(&mut pc, "during");
+    wait_in_sync(&p, &r);
+    ok(&mut rc, &["CLIENT", "KILL", "TYPE", "master"]);
+    write_every_kind(&mut pc, "again");
+    wait_in_sync(&p, &r);
+    assert_eq!(
+        info(&mut pc, "stats", "sync_full"),
+        "1",
+        "no second full sync"
+    );
+    assert_eq!(info(&mut pc, "stats", "sync_partial_ok"), "2");
+}
+
+#[test]
+fn chains_mixing_tern_and_redis_keep_one_history() {
+    // redis -> tern -> redis, and tern -> tern -> tern.
+    let a = redis(&[]);
+    let b = tern(&[]);
+    let c = redis(&[]);
+    replicate(&b, &a);
+    replicate(&c, &b);
+    let mut ac = a.client();
+    write_every_kind(&mut ac, "x");
+    wait_in_sync(&a, &b);
+    wait_in_sync(&b, &c);
+    assert_eq!(
+        info(&mut a.client(), "replication", "master_replid"),
+        info(&mut c.client(), "replication", "master_replid"),
+        "one replication id down the chain"
+    );
+
+    let t1 = tern(&[]);
+    let t2 = tern(&[]);
+    let t3 = tern(&[]);
+    let mut c1 = t1.client();
+    // DEBUG POPULATE is not propagated (as in Redis): before the replicas attach.
+    ok(&mut c1, &["DEBUG", "POPULATE", "1000"]);
+    replicate(&t2, &t1);
+    replicate(&t3, &t2);
+    write_every_kind(&mut c1, "y");
+    wait_in_sync(&t1, &t2);
+    wait_in_sync(&t2, &t3);
+
+    // Failover: t2 is promoted; t3 (its replica) keeps its partial stream, and t1 follows t2
+    // with a partial resync thanks to master_replid2.
+    ok(&mut t2.client(), &["REPLICAOF", "NO", "ONE"]);
+    let mut c2 = t2.client();
+    assert_eq!(info(&mut c2, "replication", "role"), "master");
+    assert_eq!(
+        info(&mut c2, "replication", "master_replid2"),
+        info(&mut c1, "replication", "master_replid")
+    );
+    ok(&mut c2, &["SET", "after-failover", "1"]);
+    replicate(&t1, &t2);
+    wait_in_sync(&t2, &t1);
+    wait_in_sync(&t2, &t3);
+    assert_eq!(
+        info(&mut c2, "stats", "sync_full"),
+        "1",
+        "only t3's first sync was full"
+    );
+}
+
+/// A replica that has data never goes dark: while a full sync loads a new dataset, reads keep
+/// answering from the old one, and the switch is atomic (a read of one key from each dataset
+/// sees one or the other, never both, never neither).
+#[test]
+fn a_replica_serves_old_data_during_a_full_sync_and_swaps_atomically() {
+    let old_primary = tern(&[]);
+    let new_primary = tern(&[]);
+    ok(&mut old_primary.client(), &["SET", "old:marker", "old"]);
+    ok(&mut new_primary.client(), &["SET", "new:marker", "new"]);
+    // A dataset big enough that the full sync takes a while.
+    ok(
+        &mut new_primary.client(),
+        &["DEBUG", "POPULATE", "100000", "key", "100"],
+    );
+    let r = tern(&[]);
+    replicate(&r, &old_primary);
+    wait_in_sync(&old_primary, &r);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (olds, news) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let reader = {
+        let mut c = r.client();
+        let (stop, olds, news) = (stop.clone(), olds.clone(), news.clone());
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let v: Vec<Option<String>> = redis::cmd("MGET")
+                    .arg("old:marker")
+                    .arg("new:marker")
+                    .query(&mut c)
+                    .expect("every read during the sync succeeds");
+                match (v[0].as_deref(), v[1].as_deref()) {
+                    (Some("old"), None) => olds.fetch_add(1, Ordering::Relaxed),
+                    (None, Some("new")) => news.fetch_add(1, Ordering::Relaxed),
+                    other => panic!("a read saw a mix of datasets: {other:?}"),
+                };
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    replicate(&r, &new_primary);
+    wait_in_sync(&new_primary, &r);
+    std::thread::sleep(Duration::from_millis(50));
+    stop.store(true, Ordering::Relaxed);
+    reader.join().unwrap();
+    assert!(
+        olds.load(Ordering::Relaxed) > 0,
+        "old data was served during the sync"
+    );
+    assert!(news.load(Ordering::Relaxed) > 0, "new data after the swap");
+    assert_eq!(as_int(&ok(&mut r.client(), &["DBSIZE"])), 100_001);
+}
+
+#[test]
+fn wait_counts_replicas_that_acknowledged_the_clients_writes() {
+    let p = tern(&[]);
+    let mut pc = p.client();
+    ok(&mut pc, &["SET", "k", "v"]);
+    assert_eq!(as_int(&ok(&mut pc, &["WAIT", "0", "0"])), 0);
+    let t0 = Instant::now();
+    assert_eq!(as_int(&ok(&mut pc, &["WAIT", "1", "200"])), 0);
+    assert!(
+        t0.elapsed() >= Duration::from_millis(190),
+        "WAIT waited for its timeout"
+    );
+    let r1 = redis(&[]);
+    let r2 = tern(&[]);
+    replicate(&r1, &p);
+    replicate(&r2, &p);
+    wait_in_sync(&p, &r1);
+    wait_in_sync(&p, &r2);
+    ok(&mut pc, &["SET", "k", "v2"]);
+    assert_eq!(as_int(&ok(&mut pc, &["WAIT", "2", "5000"])), 2);
+    assert!(err(&mut r2.client(), &["WAIT", "1", "0"])
+        .starts_with("ERR WAIT cannot be used with replica instances"));
+}
+
+#[test]
+fn a_restarted_primary_continues_its_history_from_its_rdb() {
+    let dir = std::env::temp_dir().join(format!("tern-it-repl-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    let mut p = tern(&["--dir", &d, "--save", "3600 1"]);
+    ok(&mut p.client(), &["SET", "a", "1"]);
+    let r = redis(&[]);
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    let replid = info(&mut p.client(), "replication", "master_replid");
+    // A clean shutdown saves; the restarted primary has the same id and offset.
+    let offset = info(&mut p.client(), "replication", "master_repl_offset");
+    p.raw_conn().send(b"SHUTDOWN\r\n");
+    assert!(p.wait_exit(Duration::from_secs(10)).is_some());
+    // (On a new port: the old one may have been given to another test's server meanwhile.)
+    let p = tern(&["--dir", &d]);
+    replicate(&r, &p);
+    let mut pc = p.client();
+    assert_eq!(info(&mut pc, "replication", "master_replid"), replid);
+    assert_eq!(info(&mut pc, "replication", "master_repl_offset"), offset);
+    ok(&mut pc, &["SET", "b", "2"]);
+    wait_in_sync(&p, &r);
+    assert_eq!(
+        info(&mut pc, "stats", "sync_partial_ok"),
+        "1",
+        "the replica resumed partially"
+    );
+    assert_eq!(info(&mut pc, "stats", "sync_full"), "0");
+}
+
+/// The memoize pattern of the seeds: an edge replica caches a value locally with a TTL while
+/// following its primary.
+#[test]
+fn a_writable_replica_keeps_local_keys_until_their_ttl_or_the_primarys_write() {
+    let p = tern(&[]);
+    let r = tern(&[
+        "--replica-read-only",
+        "no",
+        "--replica-keep-local-keys",
+        "memo:*",
+    ]);
+    let mut pc = p.client();
+    ok(&mut pc, &["SET", "config", "1"]);
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    let mut rc = r.client();
+    // Local writes: visible on the replica, absent on the primary, not in the stream.
+    let before = info(&mut rc, "replication", "master_repl_offset");
+    ok(&mut rc, &["SET", "memo:secret", "decrypted", "EX", "100"]);
+    ok(&mut rc, &["SET", "memo:short", "x", "PX", "300"]);
+    ok(&mut rc, &["SET", "scratch", "y"]);
+    assert_eq!(text(&ok(&mut rc, &["GET", "memo:secret"])), "decrypted");
+    assert_eq!(ok(&mut pc, &["GET", "memo:secret"]), redis::Value::Nil);
+    assert_eq!(info(&mut rc, "replication", "master_repl_offset"), before);
+    // Expires by its own TTL (the primary sends no DEL for it).
+    assert!(
+        wait_for(
+            || as_int(&ok(&mut rc, &["EXISTS", "memo:short"])) == 0
+                && as_int(&ok(&mut rc, &["DBSIZE"])) == 3,
+            Duration::from_secs(5)
+        ),
+        "the local key with a short TTL was removed"
+    );
+    // Survives a partial resync.
+    ok(&mut rc, &["CLIENT", "KILL", "TYPE", "master"]);
+    ok(&mut pc, &["SET", "config", "2"]);
+    assert!(wait_for(
+        || text(&ok(&mut rc, &["GET", "config"])) == "2",
+        Duration::from_secs(10)
+    ));
+    assert_eq!(info(&mut pc, "stats", "sync_partial_ok"), "1");
+    assert_eq!(text(&ok(&mut rc, &["GET", "memo:secret"])), "decrypted");
+    // A full sync keeps the local keys matching replica-keep-local-keys, drops the others.
+    ok(&mut pc, &["DEBUG", "CHANGE-REPL-ID"]);
+    ok(&mut rc, &["CLIENT", "KILL", "TYPE", "master"]);
+    ok(&mut pc, &["SET", "config", "3"]);
+    assert!(wait_for(
+        || text(&ok(&mut rc, &["GET", "config"])) == "3",
+        Duration::from_secs(10)
+    ));
+    assert_eq!(info(&mut pc, "stats", "sync_full"), "2");
+    assert_eq!(text(&ok(&mut rc, &["GET", "memo:secret"])), "decrypted");
+    assert_eq!(ok(&mut rc, &["GET", "scratch"]), redis::Value::Nil);
+    // The primary's write of the same key wins.
+    ok(&mut pc, &["SET", "memo:secret", "from-primary"]);
+    assert!(wait_for(
+        || text(&ok(&mut rc, &["GET", "memo:secret"])) == "from-primary",
+        Duration::from_secs(10)
+    ));
+}
