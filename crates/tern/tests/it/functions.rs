@@ -479,6 +479,17 @@ fn libraries_survive_save_and_load_both_ways() {
     assert_eq!(t.cmd(&["DEBUG", "RELOAD"]), Resp::Simple("OK".into()));
     assert_eq!(t.cmd(&["FCALL_RO", "sv", "0", "x"]), Resp::bulk("saved:x"));
     assert_eq!(t.cmd(&["SAVE"]), Resp::Simple("OK".into()));
+    // DEBUG RELOAD NOSAVE drops what the file does not have, as redis-server does.
+    let gone = "#!lua name=gone\nredis.register_function('gone', function() return 1 end)";
+    assert_eq!(t.cmd(&["FUNCTION", "LOAD", gone]), Resp::bulk("gone"));
+    assert_eq!(
+        t.cmd(&["DEBUG", "RELOAD", "NOSAVE"]),
+        Resp::Simple("OK".into())
+    );
+    assert_eq!(
+        t.cmd(&["FCALL", "gone", "0"]),
+        error("ERR Function not found")
+    );
     drop(t);
     drop(tern);
     let redis = TestServer::start_redis(None, &["--dir", &d, "--dbfilename", "dump.rdb"]);
