@@ -594,10 +594,22 @@ impl Job {
         let commands = matches!(self.kind, Kind::AofBase(_, _, false));
         match File::create(&tmp) {
             Ok(f) if commands => {
-                out.w = Some(Sink::Commands(std::io::BufWriter::with_capacity(
-                    1 << 16,
-                    f,
-                )))
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+                // The libraries first, as FUNCTION LOAD commands (Redis's rewriteFunctions).
+                let r = self.functions.iter().try_for_each(|code| {
+                    use std::io::Write;
+                    write!(
+                        w,
+                        "*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n${}\r\n",
+                        code.len()
+                    )?;
+                    w.write_all(code)?;
+                    w.write_all(b"\r\n")
+                });
+                match r {
+                    Ok(()) => out.w = Some(Sink::Commands(w)),
+                    Err(e) => out.fail(e),
+                }
             }
             Ok(f) => match RdbFileWriter::new(f, opts)
                 .and_then(|mut w| header(srv, &self, &mut w).map(|()| w))

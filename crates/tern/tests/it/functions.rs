@@ -508,3 +508,66 @@ fn libraries_survive_save_and_load_both_ways() {
     drop(tern);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An AOF rewrite keeps the libraries, in both base formats (RDB preamble, or FUNCTION LOAD
+/// commands as Redis's rewriteFunctions writes them), and a restart loads them.
+#[test]
+fn libraries_survive_an_aof_rewrite_in_both_base_formats() {
+    if is_redis() {
+        return; // Restarts tern on its own files.
+    }
+    for preamble in ["yes", "no"] {
+        let dir = std::env::temp_dir().join(format!(
+            "tern-it-functions-aof-{}-{preamble}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = dir.display().to_string();
+        let args = [
+            "--dir",
+            &d,
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            preamble,
+        ];
+        let lib = "#!lua name=aofl\nredis.register_function('af', function(k, a) return 'aof:' .. a[1] end)";
+        let tern = TestServer::start_tern(None, &args);
+        let mut t = tern.raw_conn();
+        assert_eq!(t.cmd(&["FUNCTION", "LOAD", lib]), Resp::bulk("aofl"));
+        t.cmd(&["BGREWRITEAOF"]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let info = t.cmd(&["INFO", "persistence"]).text();
+            if info.contains("aof_rewrite_in_progress:0")
+                && info.contains("aof_rewrite_scheduled:0")
+                && info.contains("aof_last_bgrewrite_status:ok")
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the rewrite never ended: {info}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // A library loaded after the rewrite reaches the file as a command.
+        let lib2 = "#!lua name=later\nredis.register_function('lt', function() return 'later' end)";
+        assert_eq!(t.cmd(&["FUNCTION", "LOAD", lib2]), Resp::bulk("later"));
+        drop(t);
+        drop(tern);
+        let tern = TestServer::start_tern(None, &args);
+        let mut t = tern.raw_conn();
+        assert_eq!(
+            t.cmd(&["FCALL", "af", "0", "x"]),
+            Resp::bulk("aof:x"),
+            "preamble {preamble}"
+        );
+        assert_eq!(
+            t.cmd(&["FCALL", "lt", "0"]),
+            Resp::bulk("later"),
+            "preamble {preamble}"
+        );
+        drop(t);
+        drop(tern);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
