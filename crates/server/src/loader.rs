@@ -271,6 +271,13 @@ pub fn load_functions(srv: &Server, libs: &[Vec<u8>]) {
     }
 }
 
+/// Replaces every function library with `libs` (a replica's full sync: the primary's
+/// libraries, no others, as Redis's emptyData drops them before loading).
+pub fn replace_functions(srv: &Server, libs: &[Vec<u8>]) {
+    srv.scripts.functions.flush(|| {});
+    load_functions(srv, libs);
+}
+
 /// Empties the keyspace (DEBUG RELOAD, a replica's full sync).
 pub fn clear_keyspace(srv: &Server) {
     let ks = &srv.keyspace;

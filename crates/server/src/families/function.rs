@@ -121,21 +121,35 @@ fn fcall_generic(cx: &mut Ctx, ro: bool) -> CmdResult {
         return Err("ERR Function not found".into());
     };
     let meta = &lib.functions[i];
+    // What Redis's processCommand checks first, with the function's flags turned into command
+    // flags (scriptFlagsToCmdFlags): a function that may write is `denyoom` unless it says
+    // `allow-oom`, and a write command a read-only replica refuses.
+    let may_write = meta.flags & NO_WRITES == 0;
+    if may_write
+        && meta.flags & ALLOW_OOM == 0
+        && srv.evict.maxmemory.load(Ordering::Relaxed) != 0
+        && !cx.cl.in_exec
+        && !crate::evict::perform(srv, cx.now_ms)
+    {
+        return Err(crate::errors::CmdError::Static(crate::evict::OOM));
+    }
+    if may_write
+        && srv.repl.is_replica()
+        && !cx.cl.replaying
+        && srv
+            .config
+            .read()
+            .get_bool("replica-read-only")
+            .unwrap_or(true)
+    {
+        return Err("READONLY You can't write against a read only replica.".into());
+    }
     let numkeys = crate::args::int(cx.arg(2)).map_err(|_| "ERR Bad number of keys provided")?;
     if numkeys > (cx.argc() - 3) as i64 {
         return Err("ERR Number of keys can't be greater than number of args".into());
     }
     if numkeys < 0 {
         return Err("ERR Number of keys can't be negative".into());
-    }
-    // A function that may write is a `denyoom` command (Redis's scriptFlagsToCmdFlags), and
-    // FCALL_RO refuses it.
-    if meta.flags & (ALLOW_OOM | NO_WRITES) == 0
-        && srv.evict.maxmemory.load(Ordering::Relaxed) != 0
-        && !cx.cl.in_exec
-        && !crate::evict::perform(srv, cx.now_ms)
-    {
-        return Err(crate::errors::CmdError::Static(crate::evict::OOM));
     }
     let no_writes = meta.flags & NO_WRITES != 0;
     if ro && !no_writes {

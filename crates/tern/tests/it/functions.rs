@@ -571,3 +571,69 @@ fn libraries_survive_an_aof_rewrite_in_both_base_formats() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A replica gets the primary's libraries in the full sync (and only those), then FUNCTION
+/// LOAD through the stream, and the effects of FCALL; between tern and redis-server both ways.
+#[test]
+fn replicas_get_libraries_and_function_effects() {
+    if is_redis() {
+        return; // Mixes tern and redis-server.
+    }
+    let start = |tern: bool| {
+        if tern {
+            TestServer::start_tern(None, &["--enable-debug-command", "yes"])
+        } else {
+            TestServer::start_redis(None, &["--repl-diskless-sync-delay", "0"])
+        }
+    };
+    for (primary_is_tern, replica_is_tern) in [(true, true), (false, true), (true, false)] {
+        let primary = start(primary_is_tern);
+        let replica = start(replica_is_tern);
+        let mut p = primary.raw_conn();
+        let mut r = replica.raw_conn();
+        let l1 = "#!lua name=l1\nredis.register_function('inc', function(k) return redis.call('incr', k[1]) end)";
+        assert_eq!(p.cmd(&["FUNCTION", "LOAD", l1]), Resp::bulk("l1"));
+        let stale = "#!lua name=stale\nredis.register_function('st', function() return 1 end)";
+        assert_eq!(r.cmd(&["FUNCTION", "LOAD", stale]), Resp::bulk("stale"));
+        let port = primary.port().to_string();
+        assert_eq!(
+            r.cmd(&["REPLICAOF", "127.0.0.1", &port]),
+            Resp::Simple("OK".into())
+        );
+        let has = |r: &mut Raw, lib: &str| matches!(r.cmd(&["FUNCTION", "LIST", "LIBRARYNAME", lib]), Resp::Array(Some(v)) if !v.is_empty());
+        let what = format!("primary tern {primary_is_tern}, replica tern {replica_is_tern}");
+        assert!(
+            wait_for(|| has(&mut r, "l1"), Duration::from_secs(20)),
+            "{what}: the full sync brought no library"
+        );
+        assert!(
+            !has(&mut r, "stale"),
+            "{what}: a library the primary lacks stayed"
+        );
+        let l2 = "#!lua name=l2\nredis.register_function('two', function() return 2 end)\n\
+                  redis.register_function{function_name='ro2', callback=function() return 22 end, flags={'no-writes'}}";
+        assert_eq!(p.cmd(&["FUNCTION", "LOAD", l2]), Resp::bulk("l2"));
+        assert_eq!(p.cmd(&["FCALL", "inc", "1", "counter"]), Resp::Int(1));
+        assert_eq!(p.cmd(&["FCALL", "inc", "1", "counter"]), Resp::Int(2));
+        assert!(
+            wait_for(
+                || r.cmd(&["GET", "counter"]) == Resp::bulk("2"),
+                Duration::from_secs(20)
+            ),
+            "{what}: FCALL's effects did not arrive"
+        );
+        // On a read-only replica a function that may write is a write command.
+        assert_eq!(
+            r.cmd(&["FCALL_RO", "two", "0"]),
+            error("READONLY You can't write against a read only replica."),
+            "{what}"
+        );
+        assert_eq!(
+            r.cmd(&["FCALL", "two", "0"]),
+            error("READONLY You can't write against a read only replica."),
+            "{what}"
+        );
+        assert_eq!(r.cmd(&["FCALL_RO", "ro2", "0"]), Resp::Int(22), "{what}");
+        assert!(has(&mut r, "l2"), "{what}: FUNCTION LOAD did not arrive");
+    }
+}
