@@ -12,7 +12,8 @@
 # Environment:
 #   ROUNDS=3          rounds per row
 #   N_SCALE=1         multiplies every -n (and the memory key count); e.g. N_SCALE=0.01 to smoke
-#   SUITE=core        core: strings (issue 2); types: lists, sets, hashes, sorted sets (issue 3)
+#   SUITE=core        core: strings (issue 2); types: lists, sets, hashes, sorted sets (issue 3);
+#                     features: PUBLISH fan-out, EVALSHA, MULTI/EXEC, SET under maxmemory (issue 4)
 #   MEM_KEYS=1000000  core memory table: keys loaded (default 1000000 * N_SCALE, at least 10000)
 #   MEM_ELEMS=1000000 types memory table: elements of each big collection (same scaling)
 #   MEM_SMALL=100000  types memory table: number of small 10-field hashes (same scaling)
@@ -22,7 +23,7 @@
 #   CARGO_TARGET_DIR  honoured by the build (default: target)
 #   RESULTS_DIR       where latest-$SUITE.md and raw/ go (default: bench/results)
 #   ONLY='-P1$'       run only the rows whose label matches this extended regex
-#   SKIP_MEM=1        skip the memory table
+#   SKIP_MEM=1        skip the memory table (the features suite has none)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -203,6 +204,35 @@ sanity_check() { # name
     if ((${#bad[@]})); then note "$1 failed the sanity check on: ${bad[*]} (its numbers are suspect)"; fi
 }
 
+# The features suite's script (EVALSHA rows) and the driver for what redis-benchmark cannot send.
+EVAL_SCRIPT="return redis.call('incr', KEYS[1])"
+EVAL_SHA=$(printf '%s' "$EVAL_SCRIPT" | sha1sum | cut -d' ' -f1)
+setup_script() { # port
+    [[ $(cli "$1" SCRIPT LOAD "$EVAL_SCRIPT") == "$EVAL_SHA" ]] || note "SCRIPT LOAD on port $1 did not reply $EVAL_SHA"
+}
+setup_maxmemory() { # port: an empty db bounded at 64 MiB; the rows' keyspace is several times that
+    cli "$1" FLUSHALL >/dev/null
+    [[ $(cli "$1" CONFIG SET maxmemory 64mb) == OK && $(cli "$1" CONFIG SET maxmemory-policy allkeys-lru) == OK ]] ||
+        note "CONFIG SET maxmemory on port $1 failed"
+}
+teardown_maxmemory() { # port: checks that memory stayed bounded, then lifts the limit
+    local um
+    um=$(used_memory "$1")
+    [[ -n $um ]] && ((um > 72 * 1024 * 1024)) && note "port $1: used_memory $um after the maxmemory row (limit 64mb)"
+    cli "$1" CONFIG SET maxmemory 0 >/dev/null
+    cli "$1" FLUSHALL >/dev/null
+}
+DRIVER=""
+if [[ $SUITE == features ]]; then
+    command -v rustc >/dev/null 2>&1 || die "rustc not found (needed to build bench/driver.rs)"
+    DRIVER=$WORK/tern-bench-driver
+    log "building bench/driver.rs"
+    rustc --edition 2021 -O -o "$DRIVER" "$ROOT/bench/driver.rs" >&2 || die "rustc bench/driver.rs failed"
+    # 1000 subscribers plus the servers' own descriptors.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    (($(ulimit -n) >= 1200)) || die "open files limit $(ulimit -n) is too low for 1000 subscribers (need 1200)"
+fi
+
 # Rows: label | base -n | redis-benchmark arguments. SET precedes GET so GETs mostly hit
 # (-n 2M random keys over 1M: ~86% of the key range set in round 1). The 1 KiB rows use db 1
 # so that they do not change the value size the small-value rows read.
@@ -256,7 +286,25 @@ types)
         )
     done
     ;;
-*) die "SUITE must be core or types (got '$SUITE')" ;;
+features)
+    # Rows: label | -n | arguments | setup | teardown. Arguments starting with @ run
+    # bench/driver.rs instead of redis-benchmark: `@pubsub SUBSCRIBERS` (-n = messages
+    # delivered, over all subscribers) and `@multi PIPELINE` (-n = transactions of 10 SETs);
+    # setup and teardown are functions below, run on the server before and after each run.
+    ROWS=(
+        "PUBLISH fan-out, 1 subscriber|1000000|@pubsub 1"
+        "PUBLISH fan-out, 100 subscribers|2000000|@pubsub 100"
+        "PUBLISH fan-out, 1000 subscribers|2000000|@pubsub 1000"
+        "EVALSHA -P16|1000000|-P 16 -c 50 EVALSHA $EVAL_SHA 1 key:__rand_int__|setup_script"
+        "EVALSHA -P1|200000|-P 1 -c 50 EVALSHA $EVAL_SHA 1 key:__rand_int__|setup_script"
+        "MULTI/EXEC 10 SETs -P16|200000|@multi 16|"
+        "MULTI/EXEC 10 SETs -P1|50000|@multi 1|"
+        "SET maxmemory 64mb allkeys-lru -P16|2000000|-t set -P 16 -c 50 -d 100|setup_maxmemory|teardown_maxmemory"
+        "SET maxmemory 64mb allkeys-lru -P1|200000|-t set -P 1 -c 50 -d 100|setup_maxmemory|teardown_maxmemory"
+    )
+    SKIP_MEM=1
+    ;;
+*) die "SUITE must be core, types or features (got '$SUITE')" ;;
 esac
 
 # selected ROWIDX: whether the row's label matches ONLY (an extended regex; every row if unset).
@@ -272,8 +320,8 @@ declare -A ROW_ERR   # [server,row] -> first error text
 
 # run_one SERVER ROWIDX ROUND
 run_one() {
-    local s=$1 i=$2 r=$3 label n args out err rc before after rps
-    IFS='|' read -r label n args <<<"${ROWS[$i]}"
+    local s=$1 i=$2 r=$3 label n args setup teardown out err rc before after rps
+    IFS='|' read -r label n args setup teardown <<<"${ROWS[$i]}"
     n=$(scale "$n")
     ROW_N[$i]=$n
     if ! alive "$s"; then
@@ -283,13 +331,32 @@ run_one() {
     fi
     out=$RAW/$s.row$i.round$r.csv
     err=$RAW/$s.row$i.round$r.err
+    [[ -z $setup ]] || "$setup" "${PORT[$s]}"
     before=$(cpu_ticks "${PID[$s]}")
     rc=0
-    # shellcheck disable=SC2086
-    timeout "$RUN_TIMEOUT" taskset -c "$CLIENT_CPU" "$REDIS_BENCHMARK" -h 127.0.0.1 -p "${PORT[$s]}" \
-        --csv -r 1000000 -n "$n" $args >"$out" 2>"$err" || rc=$?
+    case $args in
+    @pubsub*)
+        # shellcheck disable=SC2086
+        set -- ${args#@pubsub}
+        timeout "$RUN_TIMEOUT" taskset -c "$CLIENT_CPU" "$DRIVER" pubsub 127.0.0.1 "${PORT[$s]}" "$n" "$1" \
+            "$RUN_TIMEOUT" >"$out" 2>"$err" || rc=$?
+        ;;
+    @multi*)
+        # shellcheck disable=SC2086
+        set -- ${args#@multi}
+        timeout "$RUN_TIMEOUT" taskset -c "$CLIENT_CPU" "$DRIVER" multi 127.0.0.1 "${PORT[$s]}" "$n" "$1" 50 \
+            "$RUN_TIMEOUT" >"$out" 2>"$err" || rc=$?
+        ;;
+    *)
+        # shellcheck disable=SC2086
+        timeout "$RUN_TIMEOUT" taskset -c "$CLIENT_CPU" "$REDIS_BENCHMARK" -h 127.0.0.1 -p "${PORT[$s]}" \
+            --csv -r 1000000 -n "$n" $args >"$out" 2>"$err" || rc=$?
+        ;;
+    esac
     if alive "$s"; then after=$(cpu_ticks "${PID[$s]}"); else after=""; fi
-    rps=$(awk -F, 'NR >= 2 { gsub(/"/, "", $2); v = $2 } END { print v }' "$out")
+    [[ -z $teardown ]] || ! alive "$s" || "$teardown" "${PORT[$s]}"
+    # redis-benchmark's CSV has a header line; the driver's has none.
+    rps=$(awk -F, '$2 ~ /^"?[0-9.]+"?$/ { gsub(/"/, "", $2); v = $2 } END { print v }' "$out")
     if ((rc != 0)) || [[ -z $rps ]] || [[ -z $after ]] || grep -q 'Error from server' "$err"; then
         local why="redis-benchmark exit $rc"
         ((rc == 124)) && why="timed out after ${RUN_TIMEOUT}s"

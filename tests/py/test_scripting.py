@@ -4,6 +4,7 @@ script_load / script_exists / script_flush, pipelines of scripts, and error text
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 import redis
@@ -62,3 +63,74 @@ def test_script_errors_have_redis_texts(r, k):
         r.eval_ro("return redis.call('set', KEYS[1], 'v')", 1, k("ro"))
     with pytest.raises(redis.ResponseError, match="NOTBUSY"):
         r.script_kill()
+
+
+def _lib(name: str) -> str:
+    return f"""#!lua name={name}
+redis.register_function('{name}_incr', function(keys, args)
+  return redis.call('incrby', keys[1], args[1])
+end)
+redis.register_function{{function_name='{name}_get', callback=function(keys) return redis.call('get', keys[1]) end,
+  flags={{'no-writes'}}, description='reads one key'}}
+"""
+
+
+def _libname(k) -> str:
+    # Library and function names allow only letters, digits and underscores.
+    return "l" + re.sub(r"[^A-Za-z0-9_]", "_", k("lib").split(":")[0])
+
+
+def test_function_load_fcall_and_list(r, k):
+    name = _libname(k)
+    code = _lib(name)
+    assert r.function_load(code) == name
+    with pytest.raises(redis.ResponseError, match=f"^Library '{name}' already exists$"):
+        r.function_load(code)
+    assert r.function_load(code, replace=True) == name
+    key = k("n")
+    assert r.fcall(f"{name}_incr", 1, key, 5) == 5
+    assert r.fcall(f"{name.upper()}_INCR", 1, key, 2) == 7
+    assert r.fcall_ro(f"{name}_get", 1, key) == "7"
+    with pytest.raises(redis.ResponseError, match=r"^Can not execute a script with write flag using \*_ro command.$"):
+        r.fcall_ro(f"{name}_incr", 1, key, 1)
+    listed = r.function_list(library=name, withcode=True)
+    assert len(listed) == 1
+    lib = listed[0]
+    if isinstance(lib, list):  # RESP2: a flat list of field, value, ...
+        lib = dict(zip(lib[::2], lib[1::2]))
+    assert lib["library_name"] == name
+    assert lib["engine"] == "LUA"
+    assert lib["library_code"] == code
+    funcs = []
+    for f in lib["functions"]:
+        if isinstance(f, list):
+            f = dict(zip(f[::2], f[1::2]))
+        funcs.append(f)
+    by_name = {f["name"]: f for f in funcs}
+    assert by_name[f"{name}_get"]["description"] == "reads one key"
+    assert list(by_name[f"{name}_get"]["flags"]) == ["no-writes"]
+    assert by_name[f"{name}_incr"]["description"] is None
+    assert r.function_delete(name) in (True, "OK")
+    with pytest.raises(redis.ResponseError, match="^Function not found$"):
+        r.fcall(f"{name}_incr", 1, key, 1)
+
+
+def test_function_dump_restore_in_a_pipeline(r, k):
+    name = _libname(k)
+    r.function_load(_lib(name))
+    payload = r.function_dump()
+    assert isinstance(payload, bytes) and payload[0] == 245
+    with pytest.raises(redis.ResponseError, match=f"^Library {name} already exists$"):
+        r.function_restore(payload)
+    assert r.function_restore(payload, "REPLACE") in (True, "OK")
+    with r.pipeline() as p:
+        p.fcall(f"{name}_incr", 1, k("p"), 3)
+        p.fcall_ro(f"{name}_get", 1, k("p"))
+        assert p.execute() == [3, "3"]
+    with pytest.raises(redis.ResponseError, match="^DUMP payload version or checksum are wrong$"):
+        r.function_restore(b"bad payload")
+    stats = r.function_stats()
+    if isinstance(stats, list):
+        stats = dict(zip(stats[::2], stats[1::2]))
+    assert stats["running_script"] is None
+    r.function_delete(name)

@@ -301,7 +301,7 @@ async fn read_some(
                     }
                     None => break Ok(None),
                 },
-                msg = recv_opt(&mut push), if push.is_some() => match msg {
+                msg = recv_push(&mut push), if push.is_some() => match msg {
                     Some(msg) => {
                         let mut n = msg.len();
                         out.raw(&msg);
@@ -356,6 +356,13 @@ async fn read_some(
 async fn recv_opt(
     rx: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
 ) -> Option<Vec<u8>> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_push(rx: &mut Option<crate::pubsub::PushRx>) -> Option<Vec<u8>> {
     match rx {
         Some(r) => r.recv().await,
         None => std::future::pending().await,

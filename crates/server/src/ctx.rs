@@ -62,7 +62,7 @@ pub struct Client {
     /// Pub/sub: the client's subscriber (once it subscribed) and its message queue.
     pub pubsub: Option<std::sync::Arc<crate::pubsub::Subscriber>>,
     /// Messages published to this client, written by the connection between commands.
-    pub push_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>>,
+    pub push_rx: Option<crate::pubsub::PushRx>,
     /// Subscribed channels, patterns and shard channels, in subscription order.
     pub subs: Vec<Vec<u8>>,
     /// See `subs`.

@@ -208,7 +208,7 @@ fn execute_inner(
                     cl,
                     out,
                     Some(spec),
-                    CmdError::Static(crate::scripting::BUSY),
+                    CmdError::Static(crate::scripting::busy_error(srv)),
                 );
                 return Flow::Continue;
             }
@@ -236,6 +236,7 @@ fn execute_inner(
     } else {
         Vec::new()
     };
+    let misses = crate::notify::misses_before(srv, cl.db, spec, args, now_ms);
     // A read-only command's lookups change nothing a running snapshot must keep first.
     let readonly = spec.has(flags::READONLY);
     if readonly {
@@ -271,6 +272,9 @@ fn execute_inner(
     if let Err(e) = result {
         st.failed.add(1);
         write_error(srv, cl, out, &e);
+    }
+    if !misses.is_empty() && !failed {
+        crate::notify::keymiss(srv, cl.db, args, &misses, now_ms);
     }
     // A write that changed something (it propagated) touches the keys it names: WATCHers see
     // the change, and clients blocked on them are served now, before this client's next

@@ -3,7 +3,8 @@
 //!
 //! Before each command, when `maxmemory` is set, dispatch calls [`perform`]. Memory is the
 //! jemalloc "allocated" figure INFO reports as used_memory, re-read at most once a millisecond
-//! while under the limit (reading it means advancing jemalloc's stats epoch). Over the limit,
+//! (reading it means advancing jemalloc's stats epoch, which merges every arena's statistics);
+//! in between, the last figure less an estimate of what evictions freed stands in. Over the limit,
 //! keys are evicted one at a time: each round samples `maxmemory-samples` keys of every
 //! non-empty database part (all keys, or only keys with a TTL for the volatile policies) into
 //! a pool of the 16 best candidates (Redis's EVPOOL), and deletes the best: the longest idle
@@ -128,15 +129,21 @@ pub fn perform(srv: &Server, now_ms: i64) -> bool {
     if max == 0 {
         return true;
     }
-    // While well under the limit, read the allocator's figure at most once a millisecond.
+    // Reading the allocator's figure means merging jemalloc's statistics of every arena, which
+    // costs more than a SET: read it at most once a millisecond, and in between work from the
+    // last figure minus what evictions freed (estimated). Writes in between are not counted
+    // until the next reading, so memory can pass the limit by at most a millisecond of writes,
+    // which the next reading sees and evicts.
     let now_us = crate::server::now_us();
-    let last = ev.last_used.load(Relaxed);
-    if now_us - ev.checked_at_us.load(Relaxed) < 1000 && last < max - max / 16 {
-        return true;
-    }
-    let mut used = used_now();
-    ev.checked_at_us.store(now_us, Relaxed);
-    ev.last_used.store(used, Relaxed);
+    let fresh = now_us - ev.checked_at_us.load(Relaxed) < 1000;
+    let mut used = if fresh {
+        ev.last_used.load(Relaxed)
+    } else {
+        let u = used_now();
+        ev.checked_at_us.store(now_us, Relaxed);
+        ev.last_used.store(u, Relaxed);
+        u
+    };
     if used <= max {
         return true;
     }
@@ -153,10 +160,12 @@ pub fn perform(srv: &Server, now_ms: i64) -> bool {
         };
         let mut g = srv.keyspace.lock(shard);
         let h = Keyspace::hash(&key);
-        if g.dbs[db].remove(h, &key).is_some() {
+        if let Some((_, entry)) = g.dbs[db].remove(h, &key) {
             crate::ctx::flush_expired(srv, &mut g);
             srv.log.append(db, &[b"DEL", &key]);
             drop(g);
+            used = used.saturating_sub(estimated_size(&key, &entry));
+            drop(entry);
             ev.evicted.fetch_add(1, Relaxed);
             srv.key_changed(db, &key, None);
             crate::notify::emit(
@@ -168,17 +177,37 @@ pub fn perform(srv: &Server, now_ms: i64) -> bool {
                 now_ms,
             );
         }
-        if round % 16 == 15 || round < 4 {
-            used = used_now();
-            ev.last_used.store(used, Relaxed);
-            if used <= max {
-                return true;
+        // A long run of evictions re-reads the real figure now and then.
+        if round % 64 == 63 {
+            let now_us = crate::server::now_us();
+            if now_us - ev.checked_at_us.load(Relaxed) >= 1000 {
+                used = used_now();
+                ev.checked_at_us.store(now_us, Relaxed);
             }
+        }
+        ev.last_used.store(used, Relaxed);
+        if used <= max {
+            return true;
         }
     }
     used = used_now();
+    ev.checked_at_us.store(crate::server::now_us(), Relaxed);
     ev.last_used.store(used, Relaxed);
     used <= max
+}
+
+/// About what deleting a key frees: its node and key, and its value's elements (the figure
+/// only has to be near: the next reading of the allocator's figure corrects it).
+fn estimated_size(key: &[u8], e: &Entry) -> u64 {
+    use tern_keyspace::Value;
+    let value = match &e.value {
+        Value::Str(s) => s.len(),
+        Value::List(l) => l.len() * 24,
+        Value::Hash(h) => h.len() * 48,
+        Value::Set(s) => s.len() * 32,
+        Value::ZSet(z) => z.len() * 56,
+    };
+    (80 + key.len() + value) as u64
 }
 
 /// A candidate: (score: higher is evicted first, shard, db, key).

@@ -262,15 +262,20 @@ pub fn load_at_startup(srv: &std::sync::Arc<Server>) -> anyhow::Result<()> {
     }
 }
 
-/// Registers function libraries read from a file.
+/// Registers function libraries read from a file (a library of the same name is replaced).
 pub fn load_functions(srv: &Server, libs: &[Vec<u8>]) {
-    if !libs.is_empty() {
-        tracing::warn!(
-            "{} function libraries in the file were not loaded: FUNCTION is not available",
-            libs.len()
-        );
+    for code in libs {
+        if let Err(e) = srv.scripts.functions.load_code(code, true) {
+            tracing::warn!("a function library in the file was not loaded: {e}");
+        }
     }
-    let _ = srv;
+}
+
+/// Replaces every function library with `libs` (a replica's full sync: the primary's
+/// libraries, no others, as Redis's emptyData drops them before loading).
+pub fn replace_functions(srv: &Server, libs: &[Vec<u8>]) {
+    srv.scripts.functions.flush(|| {});
+    load_functions(srv, libs);
 }
 
 /// Empties the keyspace (DEBUG RELOAD, a replica's full sync).

@@ -6,8 +6,10 @@
 //! changed something, looks the command up in [`events`] (which keys get which event and
 //! class, Redis 7.0's names: `set`, `expire`, `lpush`, `rename_from`, `zincr`, ...), and
 //! compares each key before and after to add `del` (a key that went away, e.g. the last
-//! element popped) and `new` (a key that appeared). Expiry publishes `expired`. With no flags
-//! set (the default), the cost is one atomic load per write command.
+//! element popped) and `new` (a key that appeared). Expiry publishes `expired`. `keymiss`
+//! (flag `m`) is derived the same way: before a command, dispatch notes which of the keys it
+//! reads ([`read_key_positions`]) are missing, and publishes `keymiss` for them after it ran.
+//! With no flags set (the default), the cost is one atomic load per command.
 
 use crate::server::Server;
 use std::sync::atomic::Ordering::Relaxed;
@@ -63,6 +65,69 @@ pub fn key_state(srv: &Server, db: usize, key: &[u8], now_ms: i64) -> KeyState {
             exists: false,
             len: 0,
         },
+    }
+}
+
+/// The arguments of `args` that the command looks up as Redis's `lookupKeyRead` does, so a
+/// missing one publishes `keymiss` (class `m`): every key of a read-only command but OBJECT
+/// and MEMORY USAGE (which look without notifying) and scripts (whose commands publish their
+/// own), and the source keys of the writes that read them that way (GETSET, SET ... GET,
+/// GETDEL, GETEX, COPY, SORT, the *STORE commands, BITOP, PFMERGE and PFCOUNT).
+pub fn read_key_positions(
+    spec: &crate::table::Spec,
+    args: &[&[u8]],
+) -> smallvec::SmallVec<[usize; 4]> {
+    use smallvec::smallvec;
+    let name = spec.name.as_str();
+    match name {
+        "getset" | "getdel" | "getex" | "copy" | "sort" | "georadius" | "georadiusbymember" => {
+            smallvec![1]
+        }
+        "set" if args.iter().skip(3).any(|a| is(a, "GET")) => smallvec![1],
+        "sinterstore" | "sunionstore" | "sdiffstore" => (2..args.len()).collect(),
+        "bitop" => (3..args.len()).collect(),
+        "zrangestore" | "geosearchstore" => smallvec![2],
+        "zunionstore" | "zinterstore" | "zdiffstore" => {
+            spec.key_positions_in(args).into_iter().skip(1).collect()
+        }
+        "pfmerge" | "pfcount" => spec.key_positions_in(args).into_iter().collect(),
+        "eval_ro" | "evalsha_ro" | "fcall_ro" => smallvec::SmallVec::new(),
+        _ if name.starts_with("object|") || name.starts_with("memory|") => {
+            smallvec::SmallVec::new()
+        }
+        _ if spec.has(crate::table::flags::READONLY) => {
+            spec.key_positions_in(args).into_iter().collect()
+        }
+        _ => smallvec::SmallVec::new(),
+    }
+}
+
+/// Before a command runs: the arguments naming keys it will look up and not find (see
+/// [`read_key_positions`]). Empty, at the cost of one atomic load, unless `keymiss` events
+/// are enabled.
+#[inline]
+pub fn misses_before(
+    srv: &Server,
+    db: usize,
+    spec: &crate::table::Spec,
+    args: &[&[u8]],
+    now_ms: i64,
+) -> smallvec::SmallVec<[usize; 4]> {
+    if srv.hot.notify.load(Relaxed) & KEY_MISS == 0 {
+        return smallvec::SmallVec::new();
+    }
+    read_key_positions(spec, args)
+        .into_iter()
+        .filter(|&i| !key_state(srv, db, args[i], now_ms).exists)
+        .collect()
+}
+
+/// After the command: publishes `keymiss` for each key [`misses_before`] found missing, in
+/// argument order (Redis publishes them as it looks the keys up, before the command's own
+/// events, and after the `expired` event of a key the lookup found expired).
+pub fn keymiss(srv: &Server, db: usize, args: &[&[u8]], misses: &[usize], now_ms: i64) {
+    for &i in misses {
+        emit(srv, KEY_MISS, "keymiss", args[i], db, now_ms);
     }
 }
 

@@ -1,9 +1,11 @@
 //! Pub/sub delivery (Redis's pubsub.c): who is subscribed to which channels, patterns and
 //! shard channels, and PUBLISH fanning a message out to their connections.
 //!
-//! Each subscribed connection owns a [`Subscriber`]: an unbounded channel into its connection
-//! task (which writes the messages between commands, see `conn.rs`) and a count of the bytes
-//! queued and not yet written. A publisher encodes the message once per protocol (a RESP2
+//! Each subscribed connection owns a [`Subscriber`]: a byte queue into its connection task
+//! (which writes the messages between commands, see `conn.rs`) and a count of the bytes
+//! queued and not yet written. Publishing appends the message's bytes to the queue, as Redis
+//! appends to a client's reply buffer, and wakes the connection only when the queue was empty:
+//! no allocation per receiver, and one wakeup and one write for a burst of messages. A publisher encodes the message once per protocol (a RESP2
 //! array or a RESP3 push) and queues it for every receiver while holding the registry lock, so
 //! messages on one channel reach every subscriber in the one order they were published in.
 //!
@@ -19,7 +21,64 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+/// The queue between publishers and one connection.
+struct Queue {
+    buf: Mutex<Vec<u8>>,
+    notify: tokio::sync::Notify,
+    /// The [`Subscriber`] is gone: nothing more will come.
+    closed_tx: AtomicBool,
+    /// The [`PushRx`] is gone: the connection no longer reads.
+    closed_rx: AtomicBool,
+}
+
+impl Queue {
+    fn take(&self) -> Option<Vec<u8>> {
+        let mut b = self.buf.lock();
+        if b.is_empty() {
+            return None;
+        }
+        Some(std::mem::take(&mut *b))
+    }
+}
+
+/// The connection's end of a [`Subscriber`]'s queue.
+pub struct PushRx {
+    q: Arc<Queue>,
+}
+
+impl PushRx {
+    /// Everything queued so far, waiting until there is something; None once the
+    /// [`Subscriber`] is dropped and the queue is empty.
+    pub async fn recv(&mut self) -> Option<Vec<u8>> {
+        let q = self.q.clone();
+        loop {
+            // Created before the check: a send in between leaves a permit, never a lost wakeup.
+            let notified = q.notify.notified();
+            if let Some(bytes) = q.take() {
+                return Some(bytes);
+            }
+            if q.closed_tx.load(std::sync::atomic::Ordering::Acquire) {
+                return q.take();
+            }
+            notified.await;
+        }
+    }
+
+    /// Everything queued so far, or Err(()) if nothing is.
+    #[allow(clippy::result_unit_err)]
+    pub fn try_recv(&mut self) -> Result<Vec<u8>, ()> {
+        self.q.take().ok_or(())
+    }
+}
+
+impl Drop for PushRx {
+    fn drop(&mut self) {
+        self.q
+            .closed_rx
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+}
 
 /// A subscribed connection, as publishers see it.
 pub struct Subscriber {
@@ -27,7 +86,7 @@ pub struct Subscriber {
     pub info: Arc<ClientInfo>,
     /// The client speaks RESP3 (messages are pushes).
     pub resp3: AtomicBool,
-    tx: UnboundedSender<Vec<u8>>,
+    q: Arc<Queue>,
     /// Bytes queued and not yet written to the socket.
     pub pending: AtomicUsize,
     /// Since when (ms) `pending` has been over the soft limit; 0 when under it.
@@ -38,37 +97,61 @@ pub struct Subscriber {
 
 impl Subscriber {
     /// A subscriber and the receiving end its connection reads.
-    pub fn new(
-        info: Arc<ClientInfo>,
-        resp3: bool,
-    ) -> (Arc<Subscriber>, UnboundedReceiver<Vec<u8>>) {
-        let (tx, rx) = unbounded_channel();
+    pub fn new(info: Arc<ClientInfo>, resp3: bool) -> (Arc<Subscriber>, PushRx) {
+        let q = Arc::new(Queue {
+            buf: Mutex::new(Vec::new()),
+            notify: tokio::sync::Notify::new(),
+            closed_tx: AtomicBool::new(false),
+            closed_rx: AtomicBool::new(false),
+        });
         let s = Arc::new(Subscriber {
             info,
             resp3: AtomicBool::new(resp3),
-            tx,
+            q: q.clone(),
             pending: AtomicUsize::new(0),
             soft_since: AtomicI64::new(0),
             dropped: AtomicBool::new(false),
         });
-        (s, rx)
+        (s, PushRx { q })
+    }
+
+    /// Appends bytes to the queue, waking the connection if it had nothing to write.
+    fn push(&self, bytes: &[u8]) {
+        let was_empty = {
+            let mut b = self.q.buf.lock();
+            let was_empty = b.is_empty();
+            b.extend_from_slice(bytes);
+            was_empty
+        };
+        if was_empty {
+            self.q.notify.notify_one();
+        }
     }
 
     /// Queues bytes for the connection (an invalidation message, see `tracking.rs`).
     pub fn send(&self, bytes: Vec<u8>) {
         self.pending.fetch_add(bytes.len(), Relaxed);
-        let _ = self.tx.send(bytes);
+        self.push(&bytes);
     }
 
     /// True once the connection is gone.
     pub fn tx_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.q.closed_rx.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Called by the connection after it wrote `n` queued bytes.
     pub fn written(&self, n: usize) {
         self.pending
             .fetch_sub(n.min(self.pending.load(Relaxed)), Relaxed);
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.q
+            .closed_tx
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.q.notify.notify_one();
     }
 }
 
@@ -239,7 +322,7 @@ impl PubSub {
         }
         let bytes = &enc[s.resp3.load(Relaxed) as usize];
         let pending = s.pending.fetch_add(bytes.len(), Relaxed) + bytes.len();
-        let _ = s.tx.send(bytes.clone());
+        s.push(bytes);
         let hard = self.limits.hard.load(Relaxed) as usize;
         let soft = self.limits.soft.load(Relaxed) as usize;
         let over_hard = hard > 0 && pending > hard;
@@ -315,7 +398,7 @@ impl PubSub {
 mod tests {
     use super::*;
 
-    fn sub(id: u64) -> (Arc<Subscriber>, UnboundedReceiver<Vec<u8>>) {
+    fn sub(id: u64) -> (Arc<Subscriber>, PushRx) {
         let info = Arc::new(ClientInfo::for_tests(id));
         Subscriber::new(info, false)
     }
@@ -331,18 +414,19 @@ mod tests {
         assert_eq!(ps.publish(Kind::Channel, b"news", b"one", 0).0, 2);
         assert_eq!(ps.publish(Kind::Channel, b"news", b"two", 0).0, 2);
         assert_eq!(ps.publish(Kind::Channel, b"other", b"x", 0).0, 0);
+        // The queue holds both messages, in publication order, and nothing else.
         assert_eq!(
             ra.try_recv().unwrap(),
-            b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$3\r\none\r\n"
+            b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$3\r\none\r\n\
+              *3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$3\r\ntwo\r\n"
         );
-        assert_eq!(
-            ra.try_recv().unwrap(),
-            b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$3\r\ntwo\r\n"
-        );
+        assert!(ra.try_recv().is_err());
         assert_eq!(
             rb.try_recv().unwrap(),
-            b"*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$3\r\none\r\n"
+            b"*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$3\r\none\r\n\
+              *4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$3\r\ntwo\r\n"
         );
+        assert!(rb.try_recv().is_err());
         // Shard channels are a namespace of their own.
         assert_eq!(ps.publish(Kind::Shard, b"news", b"s", 0).0, 0);
         assert!(ps.unsubscribe(Kind::Channel, b"news", &a));

@@ -456,18 +456,20 @@ fn begin(
             db.snapshot_begin(index, encode);
         }
     }
+    // The libraries and the offset at one instant (see `Functions::codes_and`).
+    let (functions, repl_offset) = srv.scripts.functions.codes_and(|| srv.log.offset());
     let job = Job {
         kind,
         started: Instant::now(),
         dirty_at_start: srv.dirty.load(Relaxed),
-        repl_offset: srv.log.offset(),
+        repl_offset,
         replid: srv.replid.read().clone(),
         path,
         compress,
         checksum,
         key_delay_us,
         sizes,
-        functions: Vec::new(),
+        functions: functions.iter().map(|c| c.to_vec()).collect(),
     };
     drop(hold);
     sv.keys_total.store(keys, Relaxed);
@@ -599,10 +601,22 @@ impl Job {
         let commands = matches!(self.kind, Kind::AofBase(_, _, false));
         match File::create(&tmp) {
             Ok(f) if commands => {
-                out.w = Some(Sink::Commands(std::io::BufWriter::with_capacity(
-                    1 << 16,
-                    f,
-                )))
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+                // The libraries first, as FUNCTION LOAD commands (Redis's rewriteFunctions).
+                let r = self.functions.iter().try_for_each(|code| {
+                    use std::io::Write;
+                    write!(
+                        w,
+                        "*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n${}\r\n",
+                        code.len()
+                    )?;
+                    w.write_all(code)?;
+                    w.write_all(b"\r\n")
+                });
+                match r {
+                    Ok(()) => out.w = Some(Sink::Commands(w)),
+                    Err(e) => out.fail(e),
+                }
             }
             Ok(f) => match RdbFileWriter::new(f, opts)
                 .and_then(|mut w| header(srv, &self, &mut w).map(|()| w))

@@ -220,7 +220,16 @@ impl Spec {
     /// one (COMMAND GETKEYS, WATCH, tracking, notifications, blocked clients).
     pub fn key_positions_in(&self, args: &[&[u8]]) -> Vec<usize> {
         let Some(at) = self.keynum else {
-            return self.key_positions(args.len());
+            let mut v = self.key_positions(args.len());
+            // SORT ... STORE dest also names dest (Redis's sortGetKeys): WATCH, tracking and
+            // keyspace events see it change.
+            if self.name == "sort" {
+                let store = (2..args.len().saturating_sub(1))
+                    .rev()
+                    .find(|&i| args[i].eq_ignore_ascii_case(b"store"));
+                v.extend(store.map(|i| i + 1));
+            }
+            return v;
         };
         let mut v: Vec<usize> = if self.first_key > 0 {
             (self.first_key as usize..at.min(args.len())).collect()
@@ -357,6 +366,8 @@ impl CommandTable {
             ("evalsha", 2, false),
             ("eval_ro", 2, false),
             ("evalsha_ro", 2, false),
+            ("fcall", 2, false),
+            ("fcall_ro", 2, false),
             ("sintercard", 1, false),
             ("zunion", 1, false),
             ("zinter", 1, false),

@@ -228,13 +228,7 @@ mod tests {
     use super::*;
     use crate::clients::ClientInfo;
 
-    fn sink(
-        id: u64,
-        resp3: bool,
-    ) -> (
-        Arc<Subscriber>,
-        tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
-    ) {
+    fn sink(id: u64, resp3: bool) -> (Arc<Subscriber>, crate::pubsub::PushRx) {
         Subscriber::new(Arc::new(ClientInfo::for_tests(id)), resp3)
     }
 

@@ -369,6 +369,8 @@ fn reload(cx: &mut Ctx) -> CmdResult {
     }
     if flush {
         crate::loader::clear_keyspace(srv);
+        // Redis's emptyData drops the function libraries too; the file brings its own back.
+        srv.scripts.functions.flush(|| {});
     }
     let path = crate::snapshot::rdb_path(srv);
     let loaded = crate::loader::load_rdb_file(srv, &path, false).map_err(|e| {

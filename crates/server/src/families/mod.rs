@@ -9,6 +9,7 @@ pub mod config_cmd;
 pub mod connection;
 pub mod db;
 pub mod debug;
+pub mod function;
 pub mod hash;
 pub mod hll;
 pub mod info;
@@ -53,6 +54,7 @@ pub fn register_all(t: &mut CommandTable) {
     sort::register(t);
     pubsub::register(t);
     scripting::register(t);
+    function::register(t);
     persist::register(t);
     crate::repl::commands::register(t);
 }

@@ -129,8 +129,9 @@ fn eval_generic(cx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult {
             Some(s) => s,
             None => return Err("ERR server is shutting down".into()),
         },
-        sha,
+        name: sha,
         body,
+        fcall: None,
         keys: cx.args[3..split].iter().map(|a| a.to_vec()).collect(),
         argv: cx.args[split..].iter().map(|a| a.to_vec()).collect(),
         db: cx.cl.db,
@@ -138,6 +139,19 @@ fn eval_generic(cx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult {
         readonly,
         now_ms: cx.now_ms,
     };
+    start(cx, job);
+    Ok(())
+}
+
+/// Runs a script or function job: inline inside EXEC and under the testkit, otherwise on the
+/// script thread while the connection waits.
+pub fn start(cx: &mut Ctx, job: Job) {
+    let srv = cx.srv;
+    // EVAL and FCALL skip dispatch's MONITOR feed: like Redis, they are shown before the
+    // commands they run (which MONITOR shows as `[db lua]`).
+    if srv.clients_monitoring() {
+        crate::families::server::feed_monitors(srv, cx.cl, cx.args, cx.now_ms);
+    }
     if cx.cl.in_exec {
         // Inside EXEC this thread already holds every shard: run here, inside the EXEC's
         // MULTI block.
@@ -149,10 +163,12 @@ fn eval_generic(cx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult {
         let reply = scripting::run_inline(srv, &job, None);
         cx.out.raw(&reply);
     } else {
-        // The connection waits for the script thread's reply as a blocked command does.
+        // The connection waits for the script thread's reply as a blocked command does. (A
+        // synchronous wait for quick scripts was tried and is slower: while the worker waits
+        // here it cannot hand the script thread other connections' scripts, which it
+        // otherwise runs several per wakeup.)
         cx.cl.blocked = Some(srv.scripts.submit(job));
     }
-    Ok(())
 }
 
 /// SCRIPT LOAD script: caches the script (if it compiles) and replies its SHA1.
@@ -193,14 +209,7 @@ fn script_flush(cx: &mut Ctx) -> CmdResult {
 
 /// SCRIPT KILL: stops the running script unless it already wrote.
 fn script_kill(cx: &mut Ctx) -> CmdResult {
-    let busy = &cx.srv.scripts.busy;
-    if busy.since_ms.load(Ordering::Acquire) == 0 {
-        return Err("NOTBUSY No scripts in execution right now.".into());
-    }
-    if busy.wrote.load(Ordering::Acquire) {
-        return Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into());
-    }
-    busy.kill.store(true, Ordering::Release);
+    scripting::kill(cx.srv, true)?;
     cx.out.ok();
     Ok(())
 }

@@ -383,7 +383,7 @@ async fn full_sync(
     .map_err(|e| err(e.to_string()))?
     .map_err(|e| err(format!("Failed loading the RDB from the primary: {e}")))?;
     swap_in(srv, dbs, id, off);
-    crate::loader::load_functions(srv, &loaded.functions);
+    crate::loader::replace_functions(srv, &loaded.functions);
     tracing::info!(
         "MASTER <-> REPLICA sync: Finished with success ({} keys)",
         loaded.keys

@@ -1,6 +1,6 @@
-//! The Lua engine: one Lua 5.1 state with Redis's script environment (the `redis` and `cjson`
-//! libraries, protected globals), its compiled-function cache, and the script client that
-//! `redis.call` runs commands as.
+//! The Lua engine: one Lua 5.1 state with Redis's script environment (the `redis`, `cjson`,
+//! `bit`, `struct` and `cmsgpack` libraries, protected globals), its compiled-function cache,
+//! and the script client that `redis.call` runs commands as.
 //!
 //! Library functions written in Rust return `(ok, value)` pairs and thin Lua wrappers raise the
 //! errors, so errors carry Lua's usual `user_script:<line>:` position and `redis.call` raises
@@ -8,6 +8,7 @@
 //! `{err=..., source=..., line=...}` table, the line being the innermost frame of user code;
 //! the reply is then "<err> script: <sha>, on @user_script:<line>." as in Redis 7.0.
 
+use super::functions::FunctionMeta;
 use super::{cjson, convert, Busy, Job};
 use crate::ctx::Client;
 use crate::server::Server;
@@ -18,6 +19,7 @@ use mlua::{
 };
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use tern_resp::{Frame, ReplyWriter};
@@ -30,8 +32,9 @@ const HOOK_EVERY: u32 = 100_000;
 /// The Lua side of the environment. Runs once per state with the private table as argument.
 const PRELUDE: &str = r#"
 local priv = ...
-local dbg, error, type, tostring, xpcall, pcall, setmetatable =
-    debug, error, type, tostring, xpcall, pcall, setmetatable
+local dbg, error, type, tostring, xpcall, pcall, setmetatable, select, next, rawget =
+    debug, error, type, tostring, xpcall, pcall, setmetatable, select, next, rawget
+local lower, find = string.lower, string.find
 local G = _G
 
 -- call, pcall and setresp are set by the engine for each run (they see the running script).
@@ -76,7 +79,7 @@ local function handler(err)
   while true do
     local i = dbg.getinfo(level, 'Sl')
     if not i then break end
-    if i.source == '@user_script' then at = i break end
+    if i.source == '@user_script' or i.source == '@user_function' then at = i break end
     level = level + 1
   end
   err = lua_error(err)
@@ -88,6 +91,157 @@ local function handler(err)
   return err
 end
 priv.run = function(f) return xpcall(f, handler) end
+
+-- Functions (FUNCTION LOAD / FCALL, Redis 7.0's function_lua.c) ------------------------------
+-- Library code runs with `priv.fenv` as its environment. While FUNCTION LOAD runs the code,
+-- its globals are only the library API (`redis` with register_function, log and the
+-- constants); when a function runs, they are the usual script globals without KEYS and ARGV
+-- (functions get keys and args as parameters) and without the debugger's redis.breakpoint.
+local function nonexistent(k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3)
+end
+local function protected(get)
+  return setmetatable({}, {
+    __index = get,
+    __newindex = function() error('Attempt to modify a readonly table', 2) end,
+    __metatable = false,
+  })
+end
+local function reg_error(msg) error({err = 'ERR ' .. msg}) end
+local function isstring(v) local t = type(v) return t == 'string' or t == 'number' end
+local FLAGS = {['no-writes'] = 1, ['allow-oom'] = 2, ['allow-stale'] = 4, ['no-cluster'] = 8,
+  ['allow-cross-slot-keys'] = 16}
+
+local function register_function(...)
+  local regs = priv.loading
+  if not regs then
+    reg_error('redis.register_function can only be called on FUNCTION LOAD command')
+  end
+  local n = select('#', ...)
+  if n < 1 or n > 2 then reg_error('wrong number of arguments to redis.register_function') end
+  local name, callback, desc, flags = nil, nil, nil, 0
+  if n == 2 then
+    local a, b = ...
+    if not isstring(a) then
+      reg_error('first argument to redis.register_function must be a string')
+    end
+    if type(b) ~= 'function' then
+      reg_error('second argument to redis.register_function must be a function')
+    end
+    name, callback = tostring(a), b
+  else
+    local t = ...
+    if type(t) ~= 'table' then
+      reg_error('calling redis.register_function with a single argument is only applicable to ' ..
+        'Lua table (representing named arguments).')
+    end
+    for k, v in next, t do
+      if not isstring(k) then
+        reg_error('named argument key given to redis.register_function is not a string')
+      end
+      local key = lower(tostring(k))
+      if key == 'function_name' then
+        if not isstring(v) then
+          reg_error('function_name argument given to redis.register_function must be a string')
+        end
+        name = tostring(v)
+      elseif key == 'description' then
+        if not isstring(v) then
+          reg_error('description argument given to redis.register_function must be a string')
+        end
+        desc = tostring(v)
+      elseif key == 'callback' then
+        if type(v) ~= 'function' then
+          reg_error('callback argument given to redis.register_function must be a function')
+        end
+        callback = v
+      elseif key == 'flags' then
+        if type(v) ~= 'table' then
+          reg_error('flags argument to redis.register_function must be a table representing ' ..
+            'function flags')
+        end
+        local j = 1
+        while true do
+          local f = v[j]
+          if f == nil then break end
+          local bit = isstring(f) and FLAGS[lower(tostring(f))]
+          if not bit then reg_error('unknown flag given') end
+          if flags % (2 * bit) < bit then flags = flags + bit end
+          j = j + 1
+        end
+      else
+        reg_error('unknown argument given to redis.register_function')
+      end
+    end
+    if not name then reg_error('redis.register_function must get a function name argument') end
+    if not callback then reg_error('redis.register_function must get a callback argument') end
+  end
+  if not find(name, '^[a-zA-Z0-9_]+$') then
+    reg_error('Library names can only contain letters, numbers, or underscores(_) and must ' ..
+      'be at least one character long')
+  end
+  -- Within a library names are case-sensitive (FCALL then finds the first of `f` and `F`).
+  if regs.names[name] then reg_error('Function already exists in the library') end
+  regs.names[name] = true
+  regs[#regs + 1] = {name = name, desc = desc, flags = flags, callback = callback}
+end
+
+local libredis_fields = {
+  register_function = register_function, log = priv.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = priv.version, REDIS_VERSION_NUM = priv.version_num,
+}
+local libredis = protected(function(_, k)
+  local v = libredis_fields[k]
+  if v == nil then nonexistent(k) end
+  return v
+end)
+local function load_index(_, k)
+  if k == 'redis' then return libredis end
+  nonexistent(k)
+end
+local fredis = protected(function(_, k)
+  if k == 'breakpoint' or k == 'debug' then return nil end
+  return redis[k]
+end)
+local function run_index(_, k)
+  if k == 'redis' then return fredis end
+  local v = nil
+  if k ~= 'KEYS' and k ~= 'ARGV' then v = rawget(G, k) end
+  if v == nil then nonexistent(k) end
+  return v
+end
+local fmeta = {
+  __index = run_index,
+  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  __metatable = false,
+}
+priv.fenv = setmetatable({}, fmeta)
+
+-- Runs a compiled library: (true, registrations) or (false, error text).
+priv.load_library = function(f)
+  local regs = {names = {}}
+  priv.loading = regs
+  fmeta.__index = load_index
+  local ok, err = pcall(f)
+  fmeta.__index = run_index
+  priv.loading = nil
+  if not ok then
+    local e = lua_error(err)
+    if type(e) == 'table' then
+      e = tostring(e.err)
+    else
+      e = 'ERR ' .. tostring(e)
+    end
+    return false, e
+  end
+  local out = {}
+  for i = 1, #regs do out[i] = regs[i] end
+  return true, out
+end
+priv.run_function = function(f, keys, args)
+  return xpcall(function() return f(keys, args) end, handler)
+end
 
 -- pcall as Redis 7.0 defines it: an error table comes back as its `err` string.
 local function fix(ok, ...)
@@ -108,6 +262,9 @@ local function readonly(t)
 end
 G.redis = readonly(redis)
 G.cjson = readonly(cjson)
+G.bit = readonly(priv.bit)
+G.struct = readonly(priv.struct)
+G.cmsgpack = readonly(priv.cmsgpack)
 G.dofile, G.loadfile, G.print, G.debug = nil, nil, nil, nil
 G.getfenv, G.setfenv, G.newproxy = nil, nil, nil
 
@@ -160,8 +317,6 @@ pub struct Engine {
     funcs: HashMap<String, Function>,
     /// `Scripts::epoch` when `funcs` was last valid.
     epoch: u64,
-    /// The private table the Lua wrappers call into.
-    private: Table,
     /// The scripts' environment (protected globals).
     env: Table,
     /// The real globals (KEYS and ARGV are set there).
@@ -171,61 +326,286 @@ pub struct Engine {
     /// The line a killed script was at.
     killed_line: Arc<AtomicI64>,
     busy: Arc<Busy>,
+    /// The state's parts (shared handles with the fields above).
+    st: State,
+    /// FCALL's callbacks by lowercased function name, loaded from the registry.
+    fns: HashMap<String, Function>,
+    /// `Functions::epoch` when `fns` was loaded.
+    fepoch: u64,
+    /// The running job, for `redis.call` and friends.
+    ctx: Rc<RunCtx>,
+    /// The prelude's runners: `priv.run` (EVAL) and `priv.run_function` (FCALL).
+    run_script: Function,
+    run_function: Function,
 }
 
-impl Engine {
-    /// A fresh state for `srv`'s scripts.
-    pub fn new(srv: &Server) -> Engine {
-        // SAFETY: the debug library is loaded for the message handler only; the prelude
-        // removes it from the globals before any script runs.
-        let lua = unsafe {
-            Lua::unsafe_new_with(
-                StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
-                LuaOptions::new(),
-            )
-        };
-        let private = lua.create_table().expect("table");
-        install_library(&lua, &private).expect("the scripting library installs");
-        lua.load(PRELUDE)
-            .set_name("=tern_prelude")
-            .call::<()>(private.clone())
-            .expect("the prelude runs");
-        let env: Table = private.raw_get("env").expect("prelude sets env");
-        let globals = lua.globals();
-        let busy = srv.scripts.busy.clone();
-        let killed_line = Arc::new(AtomicI64::new(0));
-        {
-            let busy = busy.clone();
-            let killed_line = killed_line.clone();
-            lua.set_hook(
-                HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-                move |_lua, dbg| {
+/// A Lua state with the scripting environment, before it is bound to a server.
+struct State {
+    lua: Lua,
+    private: Table,
+    env: Table,
+    globals: Table,
+    /// The line a killed script was at.
+    killed_line: Arc<AtomicI64>,
+    /// FUNCTION LOAD's deadline (Unix ms; 0 when no library code runs under a timeout).
+    deadline: Arc<AtomicI64>,
+}
+
+/// Builds a state. With `busy`, the instruction-count hook also stops the running script on
+/// SCRIPT KILL / FUNCTION KILL.
+fn new_state(busy: Option<Arc<Busy>>) -> State {
+    // SAFETY: the debug library is loaded for the message handler only; the prelude
+    // removes it from the globals before any script runs.
+    let lua = unsafe {
+        Lua::unsafe_new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+            LuaOptions::new(),
+        )
+    };
+    let private = lua.create_table().expect("table");
+    install_library(&lua, &private).expect("the scripting library installs");
+    lua.load(PRELUDE)
+        .set_name("=tern_prelude")
+        .call::<()>(private.clone())
+        .expect("the prelude runs");
+    let env: Table = private.raw_get("env").expect("prelude sets env");
+    let globals = lua.globals();
+    let killed_line = Arc::new(AtomicI64::new(0));
+    let deadline = Arc::new(AtomicI64::new(0));
+    {
+        let killed_line = killed_line.clone();
+        let deadline = deadline.clone();
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+            move |_lua, dbg| {
+                let dl = deadline.load(Ordering::Relaxed);
+                if dl != 0 && crate::server::now_ms() > dl {
+                    return Err(raise(true, "ERR FUNCTION LOAD timeout".into()));
+                }
+                if let Some(busy) = &busy {
                     if busy.kill.load(Ordering::Acquire) {
                         killed_line.store(dbg.curr_line() as i64, Ordering::Relaxed);
                         return Err(mlua::Error::runtime(
                             "Script killed by user with SCRIPT KILL...",
                         ));
                     }
-                    Ok(VmState::Continue)
-                },
-            );
+                }
+                Ok(VmState::Continue)
+            },
+        );
+    }
+    State {
+        lua,
+        private,
+        env,
+        globals,
+        killed_line,
+        deadline,
+    }
+}
+
+/// What `redis.call`, `redis.pcall` and `redis.setresp` act on: the running job, set by
+/// [`Engine::run`] for the duration of a run (null pointers between runs). The functions are
+/// created once per state instead of once per run.
+#[derive(Default)]
+struct RunCtx {
+    srv: Cell<Option<std::ptr::NonNull<Server>>>,
+    cl: Cell<Option<std::ptr::NonNull<Client>>>,
+    job: Cell<Option<std::ptr::NonNull<Job>>>,
+    resp3: Cell<bool>,
+}
+
+impl RunCtx {
+    /// The running job's server, client and job.
+    ///
+    /// SAFETY (of the dereferences): the pointers are set by `Engine::run` from references that
+    /// outlive the Lua call it makes, and cleared before it returns; Lua runs on this thread
+    /// only, and no command run by `redis.call` re-enters the engine (scripts and functions
+    /// are NOSCRIPT), so the client is not aliased while a callback uses it.
+    #[allow(clippy::mut_from_ref)]
+    fn get(&self) -> Option<(&Server, &mut Client, &Job)> {
+        let (srv, cl, job) = (self.srv.get()?, self.cl.get()?, self.job.get()?);
+        // SAFETY: see above.
+        unsafe { Some((srv.as_ref(), &mut *cl.as_ptr(), job.as_ref())) }
+    }
+}
+
+/// Creates `redis.call`, `redis.pcall` and `redis.setresp` in the private `redis` table.
+fn install_run_functions(st: &State, ctx: &Rc<RunCtx>, busy: &Arc<Busy>) -> mlua::Result<()> {
+    let redis: Table = st.private.raw_get("redis")?;
+    let not_running = || {
+        raise(
+            true,
+            "ERR redis.call can only be called inside a script".into(),
+        )
+    };
+    let (c, b) = (ctx.clone(), busy.clone());
+    let call = st.lua.create_function(move |lua, args: Variadic<Value>| {
+        let (srv, cl, job) = c.get().ok_or_else(not_running)?;
+        match run_command(lua, srv, cl, job, &b, c.resp3.get(), args)? {
+            Ok(v) => Ok(v),
+            Err(text) => Err(raise(true, text)),
         }
+    })?;
+    let (c, b) = (ctx.clone(), busy.clone());
+    let pcall = st.lua.create_function(move |lua, args: Variadic<Value>| {
+        let (srv, cl, job) = c.get().ok_or_else(not_running)?;
+        match run_command(lua, srv, cl, job, &b, c.resp3.get(), args)? {
+            Ok(v) => Ok(v),
+            Err(text) => Ok(Value::Table(convert::error_table(lua, &text)?)),
+        }
+    })?;
+    let c = ctx.clone();
+    let setresp = st.lua.create_function(move |_, args: Variadic<Value>| {
+        match (args.len(), args.first()) {
+            (1, Some(Value::Integer(2))) => c.resp3.set(false),
+            (1, Some(Value::Integer(3))) => c.resp3.set(true),
+            (1, _) => return Err(raise(true, "ERR RESP version must be 2 or 3.".into())),
+            _ => {
+                return Err(raise(
+                    true,
+                    "ERR redis.setresp() requires one argument.".into(),
+                ))
+            }
+        }
+        Ok(())
+    })?;
+    redis.raw_set("call", call)?;
+    redis.raw_set("pcall", pcall)?;
+    redis.raw_set("setresp", setresp)?;
+    Ok(())
+}
+
+/// The chunk name of library code: errors read `user_function:<line>: ...`.
+const FUNCTION_CHUNK: &str = "@user_function";
+
+/// Compiles and runs one library's code in `st` (FUNCTION LOAD's `luaEngineCreate`): the
+/// functions it registered with their callbacks, or Redis's error text (without "ERR ").
+fn load_library(
+    st: &State,
+    body: &[u8],
+    timeout_ms: i64,
+) -> Result<Vec<(FunctionMeta, Function)>, String> {
+    let fenv: Table = st.private.raw_get("fenv").map_err(|e| e.to_string())?;
+    let f = st
+        .lua
+        .load(body)
+        .set_name(FUNCTION_CHUNK)
+        .set_mode(ChunkMode::Text)
+        .set_environment(fenv)
+        .into_function()
+        .map_err(|e| {
+            let msg = match &e {
+                mlua::Error::SyntaxError { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            format!("Error compiling function: {msg}")
+        })?;
+    let loader: Function = st
+        .private
+        .raw_get("load_library")
+        .map_err(|e| e.to_string())?;
+    if timeout_ms > 0 {
+        st.deadline
+            .store(crate::server::now_ms() + timeout_ms, Ordering::Relaxed);
+    }
+    let result = loader.call::<(bool, Value)>(f);
+    st.deadline.store(0, Ordering::Relaxed);
+    let (ok, v) = result.map_err(|e| format!("Error registering functions: ERR {e}"))?;
+    if !ok {
+        let text = match v {
+            Value::String(s) => s.to_string_lossy(),
+            _ => "ERR unknown error".into(),
+        };
+        return Err(format!("Error registering functions: {text}"));
+    }
+    let Value::Table(list) = v else {
+        return Err("Error registering functions".into());
+    };
+    let mut out = Vec::new();
+    for entry in list.sequence_values::<Table>() {
+        let t = entry.map_err(|e| e.to_string())?;
+        let name: String = t.raw_get("name").map_err(|e| e.to_string())?;
+        let desc: Option<mlua::String> = t.raw_get("desc").map_err(|e| e.to_string())?;
+        let flags: u32 = t.raw_get("flags").map_err(|e| e.to_string())?;
+        let callback: Function = t.raw_get("callback").map_err(|e| e.to_string())?;
+        let meta = FunctionMeta {
+            name,
+            desc: desc.map(|d| d.as_bytes().to_vec()),
+            flags,
+        };
+        out.push((meta, callback));
+    }
+    Ok(out)
+}
+
+thread_local! {
+    /// A Lua state for validating libraries (FUNCTION LOAD, RESTORE) on the calling thread.
+    static LOADER: std::cell::RefCell<Option<State>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs a library's code (without its metadata line) once in a throwaway state and returns
+/// the functions it registers, or FUNCTION LOAD's error text (without "ERR ").
+pub fn validate_library(body: &[u8], timeout_ms: i64) -> Result<Vec<FunctionMeta>, String> {
+    LOADER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let st = slot.get_or_insert_with(|| new_state(None));
+        let r = load_library(st, body, timeout_ms).map(|v| v.into_iter().map(|(m, _)| m).collect());
+        // The callbacks are garbage now; collect them with the rest.
+        let _ = st.lua.gc_collect();
+        r
+    })
+}
+
+impl Engine {
+    /// A fresh state for `srv`'s scripts.
+    pub fn new(srv: &Server) -> Engine {
+        let busy = srv.scripts.busy.clone();
+        let st = new_state(Some(busy.clone()));
+        let ctx = Rc::new(RunCtx::default());
+        install_run_functions(&st, &ctx, &busy).expect("redis.call installs");
+        let run_script: Function = st.private.raw_get("run").expect("prelude sets run");
+        let run_function: Function = st
+            .private
+            .raw_get("run_function")
+            .expect("prelude sets run_function");
         // Redis's Lua client: not a connection, not in CLIENT LIST, shown as "lua" by MONITOR.
         let info = srv.clients.register("lua".into(), String::new(), -1);
         srv.clients.unregister(info.id);
         let stats = srv.stats.new_worker(srv.table.ids());
         let cl = Client::new(info, stats, true);
         Engine {
-            lua,
             funcs: HashMap::new(),
             epoch: srv.scripts.epoch.load(Ordering::Acquire),
-            private,
-            env,
-            globals,
+            env: st.env.clone(),
+            globals: st.globals.clone(),
+            killed_line: st.killed_line.clone(),
+            lua: st.lua.clone(),
+            st,
+            fns: HashMap::new(),
+            fepoch: u64::MAX,
+            ctx,
+            run_script,
+            run_function,
             cl,
-            killed_line,
             busy,
         }
+    }
+
+    /// Loads the server's libraries into this state if they changed since the last FCALL.
+    fn sync_functions(&mut self, srv: &Server) -> Result<(), String> {
+        let (epoch, libs) = srv.scripts.functions.snapshot();
+        if epoch == self.fepoch {
+            return Ok(());
+        }
+        self.fns.clear();
+        for lib in libs {
+            for (meta, f) in load_library(&self.st, lib.body(), 0)? {
+                self.fns.insert(meta.name.to_ascii_lowercase(), f);
+            }
+        }
+        self.fepoch = epoch;
+        Ok(())
     }
 
     /// Runs `job` and writes its reply (or error) to `out`. The caller holds the keyspace.
@@ -235,100 +615,97 @@ impl Engine {
             self.funcs.clear();
             self.epoch = epoch;
         }
-        let f = match self.funcs.get(&job.sha) {
-            Some(f) => f.clone(),
-            None => {
-                let compiled = self
-                    .lua
-                    .load(&job.body[..])
-                    .set_name(CHUNK_NAME)
-                    .set_mode(ChunkMode::Text)
-                    .set_environment(self.env.clone())
-                    .into_function();
-                match compiled {
-                    Ok(f) => {
-                        self.funcs.insert(job.sha.clone(), f.clone());
-                        f
-                    }
-                    Err(e) => return out.error(&compile_error(&e)),
-                }
+        // FCALL: the function's callback and its (keys, args) tables; EVAL: the compiled script,
+        // with KEYS and ARGV set as globals.
+        let mut call_args: Option<(Table, Table)> = None;
+        let f = if job.fcall.is_some() {
+            if let Err(e) = self.sync_functions(srv) {
+                return out.error(&format!("ERR {e}"));
             }
-        };
-        if let Err(e) = self.set_keys_argv(job) {
-            return out.error(&format!("ERR {e}"));
-        }
-        let resp3 = Cell::new(false);
-        let Engine {
-            lua,
-            private,
-            cl,
-            busy,
-            ..
-        } = self;
-        let redis: Table = match private.raw_get("redis") {
-            Ok(t) => t,
-            Err(e) => return out.error(&format!("ERR {e}")),
-        };
-        // redis.call, redis.pcall and redis.setresp borrow this run's client and state, so
-        // they are scoped to the run.
-        let cl = std::cell::RefCell::new(cl);
-        let result = lua.scope(|scope| {
-            let call = scope.create_function(|lua, args: Variadic<Value>| {
-                let mut cl = cl.borrow_mut();
-                match run_command(lua, srv, &mut cl, job, busy, resp3.get(), args)? {
-                    Ok(v) => Ok(v),
-                    Err(text) => Err(raise(true, text)),
-                }
-            })?;
-            let pcall = scope.create_function(|lua, args: Variadic<Value>| {
-                let mut cl = cl.borrow_mut();
-                match run_command(lua, srv, &mut cl, job, busy, resp3.get(), args)? {
-                    Ok(v) => Ok(v),
-                    Err(text) => Ok(Value::Table(convert::error_table(lua, &text)?)),
-                }
-            })?;
-            let setresp = scope.create_function(|_, args: Variadic<Value>| {
-                match (args.len(), args.first()) {
-                    (1, Some(Value::Integer(2))) => resp3.set(false),
-                    (1, Some(Value::Integer(3))) => resp3.set(true),
-                    (1, _) => return Err(raise(true, "ERR RESP version must be 2 or 3.".into())),
-                    _ => {
-                        return Err(raise(
-                            true,
-                            "ERR redis.setresp() requires one argument.".into(),
-                        ))
+            let Some(f) = self.fns.get(&job.name.to_ascii_lowercase()).cloned() else {
+                return out.error("ERR Function not found");
+            };
+            match self.keys_args_tables(job) {
+                Ok(t) => call_args = Some(t),
+                Err(e) => return out.error(&format!("ERR {e}")),
+            }
+            f
+        } else {
+            let f = match self.funcs.get(&job.name) {
+                Some(f) => f.clone(),
+                None => {
+                    let compiled = self
+                        .lua
+                        .load(&job.body[..])
+                        .set_name(CHUNK_NAME)
+                        .set_mode(ChunkMode::Text)
+                        .set_environment(self.env.clone())
+                        .into_function();
+                    match compiled {
+                        Ok(f) => {
+                            self.funcs.insert(job.name.clone(), f.clone());
+                            f
+                        }
+                        Err(e) => return out.error(&compile_error(&e)),
                     }
                 }
-                Ok(())
-            })?;
-            redis.raw_set("call", call)?;
-            redis.raw_set("pcall", pcall)?;
-            redis.raw_set("setresp", setresp)?;
-            let run: Function = private.raw_get("run")?;
-            let (ok, v): (bool, Value) = run.call(f)?;
+            };
+            if let Err(e) = self.set_keys_argv(job) {
+                return out.error(&format!("ERR {e}"));
+            }
+            f
+        };
+        self.ctx.resp3.set(false);
+        self.ctx.srv.set(Some(std::ptr::NonNull::from(srv)));
+        self.ctx.cl.set(Some(std::ptr::NonNull::from(&mut self.cl)));
+        self.ctx.job.set(Some(std::ptr::NonNull::from(job)));
+        let result = (|| -> mlua::Result<()> {
+            let (ok, v): (bool, Value) = match call_args {
+                Some((keys, args)) => self.run_function.call((f, keys, args))?,
+                None => self.run_script.call(f)?,
+            };
             if ok {
-                convert::lua_to_reply(&v, out, resp3.get());
+                convert::lua_to_reply(&v, out, self.ctx.resp3.get());
             } else {
-                write_error(&v, &job.sha, out);
+                write_error(&v, &job.name, out);
             }
             Ok(())
-        });
-        for name in ["call", "pcall", "setresp"] {
-            let _ = redis.raw_remove(name);
-        }
+        })();
+        self.ctx.srv.set(None);
+        self.ctx.cl.set(None);
+        self.ctx.job.set(None);
+        let busy = &self.busy;
         if busy.kill.load(Ordering::Acquire) {
             // The script stopped at the hook's error (or a later one it caused): whatever it
             // was about to reply, the caller gets Redis's text for a killed script.
             out.buf.clear();
+            let source = if job.fcall.is_some() {
+                FUNCTION_CHUNK
+            } else {
+                CHUNK_NAME
+            };
             out.error(&format!(
-                "ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:{}.",
-                job.sha,
+                "ERR Script killed by user with SCRIPT KILL... script: {}, on {source}:{}.",
+                job.name,
                 self.killed_line.load(Ordering::Relaxed)
             ));
         } else if let Err(e) = result {
             out.buf.clear();
-            out.error(&format!("ERR Error running script {}, {e}", job.sha));
+            out.error(&format!("ERR Error running script {}, {e}", job.name));
         }
+    }
+
+    /// FCALL's two arguments: the keys and the other arguments, as tables of strings.
+    fn keys_args_tables(&self, job: &Job) -> mlua::Result<(Table, Table)> {
+        let keys = self.lua.create_table_with_capacity(job.keys.len(), 0)?;
+        for (i, k) in job.keys.iter().enumerate() {
+            keys.raw_set(i + 1, self.lua.create_string(k)?)?;
+        }
+        let args = self.lua.create_table_with_capacity(job.argv.len(), 0)?;
+        for (i, a) in job.argv.iter().enumerate() {
+            args.raw_set(i + 1, self.lua.create_string(a)?)?;
+        }
+        Ok((keys, args))
     }
 
     fn set_keys_argv(&self, job: &Job) -> mlua::Result<()> {
@@ -388,7 +765,7 @@ fn raise(table: bool, text: String) -> mlua::Error {
 }
 
 /// An error as C's `luaL_error` raises it: prefixed with the caller's `source:line: `.
-fn raise_at(lua: &Lua, msg: &str) -> mlua::Error {
+pub(super) fn raise_at(lua: &Lua, msg: &str) -> mlua::Error {
     let at = lua
         .inspect_stack(1)
         .and_then(|d| {
@@ -489,6 +866,9 @@ fn install_library(lua: &Lua, private: &Table) -> mlua::Result<()> {
         .fold(0i64, |acc, p| (acc << 8) | p.parse::<i64>().unwrap_or(0));
     private.raw_set("version_num", num)?;
     private.raw_set("json_null", cjson::null())?;
+    private.raw_set("bit", super::libs::bit(lua)?)?;
+    private.raw_set("struct", super::libs::strukt(lua)?)?;
+    private.raw_set("cmsgpack", super::libs::cmsgpack(lua)?)?;
     private.raw_set(
         "errinfo",
         lua.create_function(|_, v: Value| {

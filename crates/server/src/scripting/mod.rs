@@ -23,6 +23,8 @@
 mod cjson;
 mod convert;
 mod engine;
+pub mod functions;
+mod libs;
 #[cfg(test)]
 mod tests;
 
@@ -39,9 +41,12 @@ use tern_resp::ReplyWriter;
 
 /// Redis 7.0's reply for EVALSHA of an unknown script.
 pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
-/// Redis 7.0's reply to commands refused while a script is busy.
+/// Redis 7.0's reply to commands refused while a script (EVAL) is busy.
 pub const BUSY: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// Redis 7.0's reply to commands refused while a function (FCALL) is busy.
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
 /// The busy-script state, shared with the Lua hook.
 #[derive(Default)]
@@ -54,16 +59,22 @@ pub struct Busy {
     pub wrote: AtomicBool,
     /// Woken when a script ends, for the commands waiting on it.
     pub done: tokio::sync::Notify,
+    /// The running script is a function (FCALL), not EVAL.
+    pub function: AtomicBool,
+    /// The running function's name and command, for FUNCTION STATS.
+    pub current: Mutex<Option<(String, Vec<Vec<u8>>)>>,
 }
 
 /// One script to run, with everything the script thread needs.
 pub struct Job {
     /// The server (kept alive for the duration of the job).
     pub srv: Arc<Server>,
-    /// The script's SHA1, lowercase hex.
-    pub sha: String,
-    /// The script's body.
+    /// The script's SHA1 (lowercase hex), or the function's name as registered: errors name it.
+    pub name: String,
+    /// The script's body (empty for a function).
     pub body: Arc<[u8]>,
+    /// FCALL / FCALL_RO: the command as sent (FUNCTION STATS shows it); None for EVAL.
+    pub fcall: Option<Vec<Vec<u8>>>,
     /// KEYS.
     pub keys: Vec<Vec<u8>>,
     /// ARGV.
@@ -72,7 +83,7 @@ pub struct Job {
     pub db: usize,
     /// The caller speaks RESP3 (the reply is written in its protocol).
     pub resp3: bool,
-    /// EVAL_RO / EVALSHA_RO: write commands are refused.
+    /// EVAL_RO / EVALSHA_RO, FCALL_RO, or a `no-writes` function: write commands are refused.
     pub readonly: bool,
     /// The time the script runs at (commands inside see a frozen clock, as in Redis).
     pub now_ms: i64,
@@ -90,9 +101,11 @@ pub struct Scripts {
     /// Run scripts on the calling thread (the testkit, which runs commands synchronously).
     pub inline: AtomicBool,
     /// The script thread's job queue, once started.
-    thread: Mutex<Option<std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)>>>,
+    thread: Mutex<Option<JobSender>>,
     /// The server itself, so jobs can keep it alive on the script thread.
     me: OnceLock<Weak<Server>>,
+    /// The loaded function libraries (FUNCTION LOAD).
+    pub functions: functions::Functions,
 }
 
 impl Scripts {
@@ -168,7 +181,10 @@ impl Scripts {
     }
 }
 
-fn start_thread() -> std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)> {
+/// The script thread's job queue.
+type JobSender = std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)>;
+
+fn start_thread() -> JobSender {
     let (tx, rx) = std::sync::mpsc::channel::<(Job, tokio::sync::oneshot::Sender<Outcome>)>();
     std::thread::Builder::new()
         .name("tern-script".into())
@@ -224,6 +240,10 @@ fn run(
     let busy = &srv.scripts.busy;
     busy.kill.store(false, Ordering::Release);
     busy.wrote.store(false, Ordering::Release);
+    busy.function.store(job.fcall.is_some(), Ordering::Release);
+    if let Some(cmd) = &job.fcall {
+        *busy.current.lock() = Some((job.name.clone(), cmd.clone()));
+    }
     // Mark busy before taking the hold, so new commands back off instead of queueing on the
     // shard locks behind the script.
     busy.since_ms.store(now_ms().max(1), Ordering::Release);
@@ -249,6 +269,9 @@ fn run(
     e.cl.multi_propagated = false;
     e.cl.in_exec = false;
     drop(hold);
+    if job.fcall.is_some() {
+        *busy.current.lock() = None;
+    }
     busy.since_ms.store(0, Ordering::Release);
     busy.done.notify_waiters();
     // Clients blocked on keys the script filled are served now (or after the enclosing EXEC).
@@ -282,6 +305,36 @@ pub fn busy_check(srv: &Server) -> BusyCheck {
     } else {
         BusyCheck::Wait
     }
+}
+
+/// The BUSY error for the running script: it names SCRIPT KILL or FUNCTION KILL.
+pub fn busy_error(srv: &Server) -> &'static str {
+    if srv.scripts.busy.function.load(Ordering::Acquire) {
+        BUSY_FUNCTION
+    } else {
+        BUSY
+    }
+}
+
+/// SCRIPT KILL (`eval`) and FUNCTION KILL (`!eval`): stops the running script unless it
+/// already wrote, or is of the other kind (Redis's `scriptKill`).
+pub fn kill(srv: &Server, eval: bool) -> Result<(), &'static str> {
+    let busy = &srv.scripts.busy;
+    if busy.since_ms.load(Ordering::Acquire) == 0 {
+        return Err("NOTBUSY No scripts in execution right now.");
+    }
+    if busy.wrote.load(Ordering::Acquire) {
+        return Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
+    }
+    let function = busy.function.load(Ordering::Acquire);
+    if eval && function {
+        return Err(BUSY_FUNCTION);
+    }
+    if !eval && !function {
+        return Err(BUSY);
+    }
+    busy.kill.store(true, Ordering::Release);
+    Ok(())
 }
 
 /// Waits (asynchronously) until the running script ends or a short while passes, so a command

@@ -420,3 +420,150 @@ fn library_helpers() {
         bulk("a,b")
     );
 }
+
+const LIB: &str = "#!lua name=mylib
+redis.register_function('incr2', function(keys, args)
+  redis.call('incr', keys[1])
+  return redis.call('incrby', keys[1], args[1])
+end)
+redis.register_function{function_name='peek', callback=function(keys) return redis.call('get', keys[1]) end,
+  flags={'no-writes'}, description='reads a key'}
+";
+
+#[test]
+fn metadata_line_parses_like_redis() {
+    use super::functions::parse_metadata;
+    assert_eq!(
+        parse_metadata(b"#!lua name=lib\nx"),
+        Ok(("lua".into(), "lib".into(), 14))
+    );
+    assert_eq!(
+        parse_metadata(b"#!LUA NAME=lib  \n"),
+        Ok(("LUA".into(), "lib".into(), 16))
+    );
+    for (code, e) in [
+        (&b"lua name=x\n"[..], "Missing library metadata"),
+        (b"#!lua name=x", "Invalid library metadata"),
+        (
+            b"#!lua name=x name=y\n",
+            "Invalid metadata value, name argument was given multiple times",
+        ),
+        (b"#!lua desc=y\n", "Invalid metadata value given: desc=y"),
+        (b"#!lua\n", "Library name was not given"),
+        (b"#!lua \"name=x\n", "Invalid library metadata"),
+    ] {
+        assert_eq!(parse_metadata(code), Err(e.to_string()), "{code:?}");
+    }
+}
+
+#[test]
+fn fcall_runs_a_loaded_function_and_propagates_its_effects() {
+    let mut t = TestDb::new();
+    let off = t.log_offset();
+    assert_eq!(t.run(&["FUNCTION", "LOAD", LIB]), bulk("mylib"));
+    assert_eq!(
+        t.writes_since(off),
+        vec![vec!["FUNCTION", "LOAD", LIB]],
+        "FUNCTION LOAD is propagated as sent"
+    );
+    let off = t.log_offset();
+    assert_eq!(t.run(&["FCALL", "INCR2", "1", "n", "5"]), int(6));
+    assert_eq!(t.run(&["FCALL_RO", "peek", "1", "n"]), bulk("6"));
+    assert_eq!(
+        t.writes_since(off),
+        vec![
+            vec!["MULTI"],
+            vec!["incr", "n"],
+            vec!["incrby", "n", "5"],
+            vec!["EXEC"]
+        ],
+        "effects are propagated, never the FCALL"
+    );
+    assert_eq!(
+        t.run(&["FCALL_RO", "incr2", "1", "n", "5"]),
+        err("ERR Can not execute a script with write flag using *_ro command.")
+    );
+    // Inside EXEC the function joins the transaction.
+    let off = t.log_offset();
+    t.run(&["MULTI"]);
+    t.run(&["SET", "n", "1"]);
+    t.run(&["FCALL", "incr2", "1", "n", "1"]);
+    assert_eq!(t.run(&["EXEC"]), Frame::Array(vec![ok(), int(3)]));
+    assert_eq!(
+        t.writes_since(off),
+        vec![
+            vec!["MULTI"],
+            vec!["SET", "n", "1"],
+            vec!["incr", "n"],
+            vec!["incrby", "n", "1"],
+            vec!["EXEC"]
+        ]
+    );
+    // Replacing the library changes what FCALL runs; deleting it removes the functions.
+    let v2 = LIB.replace("incrby", "decrby");
+    assert_eq!(
+        t.run(&["FUNCTION", "LOAD", &v2]),
+        err("ERR Library 'mylib' already exists")
+    );
+    assert_eq!(t.run(&["FUNCTION", "LOAD", "REPLACE", &v2]), bulk("mylib"));
+    assert_eq!(t.run(&["FCALL", "incr2", "1", "n", "10"]), int(-6));
+    assert_eq!(t.run(&["FUNCTION", "DELETE", "mylib"]), ok());
+    assert_eq!(
+        t.run(&["FCALL", "incr2", "1", "n", "10"]),
+        err("ERR Function not found")
+    );
+}
+
+#[test]
+fn function_dump_and_restore_round_trip() {
+    let mut t = TestDb::new();
+    assert_eq!(t.run(&["FUNCTION", "LOAD", LIB]), bulk("mylib"));
+    let Frame::Bulk(payload) = t.run(&["FUNCTION", "DUMP"]) else {
+        panic!("DUMP is a bulk string")
+    };
+    assert_eq!(payload[0], super::functions::RDB_OPCODE_FUNCTION2);
+    assert_eq!(&payload[payload.len() - 10..payload.len() - 8], &[10, 0]);
+    let mut argv: Vec<Vec<u8>> = vec![b"FUNCTION".to_vec(), b"RESTORE".to_vec(), payload.clone()];
+    let run = |t: &mut TestDb, argv: &[Vec<u8>]| t.run(argv);
+    assert_eq!(run(&mut t, &argv), err("ERR Library mylib already exists"));
+    argv.push(b"REPLACE".to_vec());
+    assert_eq!(run(&mut t, &argv), ok());
+    assert_eq!(t.run(&["FUNCTION", "FLUSH"]), ok());
+    argv.pop();
+    assert_eq!(run(&mut t, &argv), ok());
+    assert_eq!(t.run(&["FCALL", "incr2", "1", "n", "1"]), int(2));
+    // A flipped byte fails the checksum; a payload from an empty registry restores nothing.
+    let mut bad = payload.clone();
+    bad[5] ^= 1;
+    assert_eq!(
+        run(&mut t, &[b"FUNCTION".to_vec(), b"RESTORE".to_vec(), bad]),
+        err("ERR DUMP payload version or checksum are wrong")
+    );
+    assert_eq!(t.srv.scripts.functions.codes().len(), 1);
+    assert_eq!(&t.srv.scripts.functions.codes()[0][..], LIB.as_bytes());
+    assert_eq!(
+        t.srv.scripts.functions.load_code(LIB.as_bytes(), false),
+        Err("Library 'mylib' already exists".into())
+    );
+    assert_eq!(
+        t.srv.scripts.functions.load_code(LIB.as_bytes(), true),
+        Ok("mylib".into())
+    );
+}
+
+#[test]
+fn library_code_that_runs_too_long_is_refused() {
+    let mut t = TestDb::new();
+    let start = std::time::Instant::now();
+    assert_eq!(
+        t.run(&[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=slow\nlocal a = 1 while true do a = a + 1 end"
+        ]),
+        err("ERR Error registering functions: ERR FUNCTION LOAD timeout")
+    );
+    assert!(start.elapsed() >= std::time::Duration::from_millis(500));
+    // The state is usable afterwards.
+    assert_eq!(t.run(&["FUNCTION", "LOAD", LIB]), bulk("mylib"));
+}

@@ -13,6 +13,7 @@ mod bitmaps;
 mod blocking;
 mod differential;
 mod eviction;
+mod functions;
 mod harness;
 mod hashes;
 mod hll;

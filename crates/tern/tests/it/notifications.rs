@@ -215,3 +215,92 @@ fn events_of_every_family_match_redis_side_by_side() {
     }
     assert_eq!(got.len(), want.len(), "tern {got:?}\nredis {want:?}");
 }
+
+/// `keymiss` (flag `m`, not part of `A`): reads of missing keys, the source keys of writes
+/// that read them (GETSET, SET ... GET, COPY, SORT, the *STORE commands, BITOP, PFMERGE),
+/// none for writes that look keys up for writing, none for OBJECT, and the order against
+/// `expired` and the command's own events; on tern and redis-server side by side.
+#[test]
+fn keymiss_events_match_redis_side_by_side() {
+    let cmds: &[&[&str]] = &[
+        &["GET", "m"],
+        &["MGET", "m1", "m2", "m1"],
+        &["EXISTS", "m", "m"],
+        &["TYPE", "m"],
+        &["TTL", "m"],
+        &["STRLEN", "m"],
+        &["GETRANGE", "m", "0", "1"],
+        &["GETDEL", "m"],
+        &["GETEX", "m"],
+        &["GETSET", "g", "v"],
+        &["SET", "g2", "v", "GET"],
+        &["SET", "g3", "v"],
+        &["TOUCH", "m", "g3"],
+        &["DUMP", "m"],
+        &["OBJECT", "ENCODING", "m"],
+        &["LRANGE", "m", "0", "1"],
+        &["LPOP", "m"],
+        &["RPOPLPUSH", "m", "d"],
+        &["SINTER", "m", "n"],
+        &["SINTERSTORE", "d", "m", "n"],
+        &["SMOVE", "m", "d", "a"],
+        &["HGET", "m", "f"],
+        &["HINCRBY", "h", "f", "1"],
+        &["ZRANGE", "m", "0", "1"],
+        &["ZUNIONSTORE", "d", "2", "m", "n"],
+        &["ZRANGESTORE", "d", "m", "0", "1"],
+        &["BITOP", "AND", "d", "m", "n"],
+        &["PFCOUNT", "m", "n"],
+        &["PFMERGE", "d", "m", "n"],
+        &["COPY", "m", "d"],
+        &["SORT", "m"],
+        &["SORT", "m", "STORE", "d"],
+        &["INCR", "c"],
+        &["DEL", "m"],
+        &["EXPIRE", "m", "10"],
+        &["SET", "t", "v", "PX", "1"],
+        &["SLEEP", "20"],
+        &["GET", "t"],
+        &["MULTI"],
+        &["GET", "m"],
+        &["SET", "m", "1"],
+        &["GET", "m"],
+        &["EXEC"],
+        &["EVAL", "return redis.call('get', KEYS[1])", "1", "nothere"],
+        &[
+            "EVAL_RO",
+            "return redis.call('exists', KEYS[1])",
+            "1",
+            "nothere",
+        ],
+    ];
+    // Every set includes `$` or `A`: the end marker is a SET.
+    for flags in ["KEAm", "E$m", "K$m", "KEA"] {
+        let tern = TestServer::start_with(&["--enable-debug-command", "yes"]);
+        let got = collect_on(&tern, flags, cmds);
+        let redis = TestServer::start_redis(None, &["--enable-debug-command", "yes"]);
+        let want = collect_on(&redis, flags, cmds);
+        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(
+                a,
+                b,
+                "flags {flags}: event #{i} differs; tern {:?}\nredis {:?}",
+                &got[i..],
+                &want[i..]
+            );
+        }
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "flags {flags}: tern {got:?}\nredis {want:?}"
+        );
+        let misses = got
+            .iter()
+            .filter(|(c, m)| c.ends_with(":keymiss") || m == "keymiss");
+        if flags.contains('m') {
+            assert!(misses.count() > 20, "flags {flags}: {got:?}");
+        } else {
+            assert_eq!(misses.count(), 0);
+        }
+    }
+}

@@ -419,3 +419,111 @@ fn scripts_reply_like_redis_server() {
         }
     }
 }
+
+/// Scripts using the C libraries Redis bundles (`bit`, `struct`, `cmsgpack`): results, number
+/// conversions, encodings and error texts, run on both servers.
+const LIBRARY_SCRIPTS: &[&str] = &[
+    r#"return {bit.tobit(1), bit.tobit(0xffffffff), bit.tobit(2^32+5), bit.tobit(-1), bit.tobit(1.5), bit.tobit(2.5), bit.tobit(-2.5), bit.tobit('12'), bit.tobit(2^53)}"#,
+    r#"return bit.tobit('x')"#,
+    r#"return bit.tobit()"#,
+    r#"return bit.band()"#,
+    r#"return bit.band(1, 'x', 3)"#,
+    r#"return {bit.bnot(0), bit.bnot(-1), bit.bnot(5)}"#,
+    r#"return {bit.band(0xff, 0x0f, 0x3), bit.bor(1, 2, 4, 8), bit.bxor(0xff, 0x0f), bit.band(-1)}"#,
+    r#"return {bit.lshift(1, 31), bit.lshift(1, 32), bit.lshift(1, 33), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rshift(256, 4)}"#,
+    r#"return {bit.rol(0x12345678, 8), bit.ror(0x12345678, 8), bit.rol(1, 0), bit.ror(1, 32), bit.bswap(0x12345678)}"#,
+    r#"return {bit.tohex(255), bit.tohex(-1), bit.tohex(255, 2), bit.tohex(255, -4), bit.tohex(0x12345678, 12), bit.tohex(1, 0)}"#,
+    r#"return {bit.tobit(0/0), bit.tobit(1/0), bit.tobit(-1/0)}"#,
+    r#"local f = bit.tobit return f({})"#,
+    r#"return pcall(bit.band, nil)"#,
+    r#"bit.x = 1"#,
+    r#"return type(bit.nope)"#,
+    r#"return struct.pack('>I2', 258)"#,
+    r#"return {struct.unpack('>I2', struct.pack('>I2', 258))}"#,
+    r#"return struct.pack('<i4 >i4 b B h H', -2, -2, -1, 255, -300, 65535)"#,
+    r#"return {struct.unpack('<i4>i4bBhH', struct.pack('<i4 >i4 b B h H', -2, -2, -1, 255, -300, 65535))}"#,
+    r#"return struct.pack('!4 b i4 d f', 1, 2, 3.5, 0.25)"#,
+    r#"return {struct.unpack('!4 b i4 d f', struct.pack('!4 b i4 d f', 1, 2, 3.5, 0.25))}"#,
+    r#"return struct.pack('s c3 c0 x', 'abc', 'defg', 'hi')"#,
+    r#"return {struct.unpack('s c3 B c0', struct.pack('s c3 B c2', 'abc', 'def', 2, 'hi'))}"#,
+    r#"return {struct.size('i4 b d'), struct.size('!i4 b d'), struct.size('c10 x h'), struct.size('>l L T')}"#,
+    r#"return struct.size('s')"#,
+    r#"return struct.size('c0')"#,
+    r#"return struct.pack('z', 1)"#,
+    r#"return struct.pack('i40', 1)"#,
+    r#"return struct.pack('!3', 1)"#,
+    r#"return struct.pack('i', 'x')"#,
+    r#"return struct.pack('c5', 'ab')"#,
+    r#"return {struct.unpack('i4', 'ab')}"#,
+    r#"return {struct.unpack('i4', 'abcdefgh', 5)}"#,
+    r#"return {struct.unpack('i4', 'abcdefgh', 0)}"#,
+    r#"return {struct.unpack('s', 'abc')}"#,
+    r#"return {struct.unpack('c0', 'abc')}"#,
+    r#"return {struct.unpack('>l', struct.pack('>l', -1))}"#,
+    r#"return {struct.unpack('>L', struct.pack('>L', 2^53))}"#,
+    r#"return {struct.unpack('<I3 >i3', '\255\255\127\255\255\255')}"#,
+    r#"return struct.pack('>i16', -1)"#,
+    r#"return {struct.unpack('>i16', struct.pack('>i16', -5))}"#,
+    r#"return struct.pack()"#,
+    r#"return struct.pack('I1', 300)"#,
+    r#"return struct.pack('b', -129)"#,
+    r#"return cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, 2^32-1, 2^32, -32, -33, -128, -129, -32768, -32769, -2^31, -2^31-1, 2^53)"#,
+    r#"return cmsgpack.pack(1.5, 0.1, 1/0, -1/0, 1e300, -0.0, 2^63, -2^63)"#,
+    r#"return cmsgpack.pack('', 'abc', string.rep('x', 31), string.rep('y', 32), string.rep('z', 255), string.rep('w', 256), string.rep('v', 65536))"#,
+    r#"return cmsgpack.pack(nil, true, false, {}, {1, 2, 3}, {a = 1}, {[1] = 1, [3] = 3}, {[0] = 1}, {[1.5] = 2})"#,
+    r#"return cmsgpack.pack({a = {b = {c = {1, 2, {d = 'e'}}}}, x = 'y', [10] = 'ten', z = false})"#,
+    r#"return cmsgpack.pack(string.rep('a', 20), {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17}, redis.call)"#,
+    r#"local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end return cmsgpack.pack(t)"#,
+    r#"return cmsgpack.pack()"#,
+    r#"return {cmsgpack.unpack(cmsgpack.pack(1, 'two', {3, 4}, {five = 5}, true, 1.5))}"#,
+    r#"return cmsgpack.unpack(cmsgpack.pack({a = {1, 2, {b = 'c'}}})).a[3].b"#,
+    r#"return {cmsgpack.unpack('')}"#,
+    r#"return {cmsgpack.unpack('\196\1x')}"#,
+    r#"return {cmsgpack.unpack('\205\1')}"#,
+    r#"return {cmsgpack.unpack('\147\1\2')}"#,
+    r#"return {cmsgpack.unpack()}"#,
+    r#"return {cmsgpack.unpack(5)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 3)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 4)}"#,
+    r#"return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), -1)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0, 1)}"#,
+    r#"return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3))}"#,
+    r#"return {cmsgpack.unpack('\203\161a\1\161b\2\161c\3')}"#,
+    r#"return {cmsgpack.unpack('\202\192\1')}"#,
+    r#"return {cmsgpack.unpack('\203\1\2')}"#,
+    r#"return {cmsgpack.unpack('\217\3abc\218\0\2xy\219\0\0\0\1z')}"#,
+    r#"return {cmsgpack.unpack('\220\0\2\1\2\221\0\0\0\1\3\222\0\1\1\2\223\0\0\0\1\3\4')}"#,
+    r#"return {cmsgpack.unpack('\204\200\208\200\205\1\2\209\255\0\206\1\2\3\4\210\255\255\255\0\207\0\0\0\1\0\0\0\0\211\255\255\255\255\255\255\255\255')}"#,
+    r#"return {cmsgpack.unpack('\202\63\192\0\0\203\63\248\0\0\0\0\0\0\224\255\127')}"#,
+    r#"return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}"#,
+    r#"return {type(bit), type(struct), type(cmsgpack), type(cjson)}"#,
+];
+
+#[test]
+fn bundled_libraries_reply_like_redis_server() {
+    if is_redis() {
+        return; // Compares tern with redis-server; nothing to compare against itself.
+    }
+    let tern = TestServer::start();
+    let redis = RedisServer::start();
+    let mut t = tern.raw_conn();
+    let mut r = redis.raw_conn();
+    for script in LIBRARY_SCRIPTS {
+        let args = ["EVAL", script, "0"];
+        assert_eq!(t.cmd(&args), r.cmd(&args), "{script}");
+    }
+    // The same libraries inside a function.
+    let lib = "#!lua name=libs\nredis.register_function('f', function(k, a) \
+               return {bit.tohex(bit.bxor(0xf0, 0x0f)), struct.pack('>h', -2), \
+               cmsgpack.pack({1, 'a'}), cmsgpack.unpack(a[1])} end)";
+    for c in [&mut t, &mut r] {
+        assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), Resp::bulk("libs"));
+    }
+    let args = ["FCALL", "f", "0", "\x05"];
+    assert_eq!(t.cmd(&args), r.cmd(&args));
+}

@@ -188,3 +188,25 @@ fn a_client_that_disconnects_mid_multi_leaves_nothing_behind() {
     ok(&mut o, &["SET", "w", "changed"]);
     assert_eq!(ok(&mut o, &["GET", "w"]), bulk("changed"));
 }
+
+/// SORT ... STORE names its destination (Redis's sortGetKeys): a WATCH on it is aborted when
+/// another client stores there, and an FCALL that writes a watched key aborts the watcher too.
+#[test]
+fn watch_sees_sort_store_destinations_and_function_writes() {
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    let mut o = srv.client();
+    ok(&mut o, &["RPUSH", "src", "3", "1", "2"]);
+    assert_eq!(c.cmd(&["WATCH", "dst"]), simple("OK"));
+    assert_eq!(ok(&mut o, &["SORT", "src", "STORE", "dst"]), Value::Int(3));
+    c.cmd(&["MULTI"]);
+    c.cmd(&["GET", "x"]);
+    assert_eq!(c.cmd(&["EXEC"]), Resp::Array(None));
+    let lib = "#!lua name=w\nredis.register_function('setk', function(k, a) return redis.call('set', k[1], a[1]) end)";
+    ok(&mut o, &["FUNCTION", "LOAD", "REPLACE", lib]);
+    assert_eq!(c.cmd(&["WATCH", "fk"]), simple("OK"));
+    ok(&mut o, &["FCALL", "setk", "1", "fk", "v"]);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["GET", "fk"]);
+    assert_eq!(c.cmd(&["EXEC"]), Resp::Array(None));
+}
