@@ -87,6 +87,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                 return Ok(());
             }
             cl.stats.net_input.add(n as u64);
+            crate::busypoll::activity(|| srv.config.read().get_u64("busy-poll-us").unwrap_or(0));
             let limit = srv.hot.query_buffer_limit.load(Relaxed);
             if rbuf.len() as u64 > limit {
                 tracing::warn!(client = cl.info.id, addr = %cl.info.addr, "closing client that reached max query buffer length");

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod blocking;
+pub mod busypoll;
 pub mod clients;
 pub mod conn;
 pub mod cron;
