@@ -4,12 +4,14 @@
 //! Why. A client on the same machine pays for waking a sleeping server thread: its `write`
 //! runs the server socket's receive path, which wakes the thread blocked in `epoll_wait`
 //! (`sock_def_readable` -> `ep_poll_callback` -> `try_to_wake_up`, an inter-processor
-//! interrupt on a VM). At one request per round trip (`redis-benchmark -P 1 -c 50`) the
-//! client is the bottleneck, and a server that needs less CPU per command than Redis (so is
-//! idle more often) sleeps more often, about twice per operation as often as Redis; the
-//! client's extra wake-ups cost it about 5% more CPU per request and the row's throughput
-//! with it (`perf stat` and `perf record` on the client; see the issue-3 notes in
-//! BENCHMARKS.md). Polling through the short gaps between bursts avoids the sleeps.
+//! interrupt on a VM). At one request per round trip (`redis-benchmark -P 1 -c 50`, client
+//! and server pinned to one CPU each) the client is the bottleneck, and tern, which needs
+//! less CPU per command than Redis and so is idle more often, went to sleep about twice as
+//! often per operation (0.045-0.05 context switches per operation against Redis's
+//! 0.025-0.03, `perf stat`); `perf record` on the client showed the difference in
+//! `sock_def_readable`, and the client spent about 5% more CPU per request against tern than
+//! against Redis, which is the throughput those rows lost. Polling through the short gaps
+//! between bursts avoids most of those sleeps, at the price of the server CPU spent polling.
 //!
 //! How. One task per worker thread, started by the first connection the worker reads from.
 //! While connections are active it yields in a loop: tokio's `yield_now` defers the task until
@@ -33,7 +35,7 @@ use std::time::{Duration, Instant};
 const LONG_SLEEPS: u32 = 3;
 
 thread_local! {
-    /// Whether this worker's poller task runs (0: not started; u64::MAX: disabled).
+    /// This worker's `busy-poll-us` (0: not read yet, no poller; u64::MAX: polling is off).
     static MAX_US: Cell<u64> = const { Cell::new(0) };
     /// Bumped by every read that returned data.
     static ACTIVITY: Cell<u64> = const { Cell::new(0) };
