@@ -8,8 +8,16 @@
 # instructions/op = (Ir(load) - Ir(idle)) / operations, where operations = CG_N * number of
 # tests in CG_TESTS. Startup instructions are shown separately.
 #
+# Tests that need data first (lpop, rpop pop what lpush/rpush pushed; zpopmin pops what zadd
+# added) take CG_PREFILL, redis-benchmark arguments run before the measured load in both runs:
+# then the idle run is start, PING, prefill, SHUTDOWN and the load run start, PING, prefill,
+# load, SHUTDOWN, so the difference is the load alone. E.g.
+#   CG_TESTS=zpopmin CG_PREFILL='-t zadd -n 20000' CG_P=1 CG_C=50 CG_R=1000000 bench/callgrind.sh
+#
 # Environment:
 #   CG_N=20000 CG_TESTS=set,get CG_P=16 CG_C=10 CG_R=1000   the fixed load
+#   CG_PREFILL=''          redis-benchmark arguments for the untimed fill (-P 16, -c CG_C and
+#                          -r CG_R are added), run in both the idle and the load run
 #   TERN_BIN=...           use this binary instead of building one (it needs symbols: the
 #                          workspace release profile has debug=1)
 #   CARGO_TARGET_DIR       honoured by the build (default: target)
@@ -28,6 +36,7 @@ CG_TESTS=${CG_TESTS:-set,get}
 CG_P=${CG_P:-16}
 CG_C=${CG_C:-10}
 CG_R=${CG_R:-1000}
+CG_PREFILL=${CG_PREFILL:-}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 RESULTS=${RESULTS_DIR:-$ROOT/bench/results}
@@ -151,16 +160,30 @@ total_ir() { # callgrind.out -> total Ir (the summary: line; totals: if there is
     echo "$v"
 }
 
+prefill() { # server: the untimed fill, if any
+    local s=$1 rc=0
+    [[ -n $CG_PREFILL ]] || return 0
+    # shellcheck disable=SC2086
+    timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" -P 16 -c "$CG_C" \
+        -r "$CG_R" --csv $CG_PREFILL >/dev/null 2>"$WORK/$s.prefill.err" || rc=$?
+    if ((rc != 0)) || grep -q 'Error from server' "$WORK/$s.prefill.err"; then
+        tr '\r' '\n' <"$WORK/$s.prefill.err" | tail -n 5 >&2
+        die "prefill ($CG_PREFILL) against $s failed (exit $rc)"
+    fi
+}
+
 declare -A IR_IDLE IR_LOAD
 for s in tern redis; do
-    log "$s: idle run under callgrind (start, PING, shutdown)"
+    log "$s: idle run under callgrind (start, PING, ${CG_PREFILL:+prefill $CG_PREFILL, }shutdown)"
     start_vg "$s" "$OUT/$s.idle.callgrind.out"
     redis-cli -h 127.0.0.1 -p "$SPORT" PING >/dev/null
+    prefill "$s"
     stop_vg "$s"
     IR_IDLE[$s]=$(total_ir "$OUT/$s.idle.callgrind.out")
 
     log "$s: load run under callgrind: redis-benchmark -t $CG_TESTS -n $CG_N -P $CG_P -c $CG_C -r $CG_R"
     start_vg "$s" "$OUT/$s.load.callgrind.out"
+    prefill "$s"
     rc=0
     timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" -t "$CG_TESTS" -n "$CG_N" \
         -P "$CG_P" -c "$CG_C" -r "$CG_R" --csv >"$OUT/$s.load.benchmark.csv" 2>"$WORK/$s.bench.err" || rc=$?
@@ -190,9 +213,9 @@ RATIO=$(awk -v a="$TPO" -v b="$RPO" 'BEGIN { printf "%.2f", a / b }')
 commas() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
 
 REPORT=$(
-    echo "Callgrind: redis-benchmark -t $CG_TESTS -n $CG_N -P $CG_P -c $CG_C -r $CG_R ($OPS operations)"
+    echo "Callgrind: redis-benchmark -t $CG_TESTS -n $CG_N -P $CG_P -c $CG_C -r $CG_R ($OPS operations)${CG_PREFILL:+, after an untimed prefill: $CG_PREFILL}"
     {
-        echo "server|Ir idle (start+PING+shutdown)|Ir load run|Ir per operation"
+        echo "server|Ir idle (start+PING+${CG_PREFILL:+prefill+}shutdown)|Ir load run|Ir per operation"
         echo "tern|${IR_IDLE[tern]}|${IR_LOAD[tern]}|$TPO"
         echo "redis|${IR_IDLE[redis]}|${IR_LOAD[redis]}|$RPO"
     } | column -t -s '|'

@@ -91,6 +91,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                 return Ok(());
             }
             cl.stats.net_input.add(n as u64);
+            crate::busypoll::activity(|| srv.config.read().get_u64("busy-poll-us").unwrap_or(0));
             let limit = srv.hot.query_buffer_limit.load(Relaxed);
             if rbuf.len() as u64 > limit {
                 tracing::warn!(client = cl.info.id, addr = %cl.info.addr, "closing client that reached max query buffer length");
@@ -191,7 +192,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             // Let the other connections that became readable in the same event-loop turn run
             // first, then write: replies leave in a burst (as Redis's beforeSleep writes them),
             // which lets a client that waits on many connections read them in fewer wakeups.
-            tokio::task::yield_now().await;
+            RunOthersFirst(false).await;
         }
         flush(srv, stream, cl, &mut out).await?;
         if rbuf.is_empty() && rbuf.capacity() > 4 * READ_CHUNK {
@@ -408,5 +409,28 @@ async fn wait_replicas(srv: &Server, w: crate::ctx::WaitRepl) -> usize {
             return n;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Returns Pending once after waking its own task, which puts the task at the back of the
+/// worker's run queue: the connections already scheduled in this event-loop turn run first.
+/// Unlike `tokio::task::yield_now`, which defers the wake-up until the runtime has polled the
+/// I/O driver again (one more `epoll_wait`, with a zero timeout, per turn), this does not poll
+/// the driver, like Redis, whose `beforeSleep` writes the replies before the next `epoll_wait`.
+struct RunOthersFirst(bool);
+
+impl std::future::Future for RunOthersFirst {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
     }
 }

@@ -6,6 +6,7 @@ pub mod aof_load;
 pub mod args;
 pub mod backlog_disk;
 pub mod blocking;
+pub mod busypoll;
 pub mod clients;
 pub mod conn;
 pub mod cron;
