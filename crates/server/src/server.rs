@@ -288,9 +288,19 @@ impl Server {
             .is_subscribed(crate::pubsub::Kind::Channel, crate::tracking::CHANNEL, id)
     }
 
-    /// Every key of `db` (None: of every database) changed: FLUSHDB, FLUSHALL, SWAPDB.
+    /// Every key of `db` (None: of every database) changed: FLUSHDB, FLUSHALL, SWAPDB, a full
+    /// sync. WATCHers of the keys for which `affected(db, key)` holds see it.
+    pub fn db_changed_where(&self, db: Option<usize>, affected: impl Fn(usize, &[u8]) -> bool) {
+        self.watch.touch_db(db, affected);
+        if self.tracking.any() {
+            self.tracking
+                .invalidate_all(|id| self.listens_for_invalidations(id));
+        }
+    }
+
+    /// [`Server::db_changed_where`] for every watched key.
     pub fn db_changed(&self, db: Option<usize>) {
-        self.watch.touch_db(db);
+        self.watch.touch_db(db, |_, _| true);
         if self.tracking.any() {
             self.tracking
                 .invalidate_all(|id| self.listens_for_invalidations(id));

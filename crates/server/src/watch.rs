@@ -87,14 +87,15 @@ impl Watches {
         }
     }
 
-    /// Marks dirty every watcher of a key in `db` (None: in any database): FLUSHDB, FLUSHALL,
-    /// SWAPDB.
-    pub fn touch_db(&self, db: Option<usize>) {
+    /// Marks dirty every watcher of a key in `db` (None: in any database) for which
+    /// `affected(db, key)` holds: FLUSHDB and FLUSHALL touch the keys that existed, SWAPDB the
+    /// keys that exist in either database (Redis's `touchAllWatchedKeysInDb`).
+    pub fn touch_db(&self, db: Option<usize>, affected: impl Fn(usize, &[u8]) -> bool) {
         if !self.any() {
             return;
         }
-        for ((d, _), v) in self.map.lock().iter() {
-            if db.is_none_or(|x| x == *d) {
+        for ((d, k), v) in self.map.lock().iter() {
+            if db.is_none_or(|x| x == *d) && affected(*d, k) {
                 for f in v {
                     f.store(true, Ordering::Release);
                 }
@@ -119,7 +120,7 @@ mod tests {
         assert!(!a.is_dirty() && !b.is_dirty());
         ws.touch(0, b"k");
         assert!(a.is_dirty() && !b.is_dirty());
-        ws.touch_db(Some(1));
+        ws.touch_db(Some(1), |_, _| true);
         assert!(b.is_dirty());
         ws.unwatch_all(&mut a);
         ws.unwatch_all(&mut b);

@@ -83,6 +83,12 @@ fn lock_all_flushed<'a>(cx: &Ctx<'a>) -> Vec<ShardGuard<'a>> {
     guards
 }
 
+/// True if `key` exists (expired or not) in database `db`, with every shard locked.
+fn key_in(ks: &tern_keyspace::Keyspace, guards: &[ShardGuard<'_>], db: usize, key: &[u8]) -> bool {
+    let h = tern_keyspace::Keyspace::hash(key);
+    guards[ks.shard_of(h)].dbs[db].keys.contains(h, key)
+}
+
 /// Frees removed databases: now, or on a background thread.
 fn free(old: Vec<Db>, background: bool) {
     if background {
@@ -97,13 +103,14 @@ fn flushdb(cx: &mut Ctx) -> CmdResult {
     let background = flush_async(cx)?;
     let db = cx.db();
     let mut guards = lock_all_flushed(cx);
+    cx.srv
+        .db_changed_where(Some(db), |d, k| key_in(&cx.srv.keyspace, &guards, d, k));
     let old: Vec<Db> = guards
         .iter_mut()
         .map(|g| std::mem::take(&mut g.dbs[db]))
         .collect();
     let removed: usize = old.iter().map(|d| d.len()).sum();
     cx.srv.dirty.fetch_add(removed as u64, Relaxed);
-    cx.srv.db_changed(Some(db));
     cx.propagate(&mut guards[0], cx.args);
     // A running snapshot still needs what it has not written of these; it takes them over
     // before the shards are released, so its walker cannot miss them.
@@ -118,6 +125,8 @@ fn flushdb(cx: &mut Ctx) -> CmdResult {
 fn flushall(cx: &mut Ctx) -> CmdResult {
     let background = flush_async(cx)?;
     let mut guards = lock_all_flushed(cx);
+    cx.srv
+        .db_changed_where(None, |d, k| key_in(&cx.srv.keyspace, &guards, d, k));
     let mut old: Vec<Db> = Vec::new();
     for g in guards.iter_mut() {
         for d in g.dbs.iter_mut() {
@@ -128,7 +137,6 @@ fn flushall(cx: &mut Ctx) -> CmdResult {
     }
     let removed: usize = old.iter().map(|d| d.len()).sum();
     cx.srv.dirty.fetch_add(removed as u64, Relaxed);
-    cx.srv.db_changed(None);
     cx.propagate(&mut guards[0], cx.args);
     // A running snapshot still needs what it has not written of these; it takes them over
     // before the shards are released, so its walker cannot miss them.
@@ -155,11 +163,16 @@ fn swapdb(cx: &mut Ctx) -> CmdResult {
     }
     let mut guards = lock_all_flushed(cx);
     if a != b {
+        let (a, b) = (a as usize, b as usize);
+        // A watched key of either database is touched if it exists in either one.
+        let either = |_: usize, k: &[u8]| {
+            key_in(&cx.srv.keyspace, &guards, a, k) || key_in(&cx.srv.keyspace, &guards, b, k)
+        };
+        cx.srv.db_changed_where(Some(a), either);
+        cx.srv.db_changed_where(Some(b), either);
         for g in guards.iter_mut() {
-            g.dbs.swap(a as usize, b as usize);
+            g.dbs.swap(a, b);
         }
-        cx.srv.db_changed(Some(a as usize));
-        cx.srv.db_changed(Some(b as usize));
     }
     cx.propagate(&mut guards[0], cx.args);
     drop(guards);

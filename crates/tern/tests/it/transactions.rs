@@ -210,3 +210,38 @@ fn watch_sees_sort_store_destinations_and_function_writes() {
     c.cmd(&["GET", "fk"]);
     assert_eq!(c.cmd(&["EXEC"]), Resp::Array(None));
 }
+
+/// FLUSHALL, FLUSHDB and SWAPDB invalidate a WATCH only for keys that existed (Redis's
+/// touchAllWatchedKeysInDb), so a WATCH on a missing key survives a FLUSHALL.
+#[test]
+fn flushes_touch_only_watched_keys_that_existed() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let mut other = s.client();
+    for flush in [
+        &["FLUSHALL"][..],
+        &["FLUSHDB"][..],
+        &["SWAPDB", "0", "1"][..],
+    ] {
+        ok(&mut other, &["FLUSHALL"]);
+        ok(&mut c, &["WATCH", "a"]);
+        ok(&mut other, flush);
+        ok(&mut c, &["MULTI"]);
+        ok(&mut c, &["GET", "b"]);
+        assert_eq!(
+            ok(&mut c, &["EXEC"]),
+            redis::Value::Array(vec![redis::Value::Nil]),
+            "{flush:?} with no key 'a'"
+        );
+        ok(&mut other, &["SET", "a", "1"]);
+        ok(&mut c, &["WATCH", "a"]);
+        ok(&mut other, flush);
+        ok(&mut c, &["MULTI"]);
+        ok(&mut c, &["GET", "b"]);
+        assert_eq!(
+            ok(&mut c, &["EXEC"]),
+            redis::Value::Nil,
+            "{flush:?} with 'a' present"
+        );
+    }
+}
