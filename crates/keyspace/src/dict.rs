@@ -372,6 +372,15 @@ impl<K: DictKey, V> Dict<K, V> {
         None
     }
 
+    /// Sizes an empty dict's table for `n` entries at once (Redis's `dictExpand` on RESIZEDB), so
+    /// loading `n` keys does not grow and rehash the table step by step. Does nothing unless
+    /// the dict is empty and the table smaller.
+    pub fn reserve(&mut self, n: usize) {
+        if self.is_empty() && !self.is_rehashing() && n > self.t0.size() {
+            self.t0 = Table::with_size(n.next_power_of_two().max(INITIAL_SIZE));
+        }
+    }
+
     /// Removes every entry and frees both tables.
     pub fn clear(&mut self) {
         self.t0.drop_chains();

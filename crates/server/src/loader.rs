@@ -82,6 +82,14 @@ pub fn load_rdb_bytes(
             let h = Keyspace::hash(key);
             ks.lock(ks.shard_of(h)).dbs[db].insert(h, key, e);
         },
+        &mut |db, keys, expires| {
+            let n = ks.shard_count() as u64;
+            for i in 0..ks.shard_count() {
+                let mut g = ks.lock(i);
+                g.dbs[db].keys.reserve((keys / n) as usize);
+                g.dbs[db].expires.reserve((expires / n) as usize);
+            }
+        },
     )?;
     srv.saver.record_load(out.keys, out.expired);
     Ok(out)
@@ -95,9 +103,11 @@ pub fn load_rdb_aside(
     name: &str,
 ) -> Result<(Vec<Vec<tern_keyspace::Db>>, Loaded), LoadError> {
     let ks: &Keyspace = &srv.keyspace;
-    let mut shards: Vec<Vec<tern_keyspace::Db>> = (0..ks.shard_count())
-        .map(|_| (0..ks.databases()).map(|_| Default::default()).collect())
-        .collect();
+    let shards: std::cell::RefCell<Vec<Vec<tern_keyspace::Db>>> = std::cell::RefCell::new(
+        (0..ks.shard_count())
+            .map(|_| (0..ks.databases()).map(|_| Default::default()).collect())
+            .collect(),
+    );
     // A replica keeps keys that are already expired: its primary's DELs remove them.
     let out = read_rdb(
         bytes,
@@ -107,10 +117,17 @@ pub fn load_rdb_aside(
         ks.databases(),
         &mut |db, key, e| {
             let h = Keyspace::hash(key);
-            shards[ks.shard_of(h)][db].insert(h, key, e);
+            shards.borrow_mut()[ks.shard_of(h)][db].insert(h, key, e);
+        },
+        &mut |db, keys, expires| {
+            let n = ks.shard_count() as u64;
+            for s in shards.borrow_mut().iter_mut() {
+                s[db].keys.reserve((keys / n) as usize);
+                s[db].expires.reserve((expires / n) as usize);
+            }
         },
     )?;
-    Ok((shards, out))
+    Ok((shards.into_inner(), out))
 }
 
 /// Reads an RDB image, handing each live key to `insert(db, key, entry)`.
@@ -121,6 +138,7 @@ fn read_rdb(
     name: &str,
     databases: usize,
     insert: &mut dyn FnMut(usize, &[u8], Entry),
+    reserve: &mut dyn FnMut(usize, u64, u64),
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
     let mut out = Loaded {
@@ -193,7 +211,8 @@ fn read_rdb(
                     );
                 }
             }
-            RdbItem::ResizeDb { .. } | RdbItem::SlotInfo { .. } => {}
+            RdbItem::ResizeDb { keys, expires } => reserve(db, keys, expires),
+            RdbItem::SlotInfo { .. } => {}
         }
     }
     if let (Some(id), Some(off)) = (repl_id, repl_offset) {
