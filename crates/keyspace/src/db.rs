@@ -247,13 +247,7 @@ impl Db {
         expired: &mut Vec<Expired>,
         db: usize,
     ) -> Option<&mut Entry> {
-        if self.expire_if_needed(hash, key, now_ms, expired, db) {
-            return None;
-        }
-        if self.snap.is_some() && WRITE_INTENT.with(|w| w.get()) {
-            self.preserve(hash, key);
-        }
-        let e = self.keys.get_mut(hash, key)?;
+        let e = self.peek(hash, key, now_ms, expired, db)?;
         if lfu::ENABLED.load(Ordering::Relaxed) {
             e.touch_lfu();
         }

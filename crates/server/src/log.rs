@@ -111,6 +111,19 @@ impl Backlog {
     }
 }
 
+impl LogInner {
+    /// Empties the memory backlog and the disk buffer and continues the stream at `offset`.
+    fn restart_at(&mut self, offset: u64) {
+        self.offset = offset;
+        self.cur_db = None;
+        let cap = self.backlog.cap;
+        self.backlog = Backlog::new(cap);
+        if let Some(d) = self.disk.as_mut() {
+            d.clear();
+        }
+    }
+}
+
 impl ReplLog {
     /// A log whose backlog keeps `backlog_size` bytes.
     pub fn new(backlog_size: usize) -> ReplLog {
@@ -246,13 +259,7 @@ impl ReplLog {
     /// takes its primary's offset).
     pub fn reset(&self, offset: u64) {
         let mut g = self.inner.lock();
-        g.offset = offset;
-        g.cur_db = None;
-        let cap = g.backlog.cap;
-        g.backlog = Backlog::new(cap);
-        if let Some(d) = g.disk.as_mut() {
-            d.clear();
-        }
+        g.restart_at(offset);
         self.published
             .store(offset, std::sync::atomic::Ordering::Release);
     }
@@ -262,13 +269,7 @@ impl ReplLog {
     pub fn reset_history(&self, replid: &str, offset: u64) {
         let disk = self.disk.read().clone();
         let mut g = self.inner.lock();
-        g.offset = offset;
-        g.cur_db = None;
-        let cap = g.backlog.cap;
-        g.backlog = Backlog::new(cap);
-        if let Some(d) = g.disk.as_mut() {
-            d.clear();
-        }
+        g.restart_at(offset);
         if let Some(disk) = disk {
             if let Err(e) = disk.reset(replid, offset) {
                 tracing::warn!("could not reset the disk backlog: {e}");

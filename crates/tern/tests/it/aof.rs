@@ -9,17 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tern-it-aof-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn start_in(dir: &Path, extra: &[&str]) -> TestServer {
-    let d = dir.display().to_string();
-    let mut args = vec!["--dir", d.as_str(), "--server-threads", "2"];
-    args.extend_from_slice(extra);
-    TestServer::start_tern(None, &args)
+    test_dir(&format!("aof-{name}"))
 }
 
 fn kill9(t: &mut TestServer) {

@@ -112,6 +112,22 @@ fn drain(r: impl Read + Send + 'static, log: Arc<Mutex<String>>, tx: mpsc::Sende
     });
 }
 
+/// A fresh directory for one test's files, `tern-it-<pid>-<name>` under the temp dir.
+pub fn test_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tern-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a test directory");
+    dir
+}
+
+/// Starts tern (two workers) with its files in `dir`, then `extra` directives.
+pub fn start_in(dir: &Path, extra: &[&str]) -> TestServer {
+    let d = dir.display().to_string();
+    let mut args = vec!["--dir", d.as_str(), "--server-threads", "2"];
+    args.extend_from_slice(extra);
+    TestServer::start_tern(None, &args)
+}
+
 /// A new empty directory for one server's files (dump.rdb, AOF), so that no server loads
 /// what another one saved.
 pub fn server_dir() -> std::path::PathBuf {

@@ -8,19 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A fresh directory for one test's files.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tern-it-persist-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn start_in(dir: &Path, extra: &[&str]) -> TestServer {
-    let d = dir.display().to_string();
-    let mut args = vec!["--dir", d.as_str(), "--server-threads", "2"];
-    args.extend_from_slice(extra);
-    TestServer::start_tern(None, &args)
+    test_dir(&format!("persist-{name}"))
 }
 
 /// Starts Debian's redis-server on `dir/dump.rdb` (the file must load, or it exits).
