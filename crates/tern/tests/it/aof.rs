@@ -73,7 +73,23 @@ fn lost_writes(c: &mut redis::Connection, acked: &[u64]) -> u64 {
 fn kill9_loses_nothing(fsync: &str) {
     let dir = temp_dir(&format!("kill9-{fsync}"));
     let mut total = 0;
-    for (round, ms) in [150u64, 420, 700].into_iter().enumerate() {
+    // Three kills at random moments between 100 and 800 ms into the load (the moments are
+    // printed, so a failure can be replayed).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let mut x = seed | 1;
+    let moments: Vec<u64> = (0..3)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            100 + x % 700
+        })
+        .collect();
+    eprintln!("kill -9 moments (ms): {moments:?}");
+    for (round, ms) in moments.into_iter().enumerate() {
         let mut t = start_in(&dir, &["--appendonly", "yes", "--appendfsync", fsync]);
         if round > 0 {
             // The previous rounds' keys are still there.
