@@ -254,6 +254,7 @@ fn worker(srv: Arc<Server>, listeners: Vec<TcpListener>) {
         }
     };
     let stats = srv.stats.new_worker(srv.table.ids());
+    srv.worker_handles.lock().push(rt.handle().clone());
     rt.block_on(async move {
         let mut tasks = Vec::new();
         for l in listeners {

@@ -112,6 +112,8 @@ pub struct Server {
     pub aof: crate::aof::Aof,
     /// Replication: replicas of this server, and our primary.
     pub repl: crate::repl::Replication,
+    /// The workers' runtimes (a replica's link runs on the first, like a connection).
+    pub worker_handles: parking_lot::Mutex<Vec<tokio::runtime::Handle>>,
     /// The AOF directory's files (the manifest).
     pub aof_layout: parking_lot::Mutex<crate::aof::Layout>,
     /// Memory in use once the server state was built (INFO used_memory_startup).
@@ -183,6 +185,7 @@ impl Server {
             saver: Default::default(),
             aof: Default::default(),
             repl: Default::default(),
+            worker_handles: Default::default(),
             aof_layout: Default::default(),
             used_memory_startup: crate::families::info::used_memory(),
         });

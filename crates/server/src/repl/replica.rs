@@ -105,6 +105,13 @@ pub fn follow(srv: &Server, host: String, port: u16) {
     let Some(arc) = srv.saver.server() else {
         return;
     };
+    // The link runs on a worker's event loop, as one more connection (so applying the stream
+    // costs no thread hand-off); before the workers exist (`replicaof` at start-up), on a
+    // thread of its own.
+    if let Some(h) = srv.worker_handles.lock().first().cloned() {
+        h.spawn(run(arc, up));
+        return;
+    }
     let _ = std::thread::Builder::new()
         .name("tern-replica".into())
         .spawn(move || {
