@@ -442,6 +442,12 @@ fn swap_in(srv: &Server, mut dbs: Vec<Vec<tern_keyspace::Db>>, id: &str, off: u6
         *srv.replid.write() = id.to_string();
         *srv.repl.replid2.write() = None;
         srv.db_changed(None);
+        // A snapshot running on this replica (BGSAVE) still needs what it has not written of
+        // the old dataset: it takes those Dbs over while every shard is still held.
+        for shard in dbs.iter_mut() {
+            let kept = srv.saver.adopt(std::mem::take(shard));
+            *shard = kept;
+        }
     }
     disconnect_replicas(srv);
     // The old dataset is freed off the link's thread.
