@@ -531,3 +531,45 @@ fn min_replicas_to_write_refuses_writes_without_enough_good_replicas() {
 fn err_text(c: &mut redis::Connection, args: &[&str]) -> Option<String> {
     q(c, args).err()
 }
+
+/// A BGSAVE that a replica is running when a full sync swaps its dataset out still writes the
+/// dataset of the instant it began.
+#[test]
+fn a_bgsave_on_a_replica_survives_a_full_sync_swap() {
+    let a = tern(&[]);
+    let b = tern(&[]);
+    ok(&mut a.client(), &["DEBUG", "POPULATE", "300", "a"]);
+    ok(&mut b.client(), &["DEBUG", "POPULATE", "300", "b"]);
+    let dir = test_dir("repl-bgsave-swap");
+    let d = dir.display().to_string();
+    let r = tern(&["--dir", &d, "--rdb-key-save-delay", "3000"]);
+    replicate(&r, &a);
+    wait_in_sync(&a, &r);
+    let digest = text(&ok(&mut r.client(), &["DEBUG", "DIGEST"]));
+    let mut rc = r.client();
+    assert_eq!(text(&ok(&mut rc, &["BGSAVE"])), "Background saving started");
+    // 300 keys at 3 ms each: the save is still running when the new dataset arrives.
+    replicate(&r, &b);
+    wait_in_sync(&b, &r);
+    assert!(wait_for(
+        || info(&mut rc, "persistence", "rdb_bgsave_in_progress") == "0",
+        Duration::from_secs(30)
+    ));
+    assert_eq!(info(&mut rc, "persistence", "rdb_last_bgsave_status"), "ok");
+    let saved = TestServer::start_redis(
+        None,
+        &[
+            "--dir",
+            &d,
+            "--dbfilename",
+            "dump.rdb",
+            "--enable-debug-command",
+            "yes",
+        ],
+    );
+    assert_eq!(
+        text(&ok(&mut saved.client(), &["DEBUG", "DIGEST"])),
+        digest,
+        "the file holds the old dataset"
+    );
+}
