@@ -38,6 +38,11 @@ fn replicate(replica: &TestServer, primary: &TestServer) {
 
 /// Waits until `replica` is streaming and holds exactly `primary`'s dataset and offset.
 fn wait_in_sync(primary: &TestServer, replica: &TestServer) {
+    wait_in_sync_for(primary, replica, Duration::from_secs(20));
+}
+
+/// [`wait_in_sync`] with a time limit.
+fn wait_in_sync_for(primary: &TestServer, replica: &TestServer, limit: Duration) {
     let mut p = primary.client();
     let mut r = replica.client();
     let ok_now = |p: &mut redis::Connection, r: &mut redis::Connection| {
@@ -46,7 +51,7 @@ fn wait_in_sync(primary: &TestServer, replica: &TestServer) {
                 == info(r, "replication", "master_repl_offset")
             && text(&ok(p, &["DEBUG", "DIGEST"])) == text(&ok(r, &["DEBUG", "DIGEST"]))
     };
-    let synced = wait_for(|| ok_now(&mut p, &mut r), Duration::from_secs(20));
+    let synced = wait_for(|| ok_now(&mut p, &mut r), limit);
     if !synced {
         // Name the keys that differ, to make a failure readable.
         for db in 0..16 {
@@ -241,20 +246,22 @@ fn chains_mixing_tern_and_redis_keep_one_history() {
     );
 }
 
-/// A replica that has data never goes dark: while a full sync loads a new dataset, reads keep
-/// answering from the old one, and the switch is atomic (a read of one key from each dataset
-/// sees one or the other, never both, never neither).
+/// A replica that has data never goes dark: while a full sync of a 1 GB dataset loads, reads
+/// keep answering from the old one, and the switch is atomic (a read of one key from each
+/// dataset sees one or the other, never both, never neither).
 #[test]
-fn a_replica_serves_old_data_during_a_full_sync_and_swaps_atomically() {
+fn a_replica_serves_old_data_during_a_full_sync_of_1gb_and_swaps_atomically() {
     let old_primary = tern(&[]);
     let new_primary = tern(&[]);
     ok(&mut old_primary.client(), &["SET", "old:marker", "old"]);
     ok(&mut new_primary.client(), &["SET", "new:marker", "new"]);
-    // A dataset big enough that the full sync takes a while.
-    ok(
-        &mut new_primary.client(),
-        &["DEBUG", "POPULATE", "100000", "key", "100"],
-    );
+    // 6M keys of 100 bytes: about 1.2 GB of used_memory.
+    let mut npc = new_primary.client();
+    npc.set_read_timeout(Some(Duration::from_secs(300)))
+        .unwrap();
+    ok(&mut npc, &["DEBUG", "POPULATE", "6000000", "key", "100"]);
+    let used: u64 = info(&mut npc, "memory", "used_memory").parse().unwrap();
+    assert!(used > 1_000_000_000, "a 1 GB dataset: {used}");
     let r = tern(&[]);
     replicate(&r, &old_primary);
     wait_in_sync(&old_primary, &r);
@@ -265,7 +272,7 @@ fn a_replica_serves_old_data_during_a_full_sync_and_swaps_atomically() {
         let mut c = r.client();
         let (stop, olds, news) = (stop.clone(), olds.clone(), news.clone());
         std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(60);
+            let deadline = Instant::now() + Duration::from_secs(300);
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                 let v: Vec<Option<String>> = redis::cmd("MGET")
                     .arg("old:marker")
@@ -282,7 +289,21 @@ fn a_replica_serves_old_data_during_a_full_sync_and_swaps_atomically() {
     };
     std::thread::sleep(Duration::from_millis(50));
     replicate(&r, &new_primary);
-    wait_in_sync(&new_primary, &r);
+    // (Offsets and key counts: a digest of 6M keys is too slow to poll.)
+    let mut rc = r.client();
+    assert!(
+        wait_for(
+            || {
+                info(&mut rc, "replication", "master_link_status") == "up"
+                    && info(&mut rc, "replication", "master_repl_offset")
+                        == info(&mut npc, "replication", "master_repl_offset")
+                    && as_int(&ok(&mut rc, &["DBSIZE"])) == 6_000_001
+            },
+            Duration::from_secs(240)
+        ),
+        "the replica did not finish the full sync: {}",
+        r.logs()
+    );
     std::thread::sleep(Duration::from_millis(50));
     stop.store(true, Ordering::Relaxed);
     reader.join().unwrap();
@@ -291,7 +312,7 @@ fn a_replica_serves_old_data_during_a_full_sync_and_swaps_atomically() {
         "old data was served during the sync"
     );
     assert!(news.load(Ordering::Relaxed) > 0, "new data after the swap");
-    assert_eq!(as_int(&ok(&mut r.client(), &["DBSIZE"])), 100_001);
+    assert_eq!(as_int(&ok(&mut r.client(), &["DBSIZE"])), 6_000_001);
 }
 
 #[test]
