@@ -667,7 +667,11 @@ fn replication_section(srv: &Server, s: &mut String) {
                 .good_replicas(srv.hot.min_replicas_lag.load(Relaxed)),
         );
     }
-    kv(s, "master_failover_state", "no-failover");
+    kv(
+        s,
+        "master_failover_state",
+        crate::repl::failover::state_name(srv.repl.failover_state.load(Relaxed)),
+    );
     kv(s, "master_replid", srv.replid.read().as_str());
     match srv.repl.replid2.read().as_ref() {
         Some((id, valid)) => {

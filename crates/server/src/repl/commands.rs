@@ -51,6 +51,14 @@ pub fn register(t: &mut CommandTable) {
         );
     }
     t.add(
+        s("failover", -1, ADMIN | NOSCRIPT | STALE)
+            .doc(
+                "6.2.0",
+                "Starts a coordinated failover from a server to one of its replicas.",
+            )
+            .handler(failover),
+    );
+    t.add(
         s("wait", 3, NOSCRIPT)
             .doc("3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.")
             .handler(wait),
@@ -105,8 +113,25 @@ fn refuse_without_link(cx: &Ctx) -> CmdResult {
     Ok(())
 }
 
-/// PSYNC replid offset
+/// PSYNC replid offset [FAILOVER]
 fn psync(cx: &mut Ctx) -> CmdResult {
+    if cx.argc() == 4 && is(cx.arg(3), "FAILOVER") {
+        // Our primary hands over: it is in sync with us, so it asks with our replid.
+        if !cx.srv.repl.is_replica() {
+            return Err(CmdError::Static(
+                "ERR PSYNC FAILOVER can't be sent to a master.",
+            ));
+        }
+        if cx.arg(1) != cx.srv.replid.read().as_bytes() {
+            return Err(CmdError::Static(
+                "ERR PSYNC FAILOVER replid must match my replid.",
+            ));
+        }
+        tracing::info!(addr = %cx.cl.info.addr, "Failover request received for replid {}", String::from_utf8_lossy(cx.arg(1)));
+        super::replica::promote(cx.srv);
+    } else if cx.argc() != 3 {
+        return Err(SYNTAX.into());
+    }
     refuse_without_link(cx)?;
     if cx.cl.handoff.is_some() {
         return Ok(());
@@ -214,5 +239,96 @@ fn wait(cx: &mut Ctx) -> CmdResult {
         offset,
         deadline_ms: (timeout > 0).then(|| cx.now_ms + timeout),
     });
+    Ok(())
+}
+
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]
+fn failover(cx: &mut Ctx) -> CmdResult {
+    use super::failover::{fstate, Request};
+    let (mut to, mut force, mut abort, mut timeout) = (None, false, false, 0u64);
+    let mut i = 1;
+    while i < cx.argc() {
+        let a = cx.arg(i);
+        if is(a, "TO") && i + 2 < cx.argc() && to.is_none() {
+            let port = crate::args::int(cx.arg(i + 2))
+                .ok()
+                .filter(|p| (0..=65535).contains(p))
+                .ok_or(CmdError::Static("ERR Invalid port"))?;
+            to = Some((
+                String::from_utf8_lossy(cx.arg(i + 1)).into_owned(),
+                port as u16,
+            ));
+            i += 3;
+        } else if is(a, "FORCE") && !force {
+            force = true;
+            i += 1;
+        } else if is(a, "ABORT") && !abort {
+            abort = true;
+            i += 1;
+        } else if is(a, "TIMEOUT") && i + 1 < cx.argc() {
+            let t = crate::args::int(cx.arg(i + 1))
+                .ok()
+                .filter(|t| *t > 0)
+                .ok_or(CmdError::Static(
+                    "ERR FAILOVER timeout must be greater than 0",
+                ))?;
+            timeout = t as u64;
+            i += 2;
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    let repl = &cx.srv.repl;
+    if abort {
+        if force || to.is_some() || timeout > 0 {
+            return Err(CmdError::Static(
+                "ERR FAILOVER abort cannot be used with other options.",
+            ));
+        }
+        if repl.failover_state.load(Relaxed) == fstate::NONE {
+            return Err(CmdError::Static("ERR No failover in progress."));
+        }
+        repl.failover_abort.store(true, Relaxed);
+        cx.out.ok();
+        return Ok(());
+    }
+    if force && (to.is_none() || timeout == 0) {
+        return Err(CmdError::Static(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+        ));
+    }
+    if repl.is_replica() {
+        return Err(CmdError::Static(
+            "ERR FAILOVER is not valid when server is a replica.",
+        ));
+    }
+    let links = repl.links();
+    if links.is_empty() {
+        return Err(CmdError::Static(
+            "ERR FAILOVER requires connected replicas.",
+        ));
+    }
+    if repl.failover_state.load(Relaxed) != fstate::NONE {
+        return Err(CmdError::Static("ERR FAILOVER already in progress."));
+    }
+    if let Some((h, p)) = &to {
+        if !links
+            .iter()
+            .any(|l| l.ip == *h && l.port == *p && l.state.load(Relaxed) == state::ONLINE)
+        {
+            return Err(CmdError::Static(
+                "ERR FAILOVER target HOST and PORT is not a replica.",
+            ));
+        }
+    }
+    super::failover::start(
+        cx.srv,
+        Request {
+            to,
+            force,
+            timeout_ms: timeout,
+        },
+    );
+    cx.out.ok();
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! next byte it needs (offset + 1).
 
 pub mod commands;
+pub mod failover;
 pub mod primary;
 pub mod replica;
 
@@ -79,6 +80,10 @@ pub struct Replication {
     pub local_keys: Mutex<std::collections::HashSet<(usize, Vec<u8>)>>,
     /// `local_keys` is not empty (checked before taking its lock).
     pub has_local: AtomicBool,
+    /// FAILOVER's progress (`failover::fstate`).
+    pub failover_state: AtomicU8,
+    /// FAILOVER ABORT was asked.
+    pub failover_abort: AtomicBool,
 }
 
 impl Replication {

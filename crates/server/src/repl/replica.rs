@@ -57,6 +57,8 @@ pub struct Upstream {
     pub sync_total: AtomicI64,
     /// See `sync_total`.
     pub sync_read: AtomicI64,
+    /// The next PSYNC asks the primary to take over (FAILOVER).
+    pub failover: AtomicBool,
 }
 
 impl Upstream {
@@ -83,6 +85,12 @@ pub fn link_up(srv: &Server) -> bool {
 
 /// REPLICAOF host port: follow a new primary.
 pub fn follow(srv: &Server, host: String, port: u16) {
+    follow_with(srv, host, port, false);
+}
+
+/// Follows a new primary; with `failover`, the first PSYNC carries FAILOVER (the primary asks
+/// its replica to take over, see `failover.rs`).
+pub fn follow_with(srv: &Server, host: String, port: u16, failover: bool) {
     if let Some(old) = srv.repl.upstream.write().take() {
         old.stop.store(true, Relaxed);
     }
@@ -95,6 +103,7 @@ pub fn follow(srv: &Server, host: String, port: u16) {
         stop: AtomicBool::new(false),
         sync_total: AtomicI64::new(-1),
         sync_read: AtomicI64::new(0),
+        failover: AtomicBool::new(failover),
     });
     *srv.repl.upstream.write() = Some(up.clone());
     srv.repl.is_replica.store(true, Relaxed);
@@ -277,7 +286,15 @@ async fn handshake(
     let _ = command(&mut r, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
     let (replid, offset) = (srv.replid.read().clone(), srv.log.offset());
     let next = (offset + 1).to_string();
-    let reply = command(&mut r, &[b"PSYNC", replid.as_bytes(), next.as_bytes()]).await?;
+    let reply = if up.failover.swap(false, Relaxed) {
+        command(
+            &mut r,
+            &[b"PSYNC", replid.as_bytes(), next.as_bytes(), b"FAILOVER"],
+        )
+        .await?
+    } else {
+        command(&mut r, &[b"PSYNC", replid.as_bytes(), next.as_bytes()]).await?
+    };
     Ok((r, replid, offset, reply))
 }
 

@@ -594,3 +594,63 @@ fn a_bgsave_on_a_replica_survives_a_full_sync_swap() {
         "the file holds the old dataset"
     );
 }
+
+/// FAILOVER hands the primary role to a replica without moving data: writes pause, the target
+/// catches up, the old primary asks it `PSYNC ... FAILOVER`, and the roles switch with partial
+/// resyncs only. The target may be tern or Redis.
+#[test]
+fn failover_switches_roles_with_a_tern_or_redis_replica() {
+    for target_is_redis in [false, true] {
+        let p = tern(&[]);
+        let a = if target_is_redis {
+            redis(&[])
+        } else {
+            tern(&[])
+        };
+        let b = tern(&[]);
+        let mut pc = p.client();
+        ok(&mut pc, &["DEBUG", "POPULATE", "500"]);
+        replicate(&a, &p);
+        replicate(&b, &p);
+        wait_in_sync(&p, &a);
+        wait_in_sync(&p, &b);
+        write_every_kind(&mut pc, "before");
+        assert_eq!(
+            err(&mut pc, &["FAILOVER", "ABORT"]),
+            "ERR No failover in progress."
+        );
+        assert_eq!(
+            err(
+                &mut pc,
+                &["FAILOVER", "TO", "127.0.0.1", "1", "TIMEOUT", "100"]
+            ),
+            "ERR FAILOVER target HOST and PORT is not a replica."
+        );
+        let port = a.port().to_string();
+        ok(
+            &mut pc,
+            &["FAILOVER", "TO", "127.0.0.1", &port, "TIMEOUT", "5000"],
+        );
+        let mut ac = a.client();
+        assert!(
+            wait_for(
+                || info(&mut ac, "replication", "role") == "master"
+                    && info(&mut pc, "replication", "master_link_status") == "up"
+                    && info(&mut pc, "replication", "master_failover_state") == "no-failover",
+                Duration::from_secs(20)
+            ),
+            "roles did not switch (target redis: {target_is_redis})\n{}",
+            p.logs()
+        );
+        assert_eq!(info(&mut pc, "replication", "role"), "slave");
+        assert_eq!(info(&mut ac, "stats", "sync_full"), "0", "no data moved");
+        write_every_kind(&mut ac, "after");
+        wait_in_sync(&a, &p);
+        wait_in_sync(&p, &b);
+        assert_eq!(
+            text(&ok(&mut ac, &["DEBUG", "DIGEST"])),
+            text(&ok(&mut b.client(), &["DEBUG", "DIGEST"]))
+        );
+        assert!(err(&mut pc, &["SET", "x", "1"]).starts_with("READONLY"));
+    }
+}
