@@ -81,8 +81,10 @@ async fn run(srv: Arc<Server>, req: Request) {
     let started = now_ms();
     let target = loop {
         let offset = srv.log.offset();
+        // (A consumer such as `tern tail` listens on no port: never a target.)
         let caught_up = srv.repl.links().into_iter().find(|l| {
-            l.ack_offset.load(Relaxed) >= offset
+            l.port != 0
+                && l.ack_offset.load(Relaxed) >= offset
                 && req
                     .to
                     .as_ref()
