@@ -654,3 +654,29 @@ fn failover_switches_roles_with_a_tern_or_redis_replica() {
         assert!(err(&mut pc, &["SET", "x", "1"]).starts_with("READONLY"));
     }
 }
+
+/// PUBLISH on a primary reaches the subscribers of its replicas (the seeds' cache
+/// invalidation at the edge), from a tern or a Redis primary.
+#[test]
+fn publish_on_the_primary_reaches_subscribers_of_a_replica() {
+    for primary_is_redis in [false, true] {
+        let p = if primary_is_redis {
+            redis(&[])
+        } else {
+            tern(&[])
+        };
+        let r = tern(&[]);
+        replicate(&r, &p);
+        wait_in_sync(&p, &r);
+        let mut sub = r.client();
+        sub.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut ps = sub.as_pubsub();
+        ps.subscribe("invalidate").unwrap();
+        ok(&mut p.client(), &["PUBLISH", "invalidate", "user:42"]);
+        let msg = ps
+            .get_message()
+            .expect("a message from the primary's PUBLISH");
+        assert_eq!(msg.get_channel_name(), "invalidate");
+        assert_eq!(msg.get_payload::<String>().unwrap(), "user:42");
+    }
+}
