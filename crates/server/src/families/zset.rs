@@ -1064,6 +1064,19 @@ fn zrangestore(cx: &mut Ctx) -> CmdResult {
         z.range(lo, hi, req.rev, |m, s| pairs.push((m.to_vec(), s)));
     }
     let n = pairs.len();
+    // Redis creates the destination from the count alone (listpack when it fits) and adds the
+    // elements in order; while it is a listpack a -0 score is stored as 0, until an element too
+    // long for a listpack converts it. The scores keep that history.
+    if n <= limits.zset_max_listpack_entries {
+        for (m, s) in pairs.iter_mut() {
+            if m.len() > limits.zset_max_listpack_value {
+                break;
+            }
+            if *s == 0.0 {
+                *s = 0.0;
+            }
+        }
+    }
     let lk = ml.shard(hd);
     if n > 0 {
         let z = build(&pairs, &limits);

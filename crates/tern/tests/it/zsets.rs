@@ -980,3 +980,19 @@ fn zset_commands_reply_exactly_like_redis_resp3() {
 fn lex_commands_reply_exactly_like_redis() {
     differential_with(lex_ops(), false, 300, normalize);
 }
+
+/// ZRANGESTORE of a -0 score: Redis stores it as 0 while the destination is still a listpack
+/// (found by the differential proptest).
+#[test]
+fn zrangestore_keeps_redis_handling_of_negative_zero() {
+    let s = TestServer::start();
+    let mut c = s.client();
+    let long = "z".repeat(65);
+    ok(&mut c, &["ZADD", "c", "1e-5", &long, "-0", "a"]);
+    assert_eq!(text(&ok(&mut c, &["ZSCORE", "c", "a"])), "-0");
+    ok(&mut c, &["ZRANGESTORE", "e", "c", "0", "1"]);
+    assert_eq!(text(&ok(&mut c, &["ZSCORE", "e", "a"])), "0");
+    // Reversed, the long member comes first and the destination is a skiplist from the start.
+    ok(&mut c, &["ZRANGESTORE", "f", "c", "0", "1", "REV"]);
+    assert_eq!(text(&ok(&mut c, &["ZSCORE", "f", "a"])), "-0");
+}
