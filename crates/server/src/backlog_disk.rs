@@ -34,6 +34,9 @@ struct Inner {
 /// The on-disk part of the backlog.
 #[derive(Debug)]
 pub struct DiskBacklog {
+    /// A write failed: the segments may miss bytes, so nothing is served from them (readers fall
+    /// back to a full sync) and nothing more is written, until the next reset.
+    broken: std::sync::atomic::AtomicBool,
     dir: PathBuf,
     max_bytes: u64,
     seg_bytes: u64,
@@ -54,6 +57,7 @@ impl DiskBacklog {
     ) -> io::Result<DiskBacklog> {
         fs::create_dir_all(dir)?;
         let b = DiskBacklog {
+            broken: Default::default(),
             dir: dir.to_path_buf(),
             max_bytes,
             seg_bytes: SEGMENT_BYTES.min(max_bytes.max(1 << 20) / 4).max(1 << 20),
@@ -118,6 +122,7 @@ impl DiskBacklog {
         drop(f);
         let file = OpenOptions::new().append(true).open(&last.path)?;
         Ok(DiskBacklog {
+            broken: Default::default(),
             dir: dir.to_path_buf(),
             max_bytes,
             seg_bytes: SEGMENT_BYTES.min(max_bytes.max(1 << 20) / 4).max(1 << 20),
@@ -131,6 +136,8 @@ impl DiskBacklog {
     /// Forgets everything and starts history `replid` at `offset`.
     pub fn reset(&self, replid: &str, offset: u64) -> io::Result<()> {
         let mut g = self.inner.lock();
+        self.broken
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         g.file = None;
         for s in g.segments.drain(..) {
             let _ = fs::remove_file(&s.path);
@@ -149,7 +156,17 @@ impl DiskBacklog {
             len: 0,
             path,
         });
+        self.broken
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The first offset it can serve, unless it is broken.
+    pub fn first(&self) -> Option<u64> {
+        if self.broken.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        Some(self.range().0)
     }
 
     /// The offsets held: `(first, end)` (the first byte held is at `first`, 0-based).
@@ -161,12 +178,30 @@ impl DiskBacklog {
         }
     }
 
-    /// Appends stream bytes (they continue exactly at the end of what is held).
-    pub fn append(&self, mut bytes: &[u8]) -> io::Result<()> {
+    /// Appends stream bytes (they continue exactly at the end of what is held). A failure
+    /// marks the backlog broken (see `broken`).
+    pub fn append(&self, bytes: &[u8]) -> io::Result<()> {
+        if self.broken.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
+        let r = self.append_inner(bytes);
+        if r.is_err() {
+            self.broken
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn append_inner(&self, mut bytes: &[u8]) -> io::Result<()> {
         let mut g = self.inner.lock();
+        if g.segments.is_empty() || g.file.is_none() {
+            // A reset that failed left no segment open: nothing can be appended until the
+            // next reset (readers then find the offsets missing and fall back to a full sync).
+            return Err(io::Error::other("the disk backlog has no open segment"));
+        }
         while !bytes.is_empty() {
             let (start, len) = {
-                let last = g.segments.last().expect("a current segment");
+                let last = g.segments.last().expect("checked above: a current segment");
                 (last.start, last.len)
             };
             if len >= self.seg_bytes {
@@ -180,10 +215,10 @@ impl DiskBacklog {
                 continue;
             }
             let n = ((self.seg_bytes - len) as usize).min(bytes.len());
-            g.file
-                .as_mut()
-                .expect("the current segment is open")
-                .write_all(&bytes[..n])?;
+            let Some(f) = g.file.as_mut() else {
+                return Err(io::Error::other("the disk backlog has no open segment"));
+            };
+            f.write_all(&bytes[..n])?;
             g.segments.last_mut().expect("a current segment").len += n as u64;
             bytes = &bytes[n..];
         }
@@ -199,6 +234,9 @@ impl DiskBacklog {
 
     /// Up to `max` bytes from offset `from`, if held.
     pub fn read(&self, from: u64, max: usize) -> Option<Vec<u8>> {
+        if self.broken.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
         let g = self.inner.lock();
         let s = g
             .segments
@@ -270,6 +308,29 @@ mod tests {
         // An offset beyond what is held: nothing kept either.
         let b = DiskBacklog::recover(&d, 64 << 20, "id-b", 9999).unwrap();
         assert_eq!(b.range(), (9999, 9999));
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_failed_write_stops_serving_until_a_reset() {
+        let d = dir("broken");
+        let b = DiskBacklog::create(&d, 4 << 20, "id", 0).unwrap();
+        b.append(&[1u8; 1000]).unwrap();
+        assert_eq!(b.first(), Some(0));
+        // The directory goes away: rolling over to a new segment fails.
+        fs::remove_dir_all(&d).unwrap();
+        assert!(b.append(&vec![2u8; 2 << 20]).is_err());
+        assert_eq!(b.first(), None, "a backlog with a hole serves nothing");
+        assert!(b.read(0, 10).is_none());
+        assert!(
+            b.append(&[3u8; 10]).is_ok(),
+            "later appends are dropped quietly"
+        );
+        fs::create_dir_all(&d).unwrap();
+        b.reset("id", 5000).unwrap();
+        b.append(&[4u8; 10]).unwrap();
+        assert_eq!(b.first(), Some(5000));
+        assert_eq!(b.read(5000, 100).unwrap(), vec![4u8; 10]);
         let _ = fs::remove_dir_all(&d);
     }
 }

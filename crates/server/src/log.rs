@@ -361,7 +361,7 @@ impl ReplLog {
     /// The offset of the first byte the backlog still holds (in memory or on disk), and how
     /// many bytes it holds.
     pub fn backlog_range(&self) -> (u64, usize) {
-        let disk_first = self.disk.read().as_ref().map(|d| d.range().0);
+        let disk_first = self.disk.read().as_ref().and_then(|d| d.first());
         let g = self.inner.lock();
         let mem_first = g.offset - g.backlog.len as u64;
         let first = disk_first.map_or(mem_first, |d| d.min(mem_first));
