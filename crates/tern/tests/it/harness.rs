@@ -112,6 +112,21 @@ fn drain(r: impl Read + Send + 'static, log: Arc<Mutex<String>>, tx: mpsc::Sende
     });
 }
 
+/// Blocks SIGCHLD in the calling thread (and the threads it starts later). Test servers exit
+/// and stop all the time, and a socket read with a timeout (SO_RCVTIMEO, as every client here
+/// has) fails with EINTR instead of restarting when a signal handler runs in its thread, which
+/// the `redis` crate reports as an error. Blocked, SIGCHLD goes to another thread; waitpid
+/// still reaps children.
+pub fn block_sigchld() {
+    // SAFETY: sigset manipulation on a local set, and pthread_sigmask on this thread only.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// A fresh directory for one test's files, `tern-it-<pid>-<name>` under the temp dir.
 pub fn test_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("tern-it-{}-{name}", std::process::id()));
@@ -432,6 +447,7 @@ impl TestServer {
     }
 
     fn client_url(&self, url: &str) -> redis::Connection {
+        block_sigchld();
         let c = redis::Client::open(url).expect("client URL");
         let con = c
             .get_connection_with_timeout(IO_TIMEOUT)
