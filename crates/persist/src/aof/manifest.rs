@@ -644,37 +644,7 @@ pub fn cat_repr(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// C `atoll` as glibc does it: leading whitespace, an optional sign, digits up to the first
-/// non-digit; saturates on overflow; 0 when there are no digits.
+/// non-digit (or NUL); saturates on overflow; 0 when there are no digits.
 pub fn atoll(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && is_space(s[i]) {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(i).filter(|b| b.is_ascii_digit()) {
-        let d = i64::from(d - b'0');
-        v = match v.checked_mul(10).and_then(|x| {
-            if neg {
-                x.checked_sub(d)
-            } else {
-                x.checked_add(d)
-            }
-        }) {
-            Some(x) => x,
-            None => return if neg { i64::MIN } else { i64::MAX },
-        };
-        i += 1;
-    }
-    v
+    super::reader::strtol(s).0
 }

@@ -229,7 +229,7 @@ fn cstr(s: &[u8]) -> &[u8] {
 
 /// C `strtol(s, &end, 10)` with glibc's saturation; returns the value and how many bytes
 /// were consumed (0 when there are no digits, as `end` is then `s`).
-fn strtol(s: &[u8]) -> (i64, usize) {
+pub(crate) fn strtol(s: &[u8]) -> (i64, usize) {
     let s = cstr(s);
     let mut i = 0;
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
