@@ -545,38 +545,38 @@ impl Out {
         let Some(w) = self.w.as_mut() else {
             return;
         };
-        let mut r = Ok(());
         let switch = self.db != Some(index);
         self.db = Some(index);
-        match w {
-            Sink::Rdb(w) => {
-                if switch {
-                    let (keys, expires) = self.sizes.get(index).copied().unwrap_or_default();
-                    r = w.select_db(index as u64, keys, expires);
-                }
-                r = r.and_then(|()| w.raw(bytes));
-            }
-            Sink::Stream(w) => {
-                if switch {
-                    let (keys, expires) = self.sizes.get(index).copied().unwrap_or_default();
-                    r = w.select_db(index as u64, keys, expires);
-                }
-                r = r.and_then(|()| w.raw(bytes));
-            }
+        let (keys, expires) = self.sizes.get(index).copied().unwrap_or_default();
+        let select = switch.then_some((index as u64, keys, expires));
+        let r = match w {
+            Sink::Rdb(w) => rdb_records(w, select, bytes),
+            Sink::Stream(w) => rdb_records(w, select, bytes),
             Sink::Commands(w) => {
+                let mut sel = Vec::new();
                 if switch {
-                    let mut sel = Vec::new();
                     let n = index.to_string();
                     crate::log::encode_command(&mut sel, &[b"SELECT", n.as_bytes()]);
-                    r = w.write_all(&sel);
                 }
-                r = r.and_then(|()| w.write_all(bytes));
+                w.write_all(&sel).and_then(|()| w.write_all(bytes))
             }
-        }
+        };
         if let Err(e) = r {
             self.fail(e);
         }
     }
+}
+
+/// Records into an RDB sink, after SELECTDB + RESIZEDB when `select` says the database changes.
+fn rdb_records<W: std::io::Write>(
+    w: &mut RdbFileWriter<W>,
+    select: Option<(u64, u64, u64)>,
+    bytes: &[u8],
+) -> io::Result<()> {
+    if let Some((db, keys, expires)) = select {
+        w.select_db(db, keys, expires)?;
+    }
+    w.raw(bytes)
 }
 
 impl Job {
