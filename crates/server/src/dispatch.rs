@@ -121,10 +121,9 @@ fn execute_inner(
         && !cl.replaying
         && spec.has(flags::WRITE)
         && srv
-            .config
-            .read()
-            .get_bool("replica-read-only")
-            .unwrap_or(true)
+            .hot
+            .replica_read_only
+            .load(std::sync::atomic::Ordering::Relaxed)
     {
         reject(
             srv,

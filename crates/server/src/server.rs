@@ -28,6 +28,8 @@ pub struct Hot {
     pub slowlog_slower_than: AtomicI64,
     /// `timeout` in seconds (0 disables).
     pub idle_timeout: AtomicU64,
+    /// `replica-read-only`.
+    pub replica_read_only: AtomicBool,
     /// `min-replicas-to-write` (0: off).
     pub min_replicas: AtomicU64,
     /// `min-replicas-max-lag`, seconds.
@@ -133,6 +135,9 @@ impl Server {
             query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit()),
             slowlog_slower_than: AtomicI64::new(config.slowlog_log_slower_than()),
             idle_timeout: AtomicU64::new(config.timeout()),
+            replica_read_only: AtomicBool::new(
+                config.get_bool("replica-read-only").unwrap_or(true),
+            ),
             min_replicas: AtomicU64::new(config.get_u64("min-replicas-to-write").unwrap_or(0)),
             min_replicas_lag: AtomicU64::new(config.get_u64("min-replicas-max-lag").unwrap_or(10)),
             maxclients: AtomicU64::new(config.maxclients()),
@@ -200,6 +205,10 @@ impl Server {
     pub fn refresh_hot(&self) {
         self.aof.refresh_mode(self);
         let c = self.config.read();
+        self.hot.replica_read_only.store(
+            c.get_bool("replica-read-only").unwrap_or(true),
+            Ordering::Relaxed,
+        );
         self.hot.min_replicas.store(
             c.get_u64("min-replicas-to-write").unwrap_or(0),
             Ordering::Relaxed,

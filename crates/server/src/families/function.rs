@@ -137,10 +137,9 @@ fn fcall_generic(cx: &mut Ctx, ro: bool) -> CmdResult {
         && srv.repl.is_replica()
         && !cx.cl.replaying
         && srv
-            .config
-            .read()
-            .get_bool("replica-read-only")
-            .unwrap_or(true)
+            .hot
+            .replica_read_only
+            .load(std::sync::atomic::Ordering::Relaxed)
     {
         return Err("READONLY You can't write against a read only replica.".into());
     }
