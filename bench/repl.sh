@@ -55,7 +55,7 @@ start() {
     mkdir -p "$d"
     local common=(--port "$port" --bind 127.0.0.1 --save "" --dir "$d" --enable-debug-command yes "$@")
     if [[ $which == tern ]]; then
-        taskset -c "$cpu" "$TERN_BIN" server "${common[@]}" --server-threads 1 >"$d/log" 2>&1 &
+        taskset -c "$cpu" "$TERN_BIN" server "${common[@]}" --server-threads 1 --repl-diskless-sync-delay 0 >"$d/log" 2>&1 &
     else
         taskset -c "$cpu" redis-server "${common[@]}" --repl-diskless-sync-delay 0 --daemonize no >"$d/log" 2>&1 &
     fi

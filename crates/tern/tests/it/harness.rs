@@ -265,6 +265,10 @@ impl TestServer {
             "",
             "--dir",
             &tmp,
+            // As Redis's own test suite does: full syncs start at once instead of waiting
+            // for more replicas; the tests of the delay pass their own.
+            "--repl-diskless-sync-delay",
+            "0",
         ] {
             args.push(a.into());
         }
