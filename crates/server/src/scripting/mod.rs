@@ -93,7 +93,7 @@ pub struct Job {
 #[derive(Default)]
 pub struct Scripts {
     /// Every script loaded by EVAL or SCRIPT LOAD: SHA1 (lowercase hex) -> body.
-    cache: Mutex<HashMap<String, Arc<[u8]>>>,
+    cache: Mutex<HashMap<String, Arc<[u8]>, foldhash::fast::RandomState>>,
     /// Bumped by SCRIPT FLUSH; engines drop their compiled functions when it changes.
     pub epoch: AtomicU64,
     /// The running script, if any.
