@@ -76,6 +76,10 @@ fn set(cx: &mut Ctx) -> CmdResult {
         .map_err(CmdError::Msg)?;
     if !changed.is_empty() {
         cx.srv.refresh_hot();
+        if changed.contains(&"requirepass") {
+            let pass = cx.srv.config.read().requirepass();
+            cx.srv.set_requirepass(pass.as_deref());
+        }
         tracing::debug!(client = cx.cl.info.id, ?changed, "CONFIG SET");
         if changed.contains(&"appendonly") {
             let want = cx.srv.config.read().appendonly();

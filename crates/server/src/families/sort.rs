@@ -24,6 +24,7 @@ pub fn register(t: &mut CommandTable) {
         Spec::new("sort", -2, WRITE | DENYOOM | MOVABLE_KEYS)
             .group(Group::Generic)
             .keys(1, 1, 1)
+            .acl(&["@set", "@sortedset", "@list", "@dangerous"])
             .doc(
                 "1.0.0",
                 "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
@@ -34,6 +35,7 @@ pub fn register(t: &mut CommandTable) {
         Spec::new("sort_ro", -2, READONLY | MOVABLE_KEYS)
             .group(Group::Generic)
             .keys(1, 1, 1)
+            .acl(&["@set", "@sortedset", "@list", "@dangerous"])
             .doc(
                 "7.0.0",
                 "Returns the sorted elements of a list, a set, or a sorted set.",

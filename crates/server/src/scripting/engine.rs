@@ -830,6 +830,33 @@ fn run_command(
     if spec.has(flags::NOSCRIPT) {
         return fail("This Redis command is not allowed from script");
     }
+    if let Some(user) = &job.user {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        if let Err(d) = user.check(spec, &refs) {
+            if let Some((info, cmd)) = &job.caller {
+                let object = match d {
+                    crate::acl::Denied::Command => spec.name.as_bytes(),
+                    crate::acl::Denied::Key(i) | crate::acl::Denied::Channel(i) => refs[i],
+                };
+                let cur = crate::families::client::Current {
+                    db: job.db,
+                    cmd: srv.table.name_of(*cmd).unwrap_or("eval"),
+                    argv_mem: 0,
+                };
+                crate::acl::log_event_for(
+                    srv,
+                    info,
+                    &cur,
+                    d.reason(),
+                    "lua",
+                    object,
+                    &user.name,
+                    job.now_ms,
+                );
+            }
+            return Ok(Err(d.script_error().to_string()));
+        }
+    }
     if spec.has(flags::WRITE) {
         if job.readonly {
             return fail("Write commands are not allowed from read-only scripts.");
