@@ -489,6 +489,18 @@ fn acl_denied(
 fn reject(srv: &Server, cl: &mut Client, out: &mut ReplyWriter, spec: Option<&Spec>, e: CmdError) {
     if let Some(s) = spec {
         cl.stats.cmd[s.id].rejected.add(1);
+        // A refused EXEC discards the transaction (Redis's execCommandAbort).
+        if s.name == "exec" {
+            if cl.multi.take().is_some() {
+                srv.watch.unwatch_all(&mut cl.watching);
+            }
+            let e = CmdError::Msg(format!(
+                "EXECABORT Transaction discarded because of: {}",
+                e.text()
+            ));
+            write_error(srv, cl, out, &e);
+            return;
+        }
     }
     // A command that cannot even be queued dooms the transaction (EXEC -> EXECABORT).
     if let Some(m) = cl.multi.as_mut() {

@@ -1022,7 +1022,8 @@ impl Acl {
     /// Adds an entry to the ACL log, or counts it into a recent equal one.
     pub fn log(&self, mut e: LogEntry, max_len: usize) {
         let mut log = self.log.lock();
-        if let Some(i) = log.iter().position(|x| {
+        // Like Redis, only the 10 newest entries are looked at for a match.
+        if let Some(i) = log.iter().take(10).position(|x| {
             x.reason == e.reason
                 && x.context == e.context
                 && x.object == e.object

@@ -306,8 +306,8 @@ fn genpass(cx: &mut Ctx) -> CmdResult {
     }
     let bits = match cx.args.get(2) {
         None => 256,
-        Some(a) => match args::int(a) {
-            Ok(n) if (1..=4096).contains(&n) => n,
+        Some(a) => match args::int(a)? {
+            n if (1..=4096).contains(&n) => n,
             _ => {
                 return Err(
                     "ERR ACL GENPASS argument must be the number of bits for the output \
