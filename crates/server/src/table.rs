@@ -299,6 +299,9 @@ impl Spec {
             // subcommands carry the real categories.
             return vec!["@slow"];
         }
+        if self.name == "pubsub|help" {
+            return vec!["@slow"];
+        }
         if self.has(flags::WRITE) {
             v.push("@write");
         }
@@ -323,7 +326,7 @@ impl Spec {
         }
         // SORT's categories are its types' (extras), and PUBSUB HELP has none, as in Redis.
         let g = match self.name.as_str() {
-            "sort" | "sort_ro" | "pubsub|help" => "",
+            "sort" | "sort_ro" => "",
             _ => self.group.acl_category(),
         };
         if !g.is_empty() && !v.contains(&g) {

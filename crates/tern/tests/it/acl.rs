@@ -903,3 +903,131 @@ fn replica_authenticates_with_masteruser_limited_to_replication() {
     assert_eq!(info_link(&mut b), "down");
     assert_eq!(ok(&mut b, &["GET", "before"]), Value::Nil);
 }
+
+/// The ACL categories of every command tern has equal redis-server's (COMMAND INFO), so
+/// `+@category` rules mean the same on both.
+#[test]
+fn command_acl_categories_match_redis() {
+    let tern = TestServer::start_tern(None, &[]);
+    let redis = RedisServer::start();
+    let cats = |s: &TestServer| {
+        let mut out = std::collections::BTreeMap::new();
+        fn walk(e: &Value, out: &mut std::collections::BTreeMap<String, Vec<String>>) {
+            let f = items(e);
+            let mut c: Vec<String> = items(&f[6]).iter().map(text).collect();
+            c.sort();
+            out.insert(text(&f[0]), c);
+            for sub in items(&f[9]) {
+                walk(&sub, out);
+            }
+        }
+        for e in items(&ok(&mut s.client(), &["COMMAND"])) {
+            walk(&e, &mut out);
+        }
+        out
+    };
+    let (t, r) = (cats(&tern), cats(&redis));
+    let mut compared = 0;
+    for (name, c) in &t {
+        if let Some(rc) = r.get(name) {
+            assert_eq!(c, rc, "categories of {name}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 200, "{compared}");
+}
+
+/// Per-key read/write permissions agree with Redis's key specs: ACL DRYRUN of commands with
+/// keys for a user who may read `r*` and write `w*`, on both servers.
+#[test]
+fn key_permissions_match_redis_for_read_and_write_patterns() {
+    let tern = TestServer::start_tern(None, &[]);
+    let redis = RedisServer::start();
+    let rules = [
+        "ACL", "SETUSER", "k", "on", "+@all", "%R~r*", "%W~w*", "~b*",
+    ];
+    ok(&mut tern.client(), &rules);
+    ok(&mut redis.client(), &rules);
+    let cmds: &[&str] = &[
+        "get K",
+        "set K v",
+        "set K v GET",
+        "setnx K v",
+        "getset K v",
+        "getdel K",
+        "getex K",
+        "append K v",
+        "incr K",
+        "strlen K",
+        "getrange K 0 1",
+        "setrange K 0 v",
+        "mget K K",
+        "mset K v",
+        "del K",
+        "unlink K",
+        "exists K",
+        "type K",
+        "ttl K",
+        "expire K 10",
+        "persist K",
+        "touch K",
+        "dump K",
+        "rename K K2",
+        "renamenx K K2",
+        "copy K K2",
+        "object encoding K",
+        "lpush K v",
+        "lpop K",
+        "llen K",
+        "lrange K 0 1",
+        "lmove K K2 LEFT LEFT",
+        "rpoplpush K K2",
+        "blpop K 1",
+        "hset K f v",
+        "hget K f",
+        "hdel K f",
+        "hincrby K f 1",
+        "hlen K",
+        "sadd K m",
+        "srem K m",
+        "smembers K",
+        "sinterstore K K2",
+        "sunion K K2",
+        "smove K K2 m",
+        "zadd K 1 m",
+        "zrange K 0 1",
+        "zunionstore K 1 K2",
+        "zrangestore K K2 0 1",
+        "zpopmin K",
+        "setbit K 1 1",
+        "getbit K 1",
+        "bitop AND K K2",
+        "bitfield K GET u8 0",
+        "bitfield K SET u8 0 1",
+        "pfadd K a",
+        "pfcount K",
+        "pfmerge K K2",
+        "sort K",
+        "sort K STORE K2",
+        "sort_ro K",
+        "eval return 1 1 K",
+        "lmpop 1 K LEFT",
+        "watch K",
+    ];
+    let mut tc = tern.client();
+    let mut rc = redis.client();
+    for c in cmds {
+        for (k, k2) in [
+            ("r1", "w1"),
+            ("w1", "r1"),
+            ("b1", "r1"),
+            ("r1", "b1"),
+            ("w1", "w2"),
+        ] {
+            let line = c.replace("K2", k2).replace('K', k);
+            let mut a = vec!["ACL", "DRYRUN", "k"];
+            a.extend(line.split(' '));
+            assert_eq!(q(&mut tc, &a), q(&mut rc, &a), "{line}");
+        }
+    }
+}
