@@ -194,8 +194,8 @@ fn deluser(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// The ACL LIST / ACL SAVE line of a user.
-fn user_line(t: &CommandTable, u: &User) -> String {
+/// The ACL LIST / ACL SAVE / CONFIG REWRITE line of a user.
+pub fn user_line(t: &CommandTable, u: &User) -> String {
     format!("user {} {}", lossy(&u.name), u.describe(t))
 }
 

@@ -1031,3 +1031,37 @@ fn key_permissions_match_redis_for_read_and_write_patterns() {
         }
     }
 }
+
+/// Without an ACL file, CONFIG REWRITE writes the users as `user` lines (the default user
+/// too), as Redis does, and a restart loads them back.
+#[test]
+fn config_rewrite_writes_users_into_the_config_file() {
+    let dir = test_dir("acl-rewrite");
+    let conf = dir.join("tern.conf");
+    std::fs::write(&conf, "# test\nuser old on nopass +ping\n").unwrap();
+    let d = dir.display().to_string();
+    let s = TestServer::start_with_config(&conf, &["--dir", &d]);
+    let mut c = s.client();
+    ok(&mut c, &["ACL", "DELUSER", "old"]);
+    ok(&mut c, &["ACL", "SETUSER", "zed", "on", ">x", "+get"]);
+    assert_eq!(ok(&mut c, &["CONFIG", "REWRITE"]), Value::Okay);
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(
+        text.contains("\nuser default on nopass ~* &* +@all\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\nuser zed on #2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881 resetchannels -@all +get\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("user old"), "{text}");
+    drop(c);
+    drop(s);
+    let s = TestServer::start_with_config(&conf, &["--dir", &d]);
+    assert_eq!(
+        sorted_texts(&ok(&mut s.client(), &["ACL", "USERS"])),
+        vec!["default", "zed"]
+    );
+}
