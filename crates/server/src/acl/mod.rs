@@ -960,11 +960,24 @@ pub struct LogEntry {
 /// Entries closer than this are grouped (Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA).
 const LOG_GROUPING_MS: i64 = 60_000;
 
+/// An atomic alone in its cache line: read by every command on every core, it must not share
+/// a line with the log's mutex, which refusals write.
+#[repr(align(64))]
+#[derive(Debug, Default)]
+pub struct Epoch(pub AtomicU64);
+
+impl std::ops::Deref for Epoch {
+    type Target = AtomicU64;
+    fn deref(&self) -> &AtomicU64 {
+        &self.0
+    }
+}
+
 /// All users, the ACL log, and the epoch that tells connections to re-read their user.
 pub struct Acl {
     users: RwLock<BTreeMap<Vec<u8>, Arc<User>>>,
     /// Bumped by every change of any user.
-    pub epoch: AtomicU64,
+    pub epoch: Epoch,
     log: Mutex<VecDeque<LogEntry>>,
 }
 
@@ -975,7 +988,7 @@ impl Acl {
         users.insert(b"default".to_vec(), Arc::new(User::default_user(t)));
         Acl {
             users: RwLock::new(users),
-            epoch: AtomicU64::new(1),
+            epoch: Epoch(AtomicU64::new(1)),
             log: Mutex::new(VecDeque::new()),
         }
     }
