@@ -521,7 +521,7 @@ fn with_redacted<R>(spec: &Spec, args: &[&[u8]], f: impl FnOnce(&[&[u8]]) -> R) 
     const REDACTED: &[u8] = b"(redacted)";
     let secret: Vec<usize> = match spec.name.as_str() {
         "auth" => (1..args.len()).collect(),
-        "acl|setuser" => (3..args.len()).collect(),
+        "acl|setuser" => (2..args.len()).collect(),
         "hello" => args
             .iter()
             .position(|a| a.eq_ignore_ascii_case(b"AUTH"))

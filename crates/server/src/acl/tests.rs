@@ -363,3 +363,30 @@ fn dispatch_refuses_and_logs() {
     t.run(&["GET", "x"]);
     assert_eq!(t.srv.acl.log_entries(10)[0].count, 2);
 }
+
+#[test]
+fn slowlog_redacts_acl_setuser_arguments() {
+    let mut t = TestDb::new();
+    t.run(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    t.run(&["ACL", "SETUSER", "zz", "on", ">pw", "+get"]);
+    let Frame::Array(entries) = t.run(&["SLOWLOG", "GET", "-1"]) else {
+        panic!("array")
+    };
+    let texts: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            let Frame::Array(f) = e else { panic!("entry") };
+            let Frame::Array(a) = &f[3] else {
+                panic!("args")
+            };
+            a.iter()
+                .map(|x| String::from_utf8_lossy(x.as_bytes().unwrap()).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert!(
+        texts.contains(&"ACL SETUSER (redacted) (redacted) (redacted) (redacted)".to_string()),
+        "{texts:?}"
+    );
+}
