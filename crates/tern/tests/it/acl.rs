@@ -723,6 +723,8 @@ fn acl_replies_match_redis() {
         "ACL HELP",
         "ACL",
         "AUTH alice wrong",
+        "HELLO 2 AUTH alice wrong",
+        "HELLO 3 AUTH nosuch x",
         "AUTH nosuch x",
         "AUTH x",
     ]
@@ -740,6 +742,22 @@ fn acl_replies_match_redis() {
         let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
         let (t, r) = (q(&mut tc, &a), q(&mut rc, &a));
         assert_eq!(norm_result(&t), norm_result(&r), "{a:?}");
+    }
+    // RESP3 shapes (maps, the flags set).
+    let mut t3 = tern.client_resp3();
+    let mut r3 = redis.client_resp3();
+    for a in [
+        &["ACL", "GETUSER", "alice"][..],
+        &["ACL", "GETUSER", "ivan"],
+        &["ACL", "GETUSER", "nosuch"],
+        &["ACL", "DRYRUN", "alice", "get", "x"],
+        &["ACL", "USERS"],
+    ] {
+        assert_eq!(
+            norm_result(&q(&mut t3, a)),
+            norm_result(&q(&mut r3, a)),
+            "{a:?}"
+        );
     }
     // Commands as a restricted user, on both.
     let user_script: &[&[&str]] = &[
