@@ -359,9 +359,20 @@ pub fn aclfile(srv: &Server) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Where the ACL file is: a relative `aclfile` is relative to `dir`, Redis's working
+/// directory (tern does not chdir); messages show the path as configured.
+fn aclfile_path(srv: &Server, path: &str) -> std::path::PathBuf {
+    let p = std::path::Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        srv.config.read().dir().join(p)
+    }
+}
+
 /// Reads and parses the ACL file (`ACLLoadFromFile`); Err is the error text without "ERR ".
 pub fn read_aclfile(srv: &Server, path: &str) -> Result<BTreeMap<Vec<u8>, Arc<User>>, String> {
-    let text = std::fs::read(path).map_err(|e| {
+    let text = std::fs::read(aclfile_path(srv, path)).map_err(|e| {
         format!(
             "Error loading ACLs, opening file '{path}': {}",
             crate::aof::strerror(&e)
@@ -420,13 +431,16 @@ fn save(cx: &mut Ctx) -> CmdResult {
         text.push_str(&user_line(&cx.srv.table, &u));
         text.push('\n');
     }
-    let tmp = format!("{path}.tmp-{}", std::process::id());
+    let target = aclfile_path(cx.srv, &path);
+    let mut tmp = target.clone().into_os_string();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
     let r = (|| -> std::io::Result<()> {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        std::fs::rename(&tmp, &path)
+        std::fs::rename(&tmp, &target)
     })();
     if let Err(e) = r {
         let _ = std::fs::remove_file(&tmp);

@@ -1094,3 +1094,25 @@ fn config_rewrite_writes_users_into_the_config_file() {
         vec!["default", "zed"]
     );
 }
+
+/// A relative `aclfile` is relative to `dir`, as in Redis (which runs in `dir`).
+#[test]
+fn a_relative_aclfile_lives_in_dir() {
+    let dir = test_dir("acl-relative");
+    std::fs::write(
+        dir.join("users.acl"),
+        "user default on nopass ~* &* +@all\nuser rel on >pr +ping\n",
+    )
+    .unwrap();
+    let d = dir.display().to_string();
+    let s = TestServer::start_with(&["--dir", &d, "--aclfile", "users.acl"]);
+    let mut c = s.client();
+    assert_eq!(
+        sorted_texts(&ok(&mut c, &["ACL", "USERS"])),
+        vec!["default", "rel"]
+    );
+    ok(&mut c, &["ACL", "SETUSER", "rel2", "on", ">x"]);
+    assert_eq!(ok(&mut c, &["ACL", "SAVE"]), Value::Okay);
+    let saved = std::fs::read_to_string(dir.join("users.acl")).unwrap();
+    assert!(saved.contains("user rel2 on #"), "{saved}");
+}
