@@ -108,10 +108,12 @@ impl Client {
             info,
             db: 0,
             authenticated,
+            // The default user, read at the first command (epoch 0 is never current): a client
+            // is checked unless it is made internal on purpose.
             user: crate::acl::superuser(),
             acl_epoch: 0,
-            acl_all: true,
-            acl_internal: true,
+            acl_all: false,
+            acl_internal: false,
             reply_mode: ReplyMode::On,
             close_after_reply: false,
             monitor: false,
@@ -141,6 +143,14 @@ impl Client {
 }
 
 impl Client {
+    /// Marks an internal client (scripts' own client, the AOF loader, a primary's stream on a
+    /// replica): ACL rules never apply to it.
+    pub fn internal(mut self) -> Client {
+        self.acl_internal = true;
+        self.acl_all = true;
+        self
+    }
+
     /// Makes the client run as `u` (AUTH, HELLO AUTH, RESET, a new connection). `epoch` is
     /// `Acl::epoch` read before `u` was looked up.
     pub fn set_user(&mut self, u: Arc<crate::acl::User>, epoch: u64) {

@@ -573,7 +573,7 @@ impl Engine {
         let info = srv.clients.register("lua".into(), String::new(), -1);
         srv.clients.unregister(info.id);
         let stats = srv.stats.new_worker(srv.table.ids());
-        let cl = Client::new(info, stats, true);
+        let cl = Client::new(info, stats, true).internal();
         Engine {
             funcs: HashMap::new(),
             epoch: srv.scripts.epoch.load(Ordering::Acquire),
