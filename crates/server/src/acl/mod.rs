@@ -907,6 +907,17 @@ impl User {
         Err(worst)
     }
 
+    /// True if a selector that allows this command also reads every key (`allkeys`, or a `*`
+    /// pattern with read access): SORT's BY and GET patterns need it, as in Redis
+    /// (`ACLUserCheckCmdWithUnrestrictedKeyAccess`).
+    pub fn reads_every_key(&self, spec: &Spec, args: &[&[u8]]) -> bool {
+        std::iter::once(&self.root).chain(&self.selectors).any(|s| {
+            s.check(spec, args).is_ok()
+                && (s.flags & ALLKEYS != 0
+                    || s.keys.iter().any(|k| k.pat == b"*" && k.perm & READ != 0))
+        })
+    }
+
     /// True if `pass` authenticates this user (a disabled user never authenticates).
     pub fn password_ok(&self, pass: &[u8]) -> bool {
         if !self.on {

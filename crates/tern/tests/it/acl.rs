@@ -1116,3 +1116,38 @@ fn a_relative_aclfile_lives_in_dir() {
     let saved = std::fs::read_to_string(dir.join("users.acl")).unwrap();
     assert!(saved.contains("user rel2 on #"), "{saved}");
 }
+
+/// SORT's BY and GET patterns name keys no rule can check in advance: a user who may not read
+/// every key gets Redis's refusal (BY without `*` does not sort and stays allowed).
+#[test]
+fn sort_by_and_get_patterns_need_access_to_every_key() {
+    let s = TestServer::start();
+    let mut admin = s.client();
+    ok(&mut admin, &["RPUSH", "kl", "1", "2"]);
+    ok(
+        &mut admin,
+        &["ACL", "SETUSER", "s1", "on", ">p", "+@all", "~k*"],
+    );
+    ok(
+        &mut admin,
+        &["ACL", "SETUSER", "s2", "on", ">p", "+@all", "%R~*"],
+    );
+    let mut s1 = as_user(&s, "s1", "p");
+    assert_eq!(
+        err(&mut s1, &["SORT", "kl", "BY", "w_*"]),
+        "ERR BY option of SORT denied due to insufficient ACL permissions."
+    );
+    assert_eq!(
+        err(&mut s1, &["SORT", "kl", "GET", "#"]),
+        "ERR GET option of SORT denied due to insufficient ACL permissions."
+    );
+    assert_eq!(
+        items(&ok(&mut s1, &["SORT", "kl", "BY", "nosort"])).len(),
+        2
+    );
+    let mut s2 = as_user(&s, "s2", "p");
+    assert_eq!(
+        items(&ok(&mut s2, &["SORT", "kl", "BY", "w_*", "GET", "#"])).len(),
+        2
+    );
+}
