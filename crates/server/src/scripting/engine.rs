@@ -610,6 +610,18 @@ impl Engine {
 
     /// Runs `job` and writes its reply (or error) to `out`. The caller holds the keyspace.
     pub fn run(&mut self, srv: &Server, job: &Job, out: &mut ReplyWriter) {
+        // The script's client runs as its caller (ACL WHOAMI, SORT's BY/GET rule); a caller
+        // allowed everything leaves it unchecked. `run_command` checks each redis.call first.
+        match &job.user {
+            Some(u) => {
+                self.cl.user = u.clone();
+                self.cl.acl_all = false;
+            }
+            None => {
+                self.cl.user = crate::acl::superuser();
+                self.cl.acl_all = true;
+            }
+        }
         let epoch = srv.scripts.epoch.load(Ordering::Acquire);
         if epoch != self.epoch {
             self.funcs.clear();

@@ -1145,6 +1145,20 @@ fn sort_by_and_get_patterns_need_access_to_every_key() {
         items(&ok(&mut s1, &["SORT", "kl", "BY", "nosort"])).len(),
         2
     );
+    // Inside a script too: the script runs as its caller.
+    let e = err(
+        &mut s1,
+        &[
+            "EVAL",
+            "return redis.call('sort', KEYS[1], 'BY', 'w_*')",
+            "1",
+            "kl",
+        ],
+    );
+    assert!(
+        e.starts_with("ERR BY option of SORT denied due to insufficient ACL permissions."),
+        "{e}"
+    );
     let mut s2 = as_user(&s, "s2", "p");
     assert_eq!(
         items(&ok(&mut s2, &["SORT", "kl", "BY", "w_*", "GET", "#"])).len(),
