@@ -51,6 +51,8 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
         let authenticated = !srv.hot.requirepass_set.load(Relaxed);
         info.authenticated.store(authenticated, Relaxed);
         let mut cl = Client::new(info, stats, authenticated);
+        let epoch = srv.acl.epoch.load(Relaxed);
+        cl.set_user(srv.acl.default_user(), epoch);
         if let Err(e) = run(&srv, &mut stream, &mut cl).await {
             tracing::debug!(client = id, error = %e, "connection closed on I/O error");
         }

@@ -141,6 +141,8 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let srv = Server::new(config, workers);
     srv.port.store(addrs[0].port() as u64, Relaxed);
+    crate::families::acl::load_at_startup(&srv)
+        .map_err(|e| anyhow::anyhow!("Aborting Redis startup because of ACL errors: {e}"))?;
     // The dataset is loaded before any worker accepts a connection: clients that connect
     // meanwhile wait in the listen backlog.
     crate::loader::load_at_startup(&srv)?;

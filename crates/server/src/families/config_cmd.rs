@@ -76,6 +76,10 @@ fn set(cx: &mut Ctx) -> CmdResult {
         .map_err(CmdError::Msg)?;
     if !changed.is_empty() {
         cx.srv.refresh_hot();
+        if changed.contains(&"requirepass") {
+            let pass = cx.srv.config.read().requirepass();
+            cx.srv.set_requirepass(pass.as_deref());
+        }
         tracing::debug!(client = cx.cl.info.id, ?changed, "CONFIG SET");
         if changed.contains(&"appendonly") {
             let want = cx.srv.config.read().appendonly();
@@ -97,7 +101,19 @@ fn resetstat(cx: &mut Ctx) -> CmdResult {
 
 /// CONFIG REWRITE
 fn rewrite(cx: &mut Ctx) -> CmdResult {
-    if let Err(e) = cx.srv.config.read().rewrite() {
+    // The ACL users go into the file as `user` lines, unless an ACL file keeps them (then the
+    // file's `user` lines are dropped), as Redis's rewriteConfigUserOption.
+    let users: Vec<String> = if crate::families::acl::aclfile(cx.srv).is_some() {
+        Vec::new()
+    } else {
+        cx.srv
+            .acl
+            .all()
+            .iter()
+            .map(|u| crate::families::acl::user_line(&cx.srv.table, u))
+            .collect()
+    };
+    if let Err(e) = cx.srv.config.read().rewrite_with_users(Some(&users)) {
         tracing::warn!(error = %e, "CONFIG REWRITE failed");
         return Err(CmdError::Msg(e));
     }

@@ -141,6 +141,8 @@ fn eval_generic(cx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult {
         resp3: cx.out.resp3(),
         readonly,
         now_ms: cx.now_ms,
+        user: (!cx.cl.acl_all).then(|| cx.cl.user.clone()),
+        caller: (!cx.cl.acl_all).then(|| (cx.cl.info.clone(), cx.spec.id)),
     };
     start(cx, job);
     Ok(())

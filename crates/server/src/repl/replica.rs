@@ -495,7 +495,7 @@ async fn apply_stream(
     info.flags.fetch_or(crate::clients::cflags::MASTER, Relaxed);
     let id = info.id;
     let stats = srv.stats.new_worker(srv.table.ids());
-    let mut cl = Client::new(info, stats, true);
+    let mut cl = Client::new(info, stats, true).internal();
     cl.replaying = true;
     cl.master_pending = Some(Vec::new());
     let result = apply_loop(srv, up, &mut sock, &mut cl, &mut buf).await;

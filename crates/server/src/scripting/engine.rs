@@ -575,7 +575,7 @@ impl Engine {
         let info = srv.clients.register("lua".into(), String::new(), -1);
         srv.clients.unregister(info.id);
         let stats = srv.stats.new_worker(srv.table.ids());
-        let cl = Client::new(info, stats, true);
+        let cl = Client::new(info, stats, true).internal();
         Engine {
             funcs: HashMap::default(),
             epoch: srv.scripts.epoch.load(Ordering::Acquire),
@@ -612,6 +612,18 @@ impl Engine {
 
     /// Runs `job` and writes its reply (or error) to `out`. The caller holds the keyspace.
     pub fn run(&mut self, srv: &Server, job: &Job, out: &mut ReplyWriter) {
+        // The script's client runs as its caller (ACL WHOAMI, SORT's BY/GET rule); a caller
+        // allowed everything leaves it unchecked. `run_command` checks each redis.call first.
+        match &job.user {
+            Some(u) => {
+                self.cl.user = u.clone();
+                self.cl.acl_all = false;
+            }
+            None => {
+                self.cl.user = crate::acl::superuser();
+                self.cl.acl_all = true;
+            }
+        }
         let epoch = srv.scripts.epoch.load(Ordering::Acquire);
         if epoch != self.epoch {
             self.funcs.clear();
@@ -840,6 +852,33 @@ fn run_command(
     }
     if spec.has(flags::NOSCRIPT) {
         return fail("This Redis command is not allowed from script");
+    }
+    if let Some(user) = &job.user {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        if let Err(d) = user.check(spec, &refs) {
+            if let Some((info, cmd)) = &job.caller {
+                let object = match d {
+                    crate::acl::Denied::Command => spec.name.as_bytes(),
+                    crate::acl::Denied::Key(i) | crate::acl::Denied::Channel(i) => refs[i],
+                };
+                let cur = crate::families::client::Current {
+                    db: job.db,
+                    cmd: srv.table.name_of(*cmd).unwrap_or("eval"),
+                    argv_mem: 0,
+                };
+                crate::acl::log_event_for(
+                    srv,
+                    info,
+                    &cur,
+                    d.reason(),
+                    "lua",
+                    object,
+                    &user.name,
+                    job.now_ms,
+                );
+            }
+            return Ok(Err(d.script_error().to_string()));
+        }
     }
     if spec.has(flags::WRITE) {
         if job.readonly {

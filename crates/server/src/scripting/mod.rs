@@ -87,6 +87,11 @@ pub struct Job {
     pub readonly: bool,
     /// The time the script runs at (commands inside see a frozen clock, as in Redis).
     pub now_ms: i64,
+    /// The caller's user: `redis.call` checks its permissions (None: no check needed).
+    pub user: Option<Arc<crate::acl::User>>,
+    /// The caller (its CLIENT LIST line goes into ACL LOG entries) and the id of the command
+    /// that started the script.
+    pub caller: Option<(Arc<crate::clients::ClientInfo>, usize)>,
 }
 
 /// Scripting state shared by every connection (`Server::scripts`).
