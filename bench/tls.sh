@@ -18,6 +18,7 @@
 #   TERN_BIN=...      use this binary instead of building one (release)
 #   CARGO_TARGET_DIR  honoured by the build (default: target)
 #   RESULTS_DIR       where latest-tls.md and raw/ go (default: bench/results)
+#   ONLY='-P1$'       run only the rows whose label matches this extended regex
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -148,6 +149,13 @@ ROWS=(
     "GET -P1|200000|-t get -P 1 -c 50"
 )
 
+if [[ -n ${ONLY:-} ]]; then
+    kept=()
+    for row in "${ROWS[@]}"; do [[ ${row%%|*} =~ $ONLY ]] && kept+=("$row"); done
+    ROWS=("${kept[@]}")
+    ((${#ROWS[@]})) || die "no row matches ONLY='$ONLY'"
+fi
+
 declare -A RPS CPU
 run_one() { # server row round
     local s=$1 i=$2 r=$3 label n args out err rc=0 before after rps
@@ -170,7 +178,8 @@ run_one() { # server row round
 }
 
 REDIS_VERSION=$("$REDIS_SERVER" --version | sed 's/.* v=\([^ ]*\).*/\1/')
-log "tern: $TERN_BIN; redis-server $REDIS_VERSION; rounds=$ROUNDS n_scale=$N_SCALE; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+log "tern: $TERN_BIN; redis-server $REDIS_VERSION; rounds=$ROUNDS n_scale=$N_SCALE; load: $LOAD_START"
 start_server tern
 start_server redis
 SUITES=""
@@ -193,7 +202,7 @@ done
 
 OUT=$RESULTS/latest-tls.md
 {
-    echo "Command: \`bench/tls.sh\` (ROUNDS=$ROUNDS N_SCALE=$N_SCALE), $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: see the log line"
+    echo "Command: \`bench/tls.sh\` (ROUNDS=$ROUNDS N_SCALE=$N_SCALE ONLY='${ONLY:-}'), $(date -u '+%Y-%m-%d %H:%M UTC'); load average at start $LOAD_START, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "Negotiated:$SUITES"
     echo
     echo "| row | -n | tern ops/s | redis ops/s | tern/redis | tern CPU-s/Mops | redis CPU-s/Mops |"
