@@ -643,6 +643,17 @@ fn hostile_bytes_on_the_tls_port_leave_the_server_serving() {
     let mut s = TcpStream::connect(("127.0.0.1", tp)).unwrap();
     conn.write_tls(&mut s).unwrap();
     drop(s);
+    // Garbage inside an established TLS session (records that fail authentication): that
+    // connection is closed, the others go on.
+    let mut broken = TlsClient::connect(tp, &c, Some("client")).unwrap();
+    assert_eq!(broken.cmd(&["PING"]).unwrap(), "PONG");
+    let mut forged = vec![0x17, 0x03, 0x03, 0x00, 0x40];
+    forged.extend_from_slice(&[0xAB; 0x40]);
+    broken.s.sock.write_all(&forged).unwrap();
+    assert!(
+        broken.cmd(&["PING"]).is_err(),
+        "a forged record was accepted"
+    );
     drop(half);
     drop(silent);
     srv.assert_alive();
