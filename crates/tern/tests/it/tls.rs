@@ -366,6 +366,13 @@ fn config_set_certificate_serves_new_connections_without_a_restart() {
         Some(rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
     );
     assert_eq!(t12.cmd(&["PING"]).unwrap(), "PONG");
+    // Client authentication changes for new connections too.
+    assert!(TlsClient::connect(tp, &c, None)
+        .and_then(|mut t| t.cmd(&["PING"]))
+        .is_err());
+    ok(&mut con, &["CONFIG", "SET", "tls-auth-clients", "optional"]);
+    let mut anon = TlsClient::connect(tp, &c, None).unwrap();
+    assert_eq!(anon.cmd(&["GET", "k"]).unwrap(), "v");
     assert_eq!(srv.pid(), pid);
     let e = err(&mut con, &["CONFIG", "SET", "tls-port", "1"]);
     assert!(e.contains("can't set immutable config"), "{e}");
