@@ -314,7 +314,7 @@ fn compile_error(e: &mlua::Error) -> String {
 pub struct Engine {
     lua: Lua,
     /// Compiled scripts by SHA1.
-    funcs: HashMap<String, Function>,
+    funcs: HashMap<String, Function, foldhash::fast::RandomState>,
     /// `Scripts::epoch` when `funcs` was last valid.
     epoch: u64,
     /// The scripts' environment (protected globals).
@@ -329,7 +329,7 @@ pub struct Engine {
     /// The state's parts (shared handles with the fields above).
     st: State,
     /// FCALL's callbacks by lowercased function name, loaded from the registry.
-    fns: HashMap<String, Function>,
+    fns: HashMap<String, Function, foldhash::fast::RandomState>,
     /// `Functions::epoch` when `fns` was loaded.
     fepoch: u64,
     /// The running job, for `redis.call` and friends.
@@ -378,6 +378,8 @@ fn new_state(busy: Option<Arc<Busy>>) -> State {
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_lua, dbg| {
+                // Replies of scripts run before this one in the batch leave now.
+                super::send_replies();
                 let dl = deadline.load(Ordering::Relaxed);
                 if dl != 0 && crate::server::now_ms() > dl {
                     return Err(raise(true, "ERR FUNCTION LOAD timeout".into()));
@@ -575,14 +577,14 @@ impl Engine {
         let stats = srv.stats.new_worker(srv.table.ids());
         let cl = Client::new(info, stats, true);
         Engine {
-            funcs: HashMap::new(),
+            funcs: HashMap::default(),
             epoch: srv.scripts.epoch.load(Ordering::Acquire),
             env: st.env.clone(),
             globals: st.globals.clone(),
             killed_line: st.killed_line.clone(),
             lua: st.lua.clone(),
             st,
-            fns: HashMap::new(),
+            fns: HashMap::default(),
             fepoch: u64::MAX,
             ctx,
             run_script,
@@ -650,9 +652,6 @@ impl Engine {
                     }
                 }
             };
-            if let Err(e) = self.set_keys_argv(job) {
-                return out.error(&format!("ERR {e}"));
-            }
             f
         };
         self.ctx.resp3.set(false);
@@ -662,7 +661,33 @@ impl Engine {
         let result = (|| -> mlua::Result<()> {
             let (ok, v): (bool, Value) = match call_args {
                 Some((keys, args)) => self.run_function.call((f, keys, args))?,
-                None => self.run_script.call(f)?,
+                // EVAL: KEYS and ARGV are built and set through the C API in the same
+                // protected call that runs the script (through mlua, each value would cost a
+                // protected call of its own).
+                // SAFETY: the closure runs protected (a Lua error unwinds to exec_raw's
+                // pcall). Its frame holds its three arguments (the globals table, the runner,
+                // the script); it uses at most three more slots, and leaves only the runner's
+                // results.
+                None => unsafe {
+                    self.lua.exec_raw(
+                        (self.globals.clone(), self.run_script.clone(), f),
+                        |state| {
+                            use mlua::ffi;
+                            ffi::luaL_checkstack(state, 3, std::ptr::null());
+                            for (name, items) in [(c"KEYS", &job.keys), (c"ARGV", &job.argv)] {
+                                ffi::lua_pushstring(state, name.as_ptr());
+                                ffi::lua_createtable(state, items.len().min(1 << 24) as i32, 0);
+                                for (i, a) in items.iter().enumerate() {
+                                    ffi::lua_pushlstring(state, a.as_ptr().cast(), a.len());
+                                    ffi::lua_rawseti(state, -2, (i + 1) as ffi::lua_Integer);
+                                }
+                                ffi::lua_rawset(state, 1);
+                            }
+                            ffi::lua_remove(state, 1);
+                            ffi::lua_call(state, 1, ffi::LUA_MULTRET);
+                        },
+                    )?
+                },
             };
             if ok {
                 convert::lua_to_reply(&v, out, self.ctx.resp3.get());
@@ -706,20 +731,6 @@ impl Engine {
             args.raw_set(i + 1, self.lua.create_string(a)?)?;
         }
         Ok((keys, args))
-    }
-
-    fn set_keys_argv(&self, job: &Job) -> mlua::Result<()> {
-        let keys = self.lua.create_table_with_capacity(job.keys.len(), 0)?;
-        for (i, k) in job.keys.iter().enumerate() {
-            keys.raw_set(i + 1, self.lua.create_string(k)?)?;
-        }
-        let argv = self.lua.create_table_with_capacity(job.argv.len(), 0)?;
-        for (i, a) in job.argv.iter().enumerate() {
-            argv.raw_set(i + 1, self.lua.create_string(a)?)?;
-        }
-        self.globals.raw_set("KEYS", keys)?;
-        self.globals.raw_set("ARGV", argv)?;
-        Ok(())
     }
 }
 
