@@ -30,6 +30,7 @@ pub mod snapshot;
 pub mod stats;
 pub mod table;
 pub mod testkit;
+pub mod tls;
 pub mod tracking;
 pub mod watch;
 

@@ -77,6 +77,8 @@ pub struct Server {
     pub started: Instant,
     /// The TCP port actually bound (useful with --port 0).
     pub port: AtomicU64,
+    /// The TLS contexts (`tls-*`), swapped whole by CONFIG SET.
+    pub tls: crate::tls::Tls,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: tokio::sync::Notify,
     /// True once shutdown has been requested.
@@ -175,6 +177,7 @@ impl Server {
             replid: RwLock::new(random_hex40()),
             started: Instant::now(),
             port: AtomicU64::new(0),
+            tls: Default::default(),
             shutdown: tokio::sync::Notify::new(),
             shutting_down: AtomicBool::new(false),
             shutdown_req: Default::default(),

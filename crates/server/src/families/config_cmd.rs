@@ -68,12 +68,35 @@ fn set(cx: &mut Ctx) -> CmdResult {
     }
     let pairs: Vec<(&[u8], &[u8])> = chunks.map(|p| (p[0], p[1])).collect();
     let local = is_local(&cx.cl.info.addr);
-    let changed = cx
-        .srv
-        .config
-        .write()
-        .set_from_client(&pairs, local)
-        .map_err(CmdError::Msg)?;
+    let changed = {
+        let mut config = cx.srv.config.write();
+        // A `tls-*` change rebuilds the TLS contexts from the new values before anything uses
+        // them; if that fails (a missing file, a key that does not match, an unknown cipher),
+        // every value of this CONFIG SET goes back and the old contexts keep serving.
+        let tls = pairs
+            .iter()
+            .any(|(n, _)| n.len() > 4 && n[..4].eq_ignore_ascii_case(b"tls-"));
+        let before = tls.then(|| config.clone());
+        let changed = config
+            .set_from_client(&pairs, local)
+            .map_err(CmdError::Msg)?;
+        if let Some(before) = before {
+            if let Some(name) = changed.iter().find(|n| n.starts_with("tls-")) {
+                match crate::tls::build(&config) {
+                    Ok(ctx) => crate::tls::install(cx.srv, ctx),
+                    Err(e) => {
+                        *config = before;
+                        tracing::warn!("Failed to configure TLS: {e}");
+                        return Err(CmdError::Msg(format!(
+                            "ERR CONFIG SET failed (possibly related to argument '{name}') - \
+                             Unable to update TLS configuration. Check server logs."
+                        )));
+                    }
+                }
+            }
+        }
+        changed
+    };
     if !changed.is_empty() {
         cx.srv.refresh_hot();
         if changed.contains(&"requirepass") {

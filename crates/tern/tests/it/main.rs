@@ -35,6 +35,7 @@ mod sort;
 mod startup;
 mod strings;
 mod tail;
+mod tls;
 mod tracking;
 mod transactions;
 mod wan;
