@@ -191,15 +191,24 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
         rbuf.drain(..pos);
         if !batch.is_empty() {
             flush(srv, stream, cl, &mut out).await?;
+            // A script always ends (SCRIPT KILL, or the script thread answers), so its reply
+            // is simply awaited; the connection is read again afterwards.
             for q in batch {
                 match q {
-                    Queued::Wait(wait) => {
-                        if !wait_blocked(srv, stream, cl, &mut rbuf, &mut out, wait).await? {
-                            return Ok(());
-                        }
-                    }
+                    Queued::Wait(wait) => match wait.rx.await {
+                        Ok(crate::blocking::Outcome::Served(reply)) => out.raw(&reply),
+                        _ => (wait.timeout_reply)(&mut out),
+                    },
                     Queued::Ready(reply) => out.raw(&reply),
                 }
+            }
+            // The scripts' writes are in the log: the replies wait for the AOF like a write's.
+            if srv.aof.on() {
+                cl.last_write = cl.last_write.max(srv.log.published_offset());
+            }
+            if cl.info.killed.load(Relaxed) {
+                flush(srv, stream, cl, &mut out).await?;
+                return Ok(());
             }
             flush(srv, stream, cl, &mut out).await?;
             need_read = rbuf.is_empty();
