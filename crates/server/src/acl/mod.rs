@@ -713,6 +713,19 @@ pub fn superuser() -> Arc<User> {
     .clone()
 }
 
+/// The hash a password rule names: SHA-256 of the password after `>` or `<`, or the hex hash
+/// after `#` or `!` (64 lowercase hex digits, else BadHash).
+fn rule_hash(op: &[u8]) -> Result<String, RuleError> {
+    if matches!(op[0], b'>' | b'<') {
+        return Ok(hash_password(&op[1..]));
+    }
+    let h = &op[1..];
+    if h.len() != 64 || !h.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(RuleError::BadHash);
+    }
+    Ok(String::from_utf8_lossy(h).into_owned())
+}
+
 /// SHA-256 of a password, lowercase hex (the form ACL GETUSER shows).
 pub fn hash_password(p: &[u8]) -> String {
     hex::encode(Sha256::digest(p))
@@ -800,29 +813,13 @@ impl User {
             self.nopass = false;
             self.passwords.clear();
         } else if op[0] == b'>' || op[0] == b'#' {
-            let h = if op[0] == b'>' {
-                hash_password(&op[1..])
-            } else {
-                let h = &op[1..];
-                if h.len() != 64 || !h.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-                    return Err(RuleError::BadHash);
-                }
-                String::from_utf8_lossy(h).into_owned()
-            };
+            let h = rule_hash(op)?;
             if !self.passwords.contains(&h) {
                 self.passwords.push(h);
             }
             self.nopass = false;
         } else if op[0] == b'<' || op[0] == b'!' {
-            let h = if op[0] == b'<' {
-                hash_password(&op[1..])
-            } else {
-                let h = &op[1..];
-                if h.len() != 64 || !h.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-                    return Err(RuleError::BadHash);
-                }
-                String::from_utf8_lossy(h).into_owned()
-            };
+            let h = rule_hash(op)?;
             match self.passwords.iter().position(|p| *p == h) {
                 Some(i) => {
                     self.passwords.remove(i);
