@@ -47,6 +47,15 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
         let _ = stream
             .write_all(b"-ERR max number of clients reached\r\n")
             .await;
+    } else if srv.hot.protected.load(Relaxed)
+        && stream.peer_addr().is_ok_and(|a| !a.ip().is_loopback())
+    {
+        // protected-mode: no password, so only loopback clients (Redis 7.0 applies it
+        // whatever `bind` says).
+        srv.stats.rejected_connections.fetch_add(1, Relaxed);
+        let _ = stream
+            .write_all(crate::errors::DENIED_PROTECTED_MODE.as_bytes())
+            .await;
     } else {
         let authenticated = !srv.hot.requirepass_set.load(Relaxed);
         info.authenticated.store(authenticated, Relaxed);
@@ -383,7 +392,23 @@ async fn flush(
     if srv.aof.on() && cl.last_write > srv.aof.written() {
         crate::aof::before_reply(srv, cl.last_write).await;
     }
-    stream.write_all(&out.buf).await?;
+    // `client-output-buffer-limit normal` (subscribers answer to the pubsub class, enforced
+    // where their messages are queued).
+    let limits = &srv.hot.obuf_normal;
+    if cl.pubsub.is_some() || limits.none() {
+        stream.write_all(&out.buf).await?;
+    } else {
+        let since = &mut cl.obuf_soft_since;
+        crate::outlimit::write_all_watched(stream, &out.buf, |pending| {
+            let over = limits.reached(pending, since, now_ms());
+            if over {
+                crate::outlimit::log_closed(cl.info.id, &cl.info.addr, "normal", pending);
+            }
+            over
+        })
+        .await?;
+        cl.obuf_soft_since = 0;
+    }
     cl.stats.net_output.add(out.buf.len() as u64);
     out.buf.clear();
     if out.buf.capacity() > 1024 * 1024 {

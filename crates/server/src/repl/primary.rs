@@ -231,16 +231,30 @@ async fn full_sync(
             })?;
         let _ = path;
     }
-    // Send the snapshot while keeping the log's new bytes in memory.
+    // Send the snapshot while keeping the log's new bytes in memory: they are the replica's
+    // output buffer, bounded by `client-output-buffer-limit replica`.
     let mut pos = offset;
     let mut pending: Vec<u8> = Vec::new();
+    let mut since = 0i64;
     loop {
         tokio::select! {
             chunk = rx.recv() => match chunk {
-                Some(c) => stream.write_all(&c).await?,
+                Some(c) => {
+                    let held = pending.len() as u64;
+                    let p = pos;
+                    crate::outlimit::write_all_watched(stream, &c, |_| {
+                        replica_over(srv, link, held + srv.log.offset().saturating_sub(p), &mut since)
+                    })
+                    .await?
+                }
                 None => break,
             },
-            _ = srv.log.wait_beyond(pos) => drain_log(srv, &mut pos, &mut pending)?,
+            _ = srv.log.wait_beyond(pos) => {
+                drain_log(srv, &mut pos, &mut pending)?;
+                if replica_over(srv, link, pending.len() as u64, &mut since) {
+                    return Err(crate::outlimit::limit_error());
+                }
+            }
         }
     }
     if diskless {
@@ -268,7 +282,12 @@ async fn full_sync(
                         break;
                     }
                 }
-                _ = srv.log.wait_beyond(pos) => drain_log(srv, &mut pos, &mut pending)?,
+                _ = srv.log.wait_beyond(pos) => {
+                    drain_log(srv, &mut pos, &mut pending)?;
+                    if replica_over(srv, link, pending.len() as u64, &mut since) {
+                        return Err(crate::outlimit::limit_error());
+                    }
+                }
                 _ = tokio::time::sleep_until(deadline) => {
                     return Err(std::io::Error::other("timeout waiting for the replica's first ACK"));
                 }
@@ -290,7 +309,17 @@ async fn stream_log(
 ) -> std::io::Result<()> {
     link.state.store(state::ONLINE, Relaxed);
     let (mut rd, mut wr) = stream.split();
-    wr.write_all(&pending).await?;
+    let mut since = 0i64;
+    let p = pos;
+    crate::outlimit::write_all_watched(&mut wr, &pending, |unwritten| {
+        replica_over(
+            srv,
+            link,
+            unwritten + srv.log.offset().saturating_sub(p),
+            &mut since,
+        )
+    })
+    .await?;
     drop(pending);
     let mut rbuf: Vec<u8> = Vec::with_capacity(4096);
     let mut parser = RequestParser::new();
@@ -309,7 +338,11 @@ async fn stream_log(
             _ = srv.log.wait_beyond(pos) => {
                 out.clear();
                 drain_log(srv, &mut pos, &mut out)?;
-                wr.write_all(&out).await?;
+                let p = pos;
+                crate::outlimit::write_all_watched(&mut wr, &out, |unwritten| {
+                    replica_over(srv, link, unwritten + srv.log.offset().saturating_sub(p), &mut since)
+                })
+                .await?;
             }
             r = rd.read_buf(&mut rbuf) => {
                 if r? == 0 {
@@ -337,6 +370,17 @@ async fn stream_log(
             }
         }
     }
+}
+
+/// `client-output-buffer-limit replica` for a replica holding `pending` bytes of stream not
+/// yet written to its socket; logs as Redis does when the replica must be dropped.
+fn replica_over(srv: &Server, link: &ReplicaLink, pending: u64, since: &mut i64) -> bool {
+    let over = srv.hot.obuf_replica.reached(pending, since, now_ms());
+    if over {
+        let addr = format!("{}:{}", link.ip, link.port);
+        crate::outlimit::log_closed(link.id, &addr, "replica", pending);
+    }
+    over
 }
 
 /// Called from the cron: a PING into the stream every `repl-ping-replica-period` seconds while
