@@ -399,7 +399,8 @@ async fn flush(
         stream.write_all(&out.buf).await?;
     } else {
         let since = &mut cl.obuf_soft_since;
-        crate::outlimit::write_all_watched(stream, &out.buf, |pending| {
+        crate::outlimit::write_all_watched(stream, &out.buf, |unwritten| {
+            let pending = unwritten + crate::outlimit::unsent_in_kernel(cl.info.fd);
             let over = limits.reached(pending, since, now_ms());
             if over {
                 crate::outlimit::log_closed(cl.info.id, &cl.info.addr, "normal", pending);

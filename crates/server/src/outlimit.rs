@@ -2,8 +2,8 @@
 //! enforced where messages are queued, in `pubsub.rs`).
 //!
 //! What counts as a client's output buffer: the reply bytes the server holds for it and the
-//! socket has not taken yet. For a normal client that is the part of its reply buffer not yet
-//! written; tern stops executing a client's commands while its replies cannot be written
+//! client has not received yet. For a normal client that is the part of its reply buffer not
+//! yet written plus what waits in the socket's send queue ([`unsent_in_kernel`]); tern stops executing a client's commands while its replies cannot be written
 //! (back-pressure, see `conn.rs`), so what a client that never reads can pile up is one batch
 //! of replies (up to 64 KiB plus the last reply), not an unbounded list as in Redis. For a
 //! replica it is the replication stream produced since its position (during a full sync: since
@@ -65,6 +65,25 @@ impl ClassLimits {
         }
         *soft_since = 0;
         false
+    }
+}
+
+/// Bytes written to socket `fd` that its peer has not acknowledged yet (the kernel's send
+/// queue, `SIOCOUTQ`); 0 for no socket. They count as output the client has not taken: a
+/// client that stopped reading leaves up to the socket's send buffer (megabytes on loopback)
+/// there, on top of what the server still holds.
+pub fn unsent_in_kernel(fd: i32) -> u64 {
+    if fd < 0 {
+        return 0;
+    }
+    let mut n: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ (SIOCOUTQ) writes one int through the pointer; a closed or reused fd
+    // only makes the ioctl fail or report another socket's queue, never touch our memory.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n) };
+    if r < 0 {
+        0
+    } else {
+        n.max(0) as u64
     }
 }
 

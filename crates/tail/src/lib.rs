@@ -549,6 +549,62 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_or_short_eof_mark_is_refused_not_a_panic() {
+        // Found by fuzzing: `$EOF:` with an empty mark made `find` call `windows(0)`.
+        assert!(payload_header("$EOF:").is_err());
+        assert!(payload_header("$EOF:abc").is_err());
+        fuzz_stream(b"+FULLRESYNC x 0\r\n$EOF:\r\nabc");
+        let mark = "m".repeat(40) + "ignored";
+        assert_eq!(
+            payload_header(&format!("$EOF:{mark}")).unwrap(),
+            Payload::Eof(vec![b'm'; 40])
+        );
+        assert_eq!(payload_header("$12").unwrap(), Payload::Len(12));
+        assert!(payload_header("$-1").is_err());
+        assert!(payload_header("+OK").is_err());
+    }
+
+    #[test]
+    fn the_eof_mark_is_found_across_reads() {
+        let mark = b"0123456789012345678901234567890123456789".to_vec();
+        let mut stream = b"RDBDATA".repeat(10);
+        stream.extend_from_slice(&mark);
+        stream.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        for size in [1, 3, 7, 40, 41, 1000] {
+            let mut scan = EofScan::new(mark.clone());
+            let mut found = None;
+            for c in stream.chunks(size) {
+                if let Some(f) = scan.push(c) {
+                    found = Some(f);
+                    break;
+                }
+            }
+            let (total, rest) = found.expect("mark found");
+            assert_eq!(total, 70, "chunks of {size}");
+            assert!(
+                b"*1\r\n$4\r\nPING\r\n".starts_with(&rest),
+                "chunks of {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_decoder_yields_commands_with_offsets_and_databases() {
+        let mut d = StreamDecoder::new(100);
+        d.feed(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*1\r\n$4\r\nPING\r\n*0\r\n");
+        d.feed(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk");
+        assert_eq!(d.next().unwrap(), Some(Decoded::GetAck));
+        assert_eq!(d.next().unwrap(), None);
+        d.feed(b"\r\n");
+        let Some(Decoded::Event(Event::Command { offset, db, args })) = d.next().unwrap() else {
+            panic!("a command");
+        };
+        assert_eq!((db, args), (3, vec![b"DEL".to_vec(), b"k".to_vec()]));
+        assert_eq!(offset, 100 + 23 + 14 + 4 + 37 + 20);
+        assert_eq!(d.offset(), offset);
+    }
+
+    #[test]
     fn find_locates_the_mark() {
         assert_eq!(find(b"abcdef", b"cd"), Some(2));
         assert_eq!(find(b"abc", b"x"), None);

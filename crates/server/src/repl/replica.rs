@@ -786,3 +786,55 @@ async fn read_timeout(
         .await
         .map_err(|_| err("timeout receiving the RDB from the primary"))?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_headers_are_parsed_as_redis_does() {
+        assert!(parse_payload_header("+OK").is_err());
+        // A mark shorter than Redis's 40 bytes is refused (an empty one matched at once).
+        assert!(parse_payload_header("$EOF:").is_err());
+        assert_eq!(
+            parse_payload_header("$1024").unwrap(),
+            tern_tail::Payload::Len(1024)
+        );
+    }
+
+    #[test]
+    fn an_announced_payload_length_is_not_allocated_before_it_arrives() {
+        // Found by review while fuzzing: `$<len>` used to `resize(len)` at once, so a
+        // primary (or anything answering PSYNC) announcing 2^60 bytes aborted the replica.
+        let srv = crate::testkit::TestDb::new().srv;
+        fuzz_sync_bytes(
+            &srv,
+            b"+FULLRESYNC abc 0\r\n$1152921504606846976\r\nREDIS",
+            0,
+        );
+        fuzz_sync_bytes(&srv, b"+FULLRESYNC abc 0\r\n$18446744073709551615\r\n", 0);
+    }
+
+    #[test]
+    fn an_eof_marked_payload_is_cut_at_the_mark_and_the_rest_is_the_stream() {
+        let mark = [b'z'; 40];
+        let mut rdb = Vec::new();
+        assert_eq!(eof_push(&mut rdb, b"REDIS0010zzzz", &mark), None);
+        let extra = eof_push(&mut rdb, &[b'z'; 40], &mark).unwrap();
+        // The first 40 z's are the mark; the ones before it belong to the payload.
+        assert_eq!(rdb, b"REDIS0010");
+        assert_eq!(extra, b"zzzz");
+    }
+
+    #[test]
+    fn the_stream_is_applied_in_pieces_with_getacks_reported() {
+        let srv = crate::testkit::TestDb::new().srv;
+        let stream = b"+CONTINUE\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\
+                       *3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n\
+                       *2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
+        fuzz_sync_bytes(&srv, stream, 0);
+        let mut t = crate::testkit::TestDb::connect(srv);
+        assert_eq!(t.run(&["GET", "k"]), crate::testkit::frames::bulk("v"));
+        assert_eq!(t.run(&["GET", "n"]), crate::testkit::frames::bulk("1"));
+    }
+}
