@@ -393,13 +393,27 @@ async fn flush(
         crate::aof::before_reply(srv, cl.last_write).await;
     }
     // `client-output-buffer-limit normal` (subscribers answer to the pubsub class, enforced
-    // where their messages are queued).
+    // where their messages are queued), and the idle `timeout` for a client that stopped
+    // reading (Redis counts a write that makes no progress as no interaction).
     let limits = &srv.hot.obuf_normal;
-    if cl.pubsub.is_some() || limits.none() {
+    let idle = if cl.pubsub.is_some() {
+        0
+    } else {
+        srv.hot.idle_timeout.load(Relaxed)
+    };
+    let normal = cl.pubsub.is_none() && !limits.none();
+    if !normal && idle == 0 {
         stream.write_all(&out.buf).await?;
     } else {
         let since = &mut cl.obuf_soft_since;
-        crate::outlimit::write_all_watched(stream, &out.buf, |unwritten| {
+        crate::outlimit::write_all_watched(stream, &out.buf, |unwritten, stalled| {
+            if idle > 0 && stalled.as_secs() >= idle {
+                tracing::debug!(client = cl.info.id, "closing idle client (not reading)");
+                return true;
+            }
+            if !normal {
+                return false;
+            }
             let pending = unwritten + crate::outlimit::unsent_in_kernel(cl.info.fd);
             let over = limits.reached(pending, since, now_ms());
             if over {

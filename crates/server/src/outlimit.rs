@@ -103,26 +103,31 @@ pub fn log_closed(id: u64, addr: &str, class: &str, pending: u64) {
     );
 }
 
-/// Writes all of `buf`, asking `over(unwritten)` before the first write and whenever the
-/// socket has taken nothing for a [`TICK`]: when it says the limits are reached, the write
-/// stops with [`limit_error`]. `over` also sees the bytes still unwritten, so callers can add
-/// what else they hold for the client (a replica's stream that is still in the log).
+/// Writes all of `buf`, asking `over(unwritten, stalled)` before the first write and whenever
+/// the socket has taken nothing for a [`TICK`] (`stalled`: how long since it last took
+/// something): when it says the client must go, the write stops with [`limit_error`]. `over`
+/// sees the bytes still unwritten, so callers can add what else they hold for the client (a
+/// replica's stream that is still in the log, the socket's send queue).
 pub async fn write_all_watched<W: AsyncWrite + Unpin>(
     w: &mut W,
     buf: &[u8],
-    mut over: impl FnMut(u64) -> bool,
+    mut over: impl FnMut(u64, Duration) -> bool,
 ) -> std::io::Result<()> {
     let mut at = 0;
-    if over(buf.len() as u64) {
+    if over(buf.len() as u64, Duration::ZERO) {
         return Err(limit_error());
     }
+    let mut progress = std::time::Instant::now();
     while at < buf.len() {
         match tokio::time::timeout(TICK, w.write(&buf[at..])).await {
             Ok(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(Ok(n)) => at += n,
+            Ok(Ok(n)) => {
+                at += n;
+                progress = std::time::Instant::now();
+            }
             Ok(Err(e)) => return Err(e),
             Err(_) => {
-                if over((buf.len() - at) as u64) {
+                if over((buf.len() - at) as u64, progress.elapsed()) {
                     return Err(limit_error());
                 }
             }

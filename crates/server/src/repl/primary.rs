@@ -242,7 +242,7 @@ async fn full_sync(
                 Some(c) => {
                     let held = pending.len() as u64;
                     let p = pos;
-                    crate::outlimit::write_all_watched(stream, &c, |_| {
+                    crate::outlimit::write_all_watched(stream, &c, |_, _| {
                         replica_over(srv, link, held + srv.log.offset().saturating_sub(p), &mut since)
                     })
                     .await?
@@ -311,7 +311,7 @@ async fn stream_log(
     let (mut rd, mut wr) = stream.split();
     let mut since = 0i64;
     let p = pos;
-    crate::outlimit::write_all_watched(&mut wr, &pending, |unwritten| {
+    crate::outlimit::write_all_watched(&mut wr, &pending, |unwritten, _| {
         replica_over(
             srv,
             link,
@@ -339,7 +339,7 @@ async fn stream_log(
                 out.clear();
                 drain_log(srv, &mut pos, &mut out)?;
                 let p = pos;
-                crate::outlimit::write_all_watched(&mut wr, &out, |unwritten| {
+                crate::outlimit::write_all_watched(&mut wr, &out, |unwritten, _| {
                     replica_over(srv, link, unwritten + srv.log.offset().saturating_sub(p), &mut since)
                 })
                 .await?;

@@ -325,6 +325,30 @@ fn a_client_pipelining_big_gets_without_reading_is_bounded_and_cut_by_the_normal
     s.assert_alive();
 }
 
+/// A client that stops reading while it is owed replies is idle too: `timeout` closes it (as
+/// Redis, where a write that makes no progress is no interaction), even with no output limit.
+#[test]
+fn the_idle_timeout_closes_a_client_that_stopped_reading_its_replies() {
+    let s = TestServer::start_with(&["--timeout", "2"]);
+    let mut c = s.client();
+    ok(&mut c, &["SET", "big", &"b".repeat(1024 * 1024)]);
+    let mut hog = s.raw_conn();
+    let id = match hog.cmd(&["CLIENT", "ID"]) {
+        Resp::Int(id) => id,
+        other => panic!("CLIENT ID: {other:?}"),
+    };
+    hog.send(&encode(&[b"GET", b"big"]).repeat(100));
+    let mine = format!("id={id} ");
+    assert!(
+        wait_for(
+            || !text(&ok(&mut c, &["CLIENT", "LIST"])).contains(&mine),
+            Duration::from_secs(30)
+        ),
+        "a client that stopped reading outlived the idle timeout"
+    );
+    must_serve(&mut c, 0);
+}
+
 /// A namespace of the test's own holding `<prefix>.2`, reached from the test's namespace
 /// through a veth whose near end is `<prefix>.1`; removed on drop.
 struct NetNs {
