@@ -112,6 +112,8 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
         // clock is read once per batch, as Redis caches it per event-loop iteration.
         let mut pos = 0;
         let mut now = now_ms();
+        let mut args0: SmallVec<[u8; 16]> = SmallVec::new();
+        let mut batch: Vec<Queued> = Vec::new();
         loop {
             let limits = RequestLimits {
                 max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
@@ -124,6 +126,8 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         let base = &rbuf[pos..];
                         let args: SmallVec<[&[u8]; 8]> =
                             (0..req.len()).map(|i| req.arg(base, i)).collect();
+                        args0.clear();
+                        args0.extend_from_slice(args[0]);
                         let flow = dispatch::execute(srv, cl, &mut out, &args, now);
                         if flow != Flow::Continue {
                             // Nothing was executed: flush what we have, wait, and retry.
@@ -144,6 +148,22 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
                         return Ok(());
                     }
                     if cl.blocked.is_some() || cl.wait_repl.is_some() {
+                        if is_script(&args0) {
+                            // Scripts pipelined right behind this one join the script
+                            // thread's queue now, so one wakeup runs them all.
+                            let first = cl.blocked.take().expect("a script waits");
+                            batch.push(Queued::Wait(first));
+                            pos = queue_scripts(
+                                srv,
+                                cl,
+                                &mut parser,
+                                &rbuf,
+                                pos,
+                                &mut batch,
+                                &mut out,
+                                now,
+                            );
+                        }
                         // The rest of the buffer waits until the blocking command ends.
                         break;
                     }
@@ -175,6 +195,22 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             }
         }
         rbuf.drain(..pos);
+        if !batch.is_empty() {
+            flush(srv, stream, cl, &mut out).await?;
+            for q in batch {
+                match q {
+                    Queued::Wait(wait) => {
+                        if !wait_blocked(srv, stream, cl, &mut rbuf, &mut out, wait).await? {
+                            return Ok(());
+                        }
+                    }
+                    Queued::Ready(reply) => out.raw(&reply),
+                }
+            }
+            flush(srv, stream, cl, &mut out).await?;
+            need_read = rbuf.is_empty();
+            continue;
+        }
         if let Some(w) = cl.wait_repl.take() {
             flush(srv, stream, cl, &mut out).await?;
             let n = wait_replicas(srv, w).await;
@@ -208,6 +244,83 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
             rbuf = Vec::with_capacity(READ_CHUNK);
         }
     }
+}
+
+/// Scripts queued behind one another on the script thread, in the order of their replies.
+enum Queued {
+    /// Sent to the script thread: the reply comes through the wait.
+    Wait(crate::blocking::BlockedWait),
+    /// Answered at once (an error such as NOSCRIPT, or a script run inline).
+    Ready(Vec<u8>),
+}
+
+/// At most this many pipelined scripts are queued at once per connection.
+const SCRIPT_BATCH: usize = 64;
+
+/// EVAL, EVALSHA, FCALL and their read-only forms: the commands the script thread runs.
+fn is_script(name: &[u8]) -> bool {
+    matches!(name.len(), 4..=10)
+        && [
+            &b"eval"[..],
+            b"evalsha",
+            b"eval_ro",
+            b"evalsha_ro",
+            b"fcall",
+            b"fcall_ro",
+        ]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// Dispatches the script commands that follow `pos` in `rbuf` while the first one waits for
+/// the script thread, each reply kept apart (in `batch`) so replies leave in request order.
+/// Stops at the first request that is not a script, is incomplete, or at [`SCRIPT_BATCH`].
+/// Returns the position after the last request dispatched.
+#[allow(clippy::too_many_arguments)]
+fn queue_scripts(
+    srv: &Server,
+    cl: &mut Client,
+    parser: &mut RequestParser,
+    rbuf: &[u8],
+    mut pos: usize,
+    batch: &mut Vec<Queued>,
+    out: &mut ReplyWriter,
+    now: i64,
+) -> usize {
+    let limits = RequestLimits {
+        max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
+        unauthenticated: !cl.authenticated,
+    };
+    cl.script_batch = true;
+    while batch.len() < SCRIPT_BATCH && cl.multi.is_none() && !cl.close_after_reply {
+        let Ok(Parsed::Complete(used)) = parser.parse(&rbuf[pos..], &limits) else {
+            break;
+        };
+        let req = &parser.request;
+        let base = &rbuf[pos..];
+        if req.is_empty() || !is_script(req.arg(base, 0)) {
+            break;
+        }
+        let args: SmallVec<[&[u8]; 8]> = (0..req.len()).map(|i| req.arg(base, i)).collect();
+        let mut mine = ReplyWriter::new();
+        mine.proto = out.proto;
+        if dispatch::execute(srv, cl, &mut mine, &args, now) != Flow::Continue {
+            // Paused clients: leave it for the normal path.
+            break;
+        }
+        pos += used;
+        match cl.blocked.take() {
+            Some(w) => {
+                if !mine.buf.is_empty() {
+                    batch.push(Queued::Ready(std::mem::take(&mut mine.buf)));
+                }
+                batch.push(Queued::Wait(w));
+            }
+            None => batch.push(Queued::Ready(mine.buf)),
+        }
+    }
+    cl.script_batch = false;
+    pos
 }
 
 /// Waits for a blocked command to be served, to time out, or to be unblocked, and writes its

@@ -43,6 +43,9 @@ pub struct Client {
     pub close_after_reply: bool,
     /// True after MONITOR.
     pub monitor: bool,
+    /// Set while the connection queues scripts pipelined behind a script it already sent to
+    /// the script thread: they skip the busy check (the script running may be its own).
+    pub script_batch: bool,
     /// The worker's counters.
     pub stats: Arc<WorkerStats>,
     /// MONITOR output waiting to be written, once the client is a monitor.
@@ -104,6 +107,7 @@ impl Client {
             db: 0,
             authenticated,
             reply_mode: ReplyMode::On,
+            script_batch: false,
             close_after_reply: false,
             monitor: false,
             stats,

@@ -222,7 +222,7 @@ fn execute_inner(
     // Scripting: while a script runs (holding every shard), other clients' commands wait
     // without blocking their worker thread, then get BUSY past the threshold. The script's
     // own client runs with `in_exec` set.
-    if !cl.in_exec && !spec.has(flags::ALLOW_BUSY) && srv.scripts.running() {
+    if !cl.in_exec && !cl.script_batch && !spec.has(flags::ALLOW_BUSY) && srv.scripts.running() {
         match crate::scripting::busy_check(srv) {
             crate::scripting::BusyCheck::Free => {}
             crate::scripting::BusyCheck::Wait => return Flow::ScriptBusy,

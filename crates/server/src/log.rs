@@ -46,6 +46,8 @@ struct Backlog {
     len: usize,
     /// Index in `buf` where the next byte goes.
     head: usize,
+    /// Freed by `repl-backlog-ttl`: holds nothing until a replica asks for the stream.
+    off: bool,
 }
 
 impl Backlog {
@@ -55,10 +57,14 @@ impl Backlog {
             cap: cap.max(16 * 1024),
             len: 0,
             head: 0,
+            off: false,
         }
     }
 
     fn push(&mut self, mut data: &[u8]) {
+        if self.off {
+            return;
+        }
         self.len = (self.len + data.len()).min(self.cap);
         if self.buf.len() < self.cap {
             // Growth phase: the ring is still linear and `head == buf.len()`. Growing lazily
@@ -116,8 +122,9 @@ impl LogInner {
     fn restart_at(&mut self, offset: u64) {
         self.offset = offset;
         self.cur_db = None;
-        let cap = self.backlog.cap;
+        let (cap, off) = (self.backlog.cap, self.backlog.off);
         self.backlog = Backlog::new(cap);
+        self.backlog.off = off;
         if let Some(d) = self.disk.as_mut() {
             d.clear();
         }
@@ -270,13 +277,58 @@ impl ReplLog {
         let disk = self.disk.read().clone();
         let mut g = self.inner.lock();
         g.restart_at(offset);
+        g.backlog.off = false;
         if let Some(disk) = disk {
+            g.disk.get_or_insert_with(Vec::new);
             if let Err(e) = disk.reset(replid, offset) {
                 tracing::warn!("could not reset the disk backlog: {e}");
             }
         }
         self.published
             .store(offset, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Frees the backlog (`repl-backlog-ttl` passed without replicas): the memory ring and
+    /// the disk segments are dropped and nothing is kept until [`ReplLog::activate_backlog`].
+    /// The stream goes on (the AOF still reads it). Returns false if it was already freed.
+    pub fn free_backlog(&self, replid: &str) -> bool {
+        let disk = self.disk.read().clone();
+        let mut g = self.inner.lock();
+        if g.backlog.off {
+            return false;
+        }
+        let cap = g.backlog.cap;
+        g.backlog = Backlog::new(cap);
+        g.backlog.off = true;
+        if let Some(disk) = disk {
+            g.disk = None;
+            if let Err(e) = disk.reset(replid, g.offset) {
+                tracing::warn!("could not empty the disk backlog: {e}");
+            }
+        }
+        true
+    }
+
+    /// Keeps the stream in the backlog again from the current offset on, after
+    /// [`ReplLog::free_backlog`] (a replica asked for it).
+    pub fn activate_backlog(&self, replid: &str) {
+        let disk = self.disk.read().clone();
+        let mut g = self.inner.lock();
+        if !g.backlog.off {
+            return;
+        }
+        g.backlog.off = false;
+        if let Some(disk) = disk {
+            g.disk = Some(Vec::new());
+            if let Err(e) = disk.reset(replid, g.offset) {
+                tracing::warn!("could not restart the disk backlog: {e}");
+            }
+        }
+    }
+
+    /// False while the backlog is freed (INFO `repl_backlog_active`).
+    pub fn backlog_active(&self) -> bool {
+        !self.inner.lock().backlog.off
     }
 
     /// Keeps the backlog beyond the memory ring on disk, in `dir`, up to `max_bytes` in all:
@@ -363,6 +415,9 @@ impl ReplLog {
     pub fn backlog_range(&self) -> (u64, usize) {
         let disk_first = self.disk.read().as_ref().and_then(|d| d.first());
         let g = self.inner.lock();
+        if g.backlog.off {
+            return (g.offset, 0);
+        }
         let mem_first = g.offset - g.backlog.len as u64;
         let first = disk_first.map_or(mem_first, |d| d.min(mem_first));
         (first, (g.offset - first) as usize)
@@ -382,13 +437,13 @@ impl ReplLog {
     pub fn read_from(&self, from: u64, max: usize) -> Option<Vec<u8>> {
         let g = self.inner.lock();
         let first = g.offset - g.backlog.len as u64;
-        if from < first {
+        if from < first && !g.backlog.off {
             // Older than the memory ring: the disk backlog, if it holds it.
             drop(g);
             let disk = self.disk.read().clone()?;
             return disk.read(from, max);
         }
-        if from > g.offset {
+        if from > g.offset || from < first {
             return None;
         }
         let avail = (g.offset - from) as usize;
@@ -476,6 +531,34 @@ mod tests {
         }
         assert_eq!(got, whole);
         assert!(log.read_from(0, 10).is_none(), "overwritten bytes are gone");
+    }
+
+    #[test]
+    fn a_freed_backlog_holds_nothing_until_activated_and_the_aof_copy_goes_on() {
+        let log = ReplLog::new(1 << 20);
+        log.aof_switch(|_, _| {});
+        log.append(0, &[b"SET", b"a", b"1"]);
+        assert!(log.free_backlog("id"));
+        assert!(!log.free_backlog("id"), "freed once");
+        log.append(0, &[b"SET", b"b", b"2"]);
+        let end = log.offset();
+        assert_eq!(log.backlog_range(), (end, 0));
+        assert!(log.read_from(0, 100).is_none());
+        assert_eq!(log.read_from(end, 100).unwrap(), b"");
+        let mut aof = Vec::new();
+        log.aof_take(&mut aof);
+        assert!(
+            aof.ends_with(b"$1\r\nb\r\n$1\r\n2\r\n"),
+            "the AOF still gets writes"
+        );
+        log.activate_backlog("id");
+        assert!(log.backlog_active());
+        log.append(0, &[b"DEL", b"b"]);
+        assert_eq!(log.backlog_range().0, end);
+        assert_eq!(
+            log.read_from(end, 100).unwrap(),
+            b"*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n"
+        );
     }
 
     #[test]

@@ -685,10 +685,16 @@ fn replication_section(srv: &Server, s: &mut String) {
             kv(s, "second_repl_offset", -1);
         }
     }
-    kv(s, "repl_backlog_active", 1);
+    let active = srv.log.backlog_active();
+    kv(s, "repl_backlog_active", active as u8);
     kv(s, "repl_backlog_size", srv.log.backlog_capacity());
-    // Redis numbers the stream's bytes from 1: the first byte held is at offset+1.
-    kv(s, "repl_backlog_first_byte_offset", first + 1);
+    // Redis numbers the stream's bytes from 1: the first byte held is at offset+1 (0 while
+    // the backlog is freed).
+    kv(
+        s,
+        "repl_backlog_first_byte_offset",
+        if active { first + 1 } else { 0 },
+    );
     kv(s, "repl_backlog_histlen", histlen);
 }
 

@@ -12,6 +12,7 @@
 //! next byte it needs (offset + 1).
 
 pub mod commands;
+pub mod diskless;
 pub mod failover;
 pub mod primary;
 pub mod replica;
@@ -84,6 +85,11 @@ pub struct Replication {
     pub failover_state: AtomicU8,
     /// FAILOVER ABORT was asked.
     pub failover_abort: AtomicBool,
+    /// Since when a primary has had no replica, Unix ms (0: it has some); the cron frees the
+    /// backlog after `repl-backlog-ttl` seconds of it.
+    pub no_replicas_since_ms: AtomicI64,
+    /// The diskless transfer still taking replicas (`repl-diskless-sync-delay`).
+    pub diskless: Mutex<Option<diskless::Pending>>,
 }
 
 impl Replication {

@@ -7,7 +7,6 @@
 //! overflowing during a long transfer does not force another full sync; then it streams the
 //! log. A partial resync answers `+CONTINUE <replid>` and streams from the requested offset.
 
-use std::io::Write;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +51,8 @@ pub fn decide(srv: &Server, replid: &[u8], offset: &[u8]) -> Handoff {
     let want: Option<u64> = std::str::from_utf8(offset)
         .ok()
         .and_then(|s| s.parse().ok());
+    // A freed backlog (`repl-backlog-ttl`) keeps the stream again from here on.
+    srv.log.activate_backlog(&srv.replid.read());
     let ours = srv.replid.read().clone();
     let id_ok = |id: &[u8], off: u64| {
         id == ours.as_bytes()
@@ -121,21 +122,6 @@ pub async fn serve_replica(srv: &Arc<Server>, stream: &mut TcpStream, cl: &mut C
     srv.repl.replicas.lock().retain(|l| !Arc::ptr_eq(l, &link));
 }
 
-/// A `Write` that hands 64 KiB chunks to the async task sending them.
-struct ChannelWriter(tokio::sync::mpsc::Sender<Vec<u8>>);
-
-impl Write for ChannelWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .blocking_send(buf.to_vec())
-            .map_err(|_| std::io::Error::other("replica went away"))?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Reads what the log has beyond `pos` into `pending`; fails when the backlog no longer holds
 /// `pos` (the replica fell too far behind).
 fn drain_log(srv: &Server, pos: &mut u64, pending: &mut Vec<u8>) -> std::io::Result<()> {
@@ -162,24 +148,6 @@ async fn full_sync(
     conf: &ReplConf,
     psync: bool,
 ) -> std::io::Result<()> {
-    // One snapshot at a time: wait for a running save, sending newlines as Redis does so the
-    // replica knows the primary is alive.
-    let snap = loop {
-        match crate::snapshot::begin_for_replica(srv) {
-            Ok(s) => break s,
-            Err(_) => {
-                stream.write_all(b"\n").await?;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
-    let offset = snap.offset();
-    if psync {
-        let line = format!("+FULLRESYNC {} {offset}\r\n", snap.replid());
-        stream.write_all(line.as_bytes()).await?;
-    }
-    tracing::info!(replica = %link.ip, offset, "Starting full sync with replica");
-    link.state.store(state::SEND_BULK, Relaxed);
     let diskless = conf.capa_eof
         && psync
         && srv
@@ -187,21 +155,49 @@ async fn full_sync(
             .read()
             .get_bool("repl-diskless-sync")
             .unwrap_or(true);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     let mark: String = crate::server::random_hex40();
-    if diskless {
+    let (offset, mut rx) = if diskless {
+        // A seat in the next shared transfer; newlines every second until it begins, as
+        // Redis sends them, so the replica knows the primary is alive.
+        let mut seat = super::diskless::join(srv)?;
+        let (replid, offset) = loop {
+            tokio::select! {
+                r = &mut seat.start => match r {
+                    Ok(s) => break s,
+                    Err(_) => return Err(std::io::Error::other("the transfer did not begin")),
+                },
+                _ = tokio::time::sleep(Duration::from_secs(1)) => stream.write_all(b"\n").await?,
+            }
+        };
+        if psync {
+            let line = format!("+FULLRESYNC {replid} {offset}\r\n");
+            stream.write_all(line.as_bytes()).await?;
+        }
+        tracing::info!(replica = %link.ip, offset, "Starting full sync with replica (diskless)");
+        link.state.store(state::SEND_BULK, Relaxed);
         stream
             .write_all(format!("$EOF:{mark}\r\n").as_bytes())
             .await?;
-        let s = srv.clone();
-        std::thread::Builder::new()
-            .name("tern-replsync".into())
-            .spawn(move || {
-                if let Err(e) = snap.run_to(&s, Box::new(ChannelWriter(tx))) {
-                    tracing::warn!("Diskless sync to a replica failed: {e}");
-                }
-            })?;
+        (offset, seat.rdb)
     } else {
+        // One snapshot at a time: wait for a running save, sending newlines as Redis does.
+        let snap = loop {
+            match crate::snapshot::begin_for_replica(srv) {
+                Ok(s) => break s,
+                Err(_) => {
+                    stream.write_all(b"\n").await?;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        let offset = snap.offset();
+        if psync {
+            let line = format!("+FULLRESYNC {} {offset}\r\n", snap.replid());
+            stream.write_all(line.as_bytes()).await?;
+        }
+        tracing::info!(replica = %link.ip, offset, "Starting full sync with replica");
+        link.state.store(state::SEND_BULK, Relaxed);
+        let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(16);
         // Disk-based: the length goes first, so the RDB is written to a file before sending.
         let path = srv.config.read().dir().join(format!(
             "temp-repl-{}-{}.rdb",
@@ -209,28 +205,30 @@ async fn full_sync(
             link.id
         ));
         let s = srv.clone();
-        let p = path.clone();
         std::thread::Builder::new()
             .name("tern-replsync".into())
             .spawn(move || {
-                let r = std::fs::File::create(&p)
+                let r = std::fs::File::create(&path)
                     .and_then(|f| snap.run_to(&s, Box::new(std::io::BufWriter::new(f))))
-                    .and_then(|()| std::fs::read(&p));
-                let _ = std::fs::remove_file(&p);
+                    .and_then(|()| std::fs::read(&path));
+                let _ = std::fs::remove_file(&path);
                 match r {
                     Ok(bytes) => {
-                        let _ = tx.blocking_send(format!("${}\r\n", bytes.len()).into_bytes());
-                        for c in bytes.chunks(1 << 16) {
-                            if tx.blocking_send(c.to_vec()).is_err() {
-                                break;
+                        let bytes = bytes::Bytes::from(bytes);
+                        let _ = tx.blocking_send(format!("${}\r\n", bytes.len()).into());
+                        for at in (0..bytes.len()).step_by(1 << 16) {
+                            let end = (at + (1 << 16)).min(bytes.len());
+                            if tx.blocking_send(bytes.slice(at..end)).is_err() {
+                                return;
                             }
                         }
+                        let _ = tx.blocking_send(bytes::Bytes::new());
                     }
                     Err(e) => tracing::warn!("Disk-based sync to a replica failed: {e}"),
                 }
             })?;
-        let _ = path;
-    }
+        (offset, rx)
+    };
     // Send the snapshot while keeping the log's new bytes in memory: they are the replica's
     // output buffer, bounded by `client-output-buffer-limit replica`.
     let mut pos = offset;
@@ -239,6 +237,7 @@ async fn full_sync(
     loop {
         tokio::select! {
             chunk = rx.recv() => match chunk {
+                Some(c) if c.is_empty() => break,
                 Some(c) => {
                     let held = pending.len() as u64;
                     let p = pos;
@@ -247,7 +246,7 @@ async fn full_sync(
                     })
                     .await?
                 }
-                None => break,
+                None => return Err(std::io::Error::other("the snapshot for the replica failed")),
             },
             _ = srv.log.wait_beyond(pos) => {
                 drain_log(srv, &mut pos, &mut pending)?;
@@ -385,10 +384,42 @@ fn replica_over(srv: &Server, link: &ReplicaLink, pending: u64, since: &mut i64)
 
 /// Called from the cron: a PING into the stream every `repl-ping-replica-period` seconds while
 /// replicas are connected, so they can tell a quiet primary from a dead link.
+///
+/// Also frees the backlog of a primary that has had no replica for `repl-backlog-ttl`
+/// seconds, as Redis does: under a new replication id (the old history can no longer be
+/// continued from here), until a replica asks for the stream again.
 pub fn cron(srv: &Server) {
-    if srv.repl.replicas.lock().is_empty() || srv.repl.is_replica() {
+    if srv.repl.is_replica() {
+        srv.repl.no_replicas_since_ms.store(0, Relaxed);
         return;
     }
+    if srv.repl.replicas.lock().is_empty() {
+        let now = now_ms();
+        let since = match srv.repl.no_replicas_since_ms.load(Relaxed) {
+            0 => {
+                srv.repl.no_replicas_since_ms.store(now, Relaxed);
+                now
+            }
+            t => t,
+        };
+        let ttl = srv
+            .config
+            .read()
+            .get_u64("repl-backlog-ttl")
+            .unwrap_or(3600);
+        if ttl > 0 && now - since >= ttl as i64 * 1000 && srv.log.backlog_active() {
+            let replid = crate::server::random_hex40();
+            *srv.replid.write() = replid.clone();
+            *srv.repl.replid2.write() = None;
+            if srv.log.free_backlog(&replid) {
+                tracing::info!(
+                    "Replication backlog freed after {ttl} seconds without connected replicas."
+                );
+            }
+        }
+        return;
+    }
+    srv.repl.no_replicas_since_ms.store(0, Relaxed);
     let period = srv
         .config
         .read()

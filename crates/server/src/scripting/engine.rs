@@ -378,6 +378,8 @@ fn new_state(busy: Option<Arc<Busy>>) -> State {
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_lua, dbg| {
+                // Replies of scripts run before this one in the batch leave now.
+                super::send_replies();
                 let dl = deadline.load(Ordering::Relaxed);
                 if dl != 0 && crate::server::now_ms() > dl {
                     return Err(raise(true, "ERR FUNCTION LOAD timeout".into()));

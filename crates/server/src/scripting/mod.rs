@@ -158,20 +158,44 @@ impl Scripts {
 
     /// Sends `job` to the script thread (starting it if needed) and returns what the caller's
     /// connection waits on.
+    ///
+    /// On a worker's event loop, jobs and replies go through the worker's [`Relay`], so that
+    /// the script thread and the worker wake each other once per batch instead of once per
+    /// script (each wakeup is two context switches, on one core when the server is pinned).
     pub fn submit(&self, job: Job) -> BlockedWait {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let mut g = self.thread.lock();
-        let sender = g.get_or_insert_with(start_thread);
-        if let Err(std::sync::mpsc::SendError((job, tx))) = sender.send((job, tx)) {
-            // The thread died (a panic in a script): start a new one.
-            let s = start_thread();
-            let _ = s.send((job, tx));
-            *g = Some(s);
-        }
-        BlockedWait {
+        let wait = BlockedWait {
             rx,
             deadline_ms: None,
             timeout_reply: |out| out.null(),
+        };
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
+        if !on_worker {
+            self.send_jobs(vec![(job, tx, None)]);
+            return wait;
+        }
+        let relay = Relay::here();
+        let first = {
+            let mut jobs = relay.jobs.lock();
+            jobs.push((job, tx, Some(relay.clone())));
+            jobs.len() == 1
+        };
+        if first {
+            relay.wake.notify_one();
+        }
+        wait
+    }
+
+    /// Hands jobs to the script thread in one message, starting the thread if needed.
+    fn send_jobs(&self, jobs: Vec<Queued>) {
+        let mut g = self.thread.lock();
+        let sender = g.get_or_insert_with(start_thread);
+        if let Err(std::sync::mpsc::SendError(jobs)) = sender.send(jobs) {
+            // The thread died (a panic in a script): start a new one.
+            let s = start_thread();
+            let _ = s.send(jobs);
+            *g = Some(s);
         }
     }
 
@@ -181,23 +205,119 @@ impl Scripts {
     }
 }
 
-/// The script thread's job queue.
-type JobSender = std::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Outcome>)>;
+/// A job, where its reply goes, and the relay of the worker that submitted it.
+type Queued = (
+    Job,
+    tokio::sync::oneshot::Sender<Outcome>,
+    Option<Arc<Relay>>,
+);
+
+/// The script thread's job queue: jobs arrive in batches, run in order.
+type JobSender = std::sync::mpsc::Sender<Vec<Queued>>;
+
+/// A worker's go-between with the script thread, served by one task on the worker's event
+/// loop:
+/// - jobs submitted during one turn of the loop wait in `jobs`; the task, woken by the first
+///   of them and so running after the turn's other tasks, sends them in one message;
+/// - the script thread puts the replies of a batch in `replies` and wakes the task once; the
+///   task completes each connection's wait, which on its own thread costs no system call.
+pub struct Relay {
+    jobs: Mutex<Vec<Queued>>,
+    replies: Mutex<Vec<(tokio::sync::oneshot::Sender<Outcome>, Vec<u8>)>>,
+    /// Wakes the task: jobs to send or replies to deliver.
+    wake: tokio::sync::Notify,
+}
+
+thread_local! {
+    /// This worker thread's relay and its task.
+    static RELAY: std::cell::RefCell<Option<(Arc<Relay>, tokio::task::JoinHandle<()>)>> =
+        const { std::cell::RefCell::new(None) };
+    /// The script thread's replies not handed over yet (see [`send_replies`]).
+    static REPLIES: std::cell::RefCell<Vec<(tokio::sync::oneshot::Sender<Outcome>, Vec<u8>, Option<Arc<Relay>>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Relay {
+    /// The calling worker's relay, starting its task on first use (or when the runtime that
+    /// ran the previous one is gone).
+    fn here() -> Arc<Relay> {
+        RELAY.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            if let Some((relay, task)) = cell.as_ref() {
+                if !task.is_finished() {
+                    return relay.clone();
+                }
+            }
+            let relay = Arc::new(Relay {
+                jobs: Mutex::new(Vec::new()),
+                replies: Mutex::new(Vec::new()),
+                wake: tokio::sync::Notify::new(),
+            });
+            let r = relay.clone();
+            let task = tokio::spawn(async move {
+                loop {
+                    r.wake.notified().await;
+                    let jobs = std::mem::take(&mut *r.jobs.lock());
+                    if let Some(srv) = jobs.first().map(|(j, _, _)| j.srv.clone()) {
+                        srv.scripts.send_jobs(jobs);
+                    }
+                    let replies = std::mem::take(&mut *r.replies.lock());
+                    for (tx, bytes) in replies {
+                        let _ = tx.send(Outcome::Served(bytes));
+                    }
+                }
+            });
+            *cell = Some((relay.clone(), task));
+            relay
+        })
+    }
+}
+
+/// Hands the replies of the scripts the script thread has run so far to their connections:
+/// through each worker's relay, waking it once, or directly.
+///
+/// The script thread holds its replies until the end of a batch, since each wakeup of a
+/// worker, on a server pinned to one core, preempts the script thread at once. A script that
+/// runs long does not hold the earlier replies back: the Lua hook (every 100,000
+/// instructions) calls this too.
+pub fn send_replies() {
+    let done = REPLIES.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    let mut woken: Vec<Arc<Relay>> = Vec::new();
+    for (tx, bytes, relay) in done {
+        match relay {
+            Some(relay) => {
+                relay.replies.lock().push((tx, bytes));
+                if !woken.iter().any(|r| Arc::ptr_eq(r, &relay)) {
+                    woken.push(relay);
+                }
+            }
+            None => {
+                let _ = tx.send(Outcome::Served(bytes));
+            }
+        }
+    }
+    for relay in woken {
+        relay.wake.notify_one();
+    }
+}
 
 fn start_thread() -> JobSender {
-    let (tx, rx) = std::sync::mpsc::channel::<(Job, tokio::sync::oneshot::Sender<Outcome>)>();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<Queued>>();
     std::thread::Builder::new()
         .name("tern-script".into())
         .spawn(move || {
             // The thread's engine belongs to one server (the one that started the thread).
             let mut engine: Option<engine::Engine> = None;
-            while let Ok((job, reply)) = rx.recv() {
-                let e = match &mut engine {
-                    Some(e) => e,
-                    None => engine.insert(engine::Engine::new(&job.srv)),
-                };
-                let bytes = run(&job.srv, e, &job, None);
-                let _ = reply.send(Outcome::Served(bytes));
+            while let Ok(jobs) = rx.recv() {
+                for (job, reply, relay) in jobs {
+                    let e = match &mut engine {
+                        Some(e) => e,
+                        None => engine.insert(engine::Engine::new(&job.srv)),
+                    };
+                    let bytes = run(&job.srv, e, &job, None);
+                    REPLIES.with(|r| r.borrow_mut().push((reply, bytes, relay)));
+                }
+                send_replies();
             }
         })
         .expect("spawn the script thread");

@@ -680,3 +680,107 @@ fn publish_on_the_primary_reaches_subscribers_of_a_replica() {
         assert_eq!(msg.get_payload::<String>().unwrap(), "user:42");
     }
 }
+
+#[test]
+fn replicas_arriving_within_the_diskless_delay_share_one_transfer() {
+    // Two tern replicas and a Redis one ask for a full sync within the 2-second delay: one
+    // snapshot is taken and streamed to all three.
+    let p = tern(&["--repl-diskless-sync-delay", "2"]);
+    let mut pc = p.client();
+    write_every_kind(&mut pc, "shared");
+    let replicas = [tern(&[]), tern(&[]), redis(&[])];
+    for r in &replicas {
+        replicate(r, &p);
+    }
+    for r in &replicas {
+        wait_in_sync(&p, r);
+    }
+    let transfers: Vec<String> = p
+        .logs()
+        .lines()
+        .filter(|l| l.contains("Starting a diskless transfer"))
+        .map(String::from)
+        .collect();
+    assert_eq!(transfers.len(), 1, "{transfers:?}");
+    assert!(transfers[0].contains("replicas=3"), "{transfers:?}");
+    assert_eq!(info(&mut pc, "stats", "sync_full"), "3");
+    // Streaming continues to each of them after the shared transfer.
+    ok(&mut pc, &["SET", "after", "1"]);
+    for r in &replicas {
+        wait_in_sync(&p, r);
+    }
+}
+
+#[test]
+fn repl_diskless_sync_max_replicas_starts_the_transfer_before_the_delay() {
+    // With a delay far beyond the test's limits, the transfer can only begin because the
+    // second replica filled the group.
+    let p = tern(&[
+        "--repl-diskless-sync-delay",
+        "3600",
+        "--repl-diskless-sync-max-replicas",
+        "2",
+    ]);
+    ok(&mut p.client(), &["SET", "k", "v"]);
+    let a = tern(&[]);
+    replicate(&a, &p);
+    let b = tern(&[]);
+    replicate(&b, &p);
+    wait_in_sync(&p, &a);
+    wait_in_sync(&p, &b);
+    assert_eq!(text(&ok(&mut b.client(), &["GET", "k"])), "v");
+}
+
+#[test]
+fn repl_backlog_ttl_frees_the_backlog_of_a_primary_without_replicas() {
+    let p = tern(&["--repl-backlog-ttl", "1"]);
+    let mut pc = p.client();
+    let r = tern(&[]);
+    replicate(&r, &p);
+    ok(&mut pc, &["SET", "k", "v"]);
+    wait_in_sync(&p, &r);
+    let old_id = info(&mut pc, "replication", "master_replid");
+    let old_offset: u64 = info(&mut pc, "replication", "master_repl_offset")
+        .parse()
+        .unwrap();
+    ok(&mut r.client(), &["REPLICAOF", "NO", "ONE"]);
+    assert!(
+        wait_for(
+            || info(&mut pc, "replication", "repl_backlog_active") == "0",
+            Duration::from_secs(20)
+        ),
+        "the backlog was not freed; log:\n{}",
+        p.logs()
+    );
+    assert!(p
+        .logs()
+        .contains("Replication backlog freed after 1 seconds"));
+    assert_ne!(info(&mut pc, "replication", "master_replid"), old_id);
+    assert_eq!(info(&mut pc, "replication", "repl_backlog_histlen"), "0");
+    assert_eq!(
+        info(&mut pc, "replication", "repl_backlog_first_byte_offset"),
+        "0"
+    );
+    // The old history is gone: a replica asking to continue it gets a full sync.
+    ok(&mut pc, &["SET", "k2", "v2"]);
+    let reply = {
+        use std::io::{BufRead, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", p.port())).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(s, "PSYNC {old_id} {}\r\n", old_offset + 1).unwrap();
+        let mut rd = std::io::BufReader::new(s);
+        let mut line = String::new();
+        while line.trim().is_empty() {
+            line.clear();
+            rd.read_line(&mut line).unwrap();
+        }
+        line
+    };
+    assert!(reply.starts_with("+FULLRESYNC "), "{reply}");
+    assert_eq!(info(&mut pc, "replication", "repl_backlog_active"), "1");
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    ok(&mut pc, &["SET", "k3", "v3"]);
+    wait_in_sync(&p, &r);
+    assert_ne!(info(&mut pc, "replication", "repl_backlog_histlen"), "0");
+}

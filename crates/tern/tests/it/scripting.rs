@@ -527,3 +527,54 @@ fn bundled_libraries_reply_like_redis_server() {
     let args = ["FCALL", "f", "0", "\x05"];
     assert_eq!(t.cmd(&args), r.cmd(&args));
 }
+
+#[test]
+fn pipelined_scripts_reply_in_order_with_errors_and_other_commands_between() {
+    // tern queues scripts pipelined behind one another on its script thread at once; the
+    // replies must still come back in request order, errors included.
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    let sha = sha_of(&mut c, "return redis.call('incr', KEYS[1])");
+    let missing = "0".repeat(40);
+    let mut batch = Vec::new();
+    let mut want = Vec::new();
+    for i in 0..40 {
+        batch.extend(encode(&[b"EVALSHA", sha.as_bytes(), b"1", b"n"]));
+        want.push(Resp::Int(2 * i + 1));
+        match i % 4 {
+            0 => {
+                batch.extend(encode(&[b"EVALSHA", missing.as_bytes(), b"0"]));
+                want.push(error("NOSCRIPT No matching script. Please use EVAL."));
+            }
+            1 => {
+                batch.extend(encode(&[b"EVAL", b"return ARGV[1]", b"0", b"x"]));
+                want.push(Resp::bulk("x"));
+            }
+            2 => {
+                batch.extend(encode(&[b"EVAL", b"return redis.call('nope')", b"0"]));
+                want.push(Resp::Error(String::new()));
+            }
+            _ => {
+                batch.extend(encode(&[b"GET", b"n"]));
+                want.push(Resp::bulk((2 * i + 1).to_string()));
+            }
+        }
+        batch.extend(encode(&[
+            b"EVAL",
+            b"return redis.call('incr', KEYS[1])",
+            b"1",
+            b"n",
+        ]));
+        want.push(Resp::Int(2 * i + 2));
+    }
+    c.send(&batch);
+    for (i, w) in want.iter().enumerate() {
+        let got = c.read_reply();
+        match (w, &got) {
+            // The unknown-command error's text is checked by the differential tests.
+            (Resp::Error(e), Resp::Error(_)) if e.is_empty() => {}
+            _ => assert_eq!(&got, w, "reply {i}"),
+        }
+    }
+    assert_eq!(c.cmd(&["GET", "n"]), Resp::bulk("80"));
+}

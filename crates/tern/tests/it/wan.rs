@@ -165,6 +165,8 @@ impl Host {
             &d,
             "--enable-debug-command",
             "yes",
+            "--repl-diskless-sync-delay",
+            "0",
         ] {
             args.push(a.to_string());
         }
