@@ -14,8 +14,15 @@
 # load, SHUTDOWN, so the difference is the load alone. E.g.
 #   CG_TESTS=zpopmin CG_PREFILL='-t zadd -n 20000' CG_P=1 CG_C=50 CG_R=1000000 bench/callgrind.sh
 #
+# A command redis-benchmark has no test for is given whole in CG_CMD (it replaces CG_TESTS),
+# with CG_SETUP, a redis-cli command run in both runs before the load, e.g. for EVALSHA:
+#   CG_SETUP="SCRIPT LOAD \"return redis.call('incr',KEYS[1])\"" \
+#   CG_CMD="EVALSHA $(printf '%s' "return redis.call('incr',KEYS[1])" | sha1sum | cut -c1-40) 1 key:__rand_int__" \
+#   bench/callgrind.sh
+#
 # Environment:
 #   CG_N=20000 CG_TESTS=set,get CG_P=16 CG_C=10 CG_R=1000   the fixed load
+#   CG_CMD='' CG_SETUP=''                                    a custom command (see above)
 #   CG_PREFILL=''          redis-benchmark arguments for the untimed fill (-P 16, -c CG_C and
 #                          -r CG_R are added), run in both the idle and the load run
 #   TERN_BIN=...           use this binary instead of building one (it needs symbols: the
@@ -37,6 +44,8 @@ CG_P=${CG_P:-16}
 CG_C=${CG_C:-10}
 CG_R=${CG_R:-1000}
 CG_PREFILL=${CG_PREFILL:-}
+CG_CMD=${CG_CMD:-}
+CG_SETUP=${CG_SETUP:-}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 RESULTS=${RESULTS_DIR:-$ROOT/bench/results}
@@ -62,6 +71,7 @@ fi
 [[ -x $TERN_BIN ]] || die "tern binary not found at $TERN_BIN"
 
 NTESTS=$(awk -F, '{ print NF }' <<<"$CG_TESTS")
+[[ -z $CG_CMD ]] || NTESTS=1
 OPS=$((CG_N * NTESTS))
 WORK=$(mktemp -d /tmp/tern-callgrind.XXXXXX)
 mkdir -p "$OUT"
@@ -160,6 +170,12 @@ total_ir() { # callgrind.out -> total Ir (the summary: line; totals: if there is
     echo "$v"
 }
 
+setup() { # server: CG_SETUP, if any
+    [[ -n $CG_SETUP ]] || return 0
+    # CG_SETUP is shell words (quotes allowed), so a script can be one argument.
+    eval "redis-cli -h 127.0.0.1 -p $SPORT $CG_SETUP" >/dev/null || die "CG_SETUP ($CG_SETUP) failed"
+}
+
 prefill() { # server: the untimed fill, if any
     local s=$1 rc=0
     [[ -n $CG_PREFILL ]] || return 0
@@ -177,16 +193,19 @@ for s in tern redis; do
     log "$s: idle run under callgrind (start, PING, ${CG_PREFILL:+prefill $CG_PREFILL, }shutdown)"
     start_vg "$s" "$OUT/$s.idle.callgrind.out"
     redis-cli -h 127.0.0.1 -p "$SPORT" PING >/dev/null
+    setup
     prefill "$s"
     stop_vg "$s"
     IR_IDLE[$s]=$(total_ir "$OUT/$s.idle.callgrind.out")
 
-    log "$s: load run under callgrind: redis-benchmark -t $CG_TESTS -n $CG_N -P $CG_P -c $CG_C -r $CG_R"
+    log "$s: load run under callgrind: redis-benchmark ${CG_CMD:--t $CG_TESTS} -n $CG_N -P $CG_P -c $CG_C -r $CG_R"
     start_vg "$s" "$OUT/$s.load.callgrind.out"
+    setup
     prefill "$s"
     rc=0
-    timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" -t "$CG_TESTS" -n "$CG_N" \
-        -P "$CG_P" -c "$CG_C" -r "$CG_R" --csv >"$OUT/$s.load.benchmark.csv" 2>"$WORK/$s.bench.err" || rc=$?
+    if [[ -n $CG_CMD ]]; then what=(); read -r -a what <<<"$CG_CMD"; else what=(-t "$CG_TESTS"); fi
+    timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" -n "$CG_N" \
+        -P "$CG_P" -c "$CG_C" -r "$CG_R" --csv "${what[@]}" >"$OUT/$s.load.benchmark.csv" 2>"$WORK/$s.bench.err" || rc=$?
     if ((rc != 0)) || grep -q 'Error from server' "$WORK/$s.bench.err"; then
         tr '\r' '\n' <"$WORK/$s.bench.err" | tail -n 5 >&2
         kill -0 "$SPID" 2>/dev/null || die "$s died under load (redis-benchmark exit $rc)"
@@ -213,7 +232,7 @@ RATIO=$(awk -v a="$TPO" -v b="$RPO" 'BEGIN { printf "%.2f", a / b }')
 commas() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
 
 REPORT=$(
-    echo "Callgrind: redis-benchmark -t $CG_TESTS -n $CG_N -P $CG_P -c $CG_C -r $CG_R ($OPS operations)${CG_PREFILL:+, after an untimed prefill: $CG_PREFILL}"
+    echo "Callgrind: redis-benchmark ${CG_CMD:--t $CG_TESTS} -n $CG_N -P $CG_P -c $CG_C -r $CG_R ($OPS operations)${CG_PREFILL:+, after an untimed prefill: $CG_PREFILL}"
     {
         echo "server|Ir idle (start+PING+${CG_PREFILL:+prefill+}shutdown)|Ir load run|Ir per operation"
         echo "tern|${IR_IDLE[tern]}|${IR_LOAD[tern]}|$TPO"

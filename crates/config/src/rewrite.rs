@@ -23,8 +23,11 @@ const KEPT: &[&str] = &[
     "sentinel",
 ];
 
-/// Returns the new file text for `cfg`, given the file's old text.
-pub(crate) fn rewrite_content(cfg: &Config, old: &str) -> String {
+/// Returns the new file text for `cfg`, given the file's old text. `users`, when given,
+/// replaces the file's `user` lines (Redis writes the current ACL users there when no
+/// `aclfile` is set, and drops them when one is: an empty list).
+pub(crate) fn rewrite_content(cfg: &Config, old: &str, users: Option<&[String]>) -> String {
+    let mut user_lines: VecDeque<usize> = VecDeque::new();
     let mut lines: Vec<String> = Vec::new();
     // For each directive, the lines of the old file that set it, in order.
     let mut option_lines: Vec<VecDeque<usize>> = vec![VecDeque::new(); TABLE.len()];
@@ -50,6 +53,9 @@ pub(crate) fn rewrite_content(cfg: &Config, old: &str) -> String {
             Some(name) => {
                 if let Some((idx, _)) = lookup(name.as_bytes()) {
                     option_lines[idx].push_back(lines.len());
+                    lines.push(line.to_string());
+                } else if name == "user" && users.is_some() {
+                    user_lines.push_back(lines.len());
                     lines.push(line.to_string());
                 } else if KEPT.contains(&name.as_str()) || name.contains('.') {
                     lines.push(line.to_string());
@@ -93,6 +99,26 @@ pub(crate) fn rewrite_content(cfg: &Config, old: &str) -> String {
                 }
                 lines.push(text);
             }
+        }
+    }
+
+    if let Some(users) = users {
+        for text in users {
+            if let Some(at) = user_lines.pop_front() {
+                lines[at] = text.clone();
+            } else {
+                if needs_signature {
+                    if lines.last().is_some_and(|l| !l.is_empty()) {
+                        lines.push(String::new());
+                    }
+                    lines.push(SIGNATURE.to_string());
+                    needs_signature = false;
+                }
+                lines.push(text.clone());
+            }
+        }
+        for at in user_lines {
+            lines[at].clear();
         }
     }
 

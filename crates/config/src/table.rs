@@ -261,7 +261,8 @@ pub(crate) static TABLE: &[Directive] = &[
     d("timeout", int(0, I32MAX), "0", 0),
     d("tcp-keepalive", int(0, I32MAX), "300", 0),
     // TLS.
-    d("tls-port", int(0, 65535), "0", 0),
+    // Like port, tls-port is immutable: tern cannot move its listeners at run time.
+    d("tls-port", int(0, 65535), "0", IMMUTABLE),
     d("tls-cert-file", NSTR, "", 0),
     d("tls-key-file", NSTR, "", 0),
     d("tls-key-file-pass", NSTR, "", SENSITIVE),

@@ -870,7 +870,7 @@ proptest! {
         prop_assert_eq!(again.format_idx(idx), first);
 
         // CONFIG REWRITE's text loads back to the same configuration.
-        let text = crate::rewrite::rewrite_content(&cfg, "");
+        let text = crate::rewrite::rewrite_content(&cfg, "", None);
         let mut loaded = Config::default();
         loaded.load_str(&text, "rewritten").map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(shown(&loaded), shown(&cfg), "{}", text);

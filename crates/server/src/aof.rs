@@ -252,7 +252,7 @@ impl Aof {
 }
 
 /// The C library's text for an I/O error (what Redis prints), without Rust's "(os error N)".
-fn strerror(e: &io::Error) -> String {
+pub fn strerror(e: &io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),

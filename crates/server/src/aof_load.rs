@@ -119,7 +119,7 @@ fn replay(srv: &Arc<Server>, bytes: &[u8]) -> Replay {
     let info = srv.clients.register("aof".into(), String::new(), -1);
     srv.clients.unregister(info.id);
     let stats = srv.stats.new_worker(srv.table.ids());
-    let mut cl = Client::new(info, stats, true);
+    let mut cl = Client::new(info, stats, true).internal();
     cl.replaying = true;
     let mut out = ReplyWriter::new();
     let mut parser = RequestParser::new();

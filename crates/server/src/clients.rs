@@ -78,6 +78,8 @@ pub struct ClientInfo {
     pub ssub: AtomicI64,
     /// True for a normal client connection (CLIENT KILL TYPE normal).
     pub authenticated: AtomicBool,
+    /// The name of the user the client is authenticated as (CLIENT LIST `user=`).
+    pub user: Mutex<Vec<u8>>,
 }
 
 impl ClientInfo {
@@ -141,6 +143,7 @@ impl Clients {
             psub: AtomicI64::new(0),
             ssub: AtomicI64::new(0),
             authenticated: AtomicBool::new(false),
+            user: Mutex::new(b"default".to_vec()),
         });
         self.map.lock().insert(id, info.clone());
         info

@@ -12,6 +12,7 @@ use crate::ctx::Client;
 use crate::dispatch::{self, Flow};
 use crate::server::{now_ms, Server};
 use crate::stats::WorkerStats;
+use crate::tls::Transport;
 use smallvec::SmallVec;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
@@ -20,7 +21,6 @@ use std::time::Duration;
 use tern_resp::request::Parsed;
 use tern_resp::{ReplyWriter, RequestLimits, RequestParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Replies are flushed early once this many bytes are pending, so a huge pipeline does not
 /// buffer all its replies in memory.
@@ -28,38 +28,44 @@ const FLUSH_AT: usize = 64 * 1024;
 /// Read buffer growth step.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Serves one accepted connection until it closes.
-pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerStats>) {
-    let _ = stream.set_nodelay(true);
-    let addr = stream
-        .peer_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let laddr = stream
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let info = srv.clients.register(addr, laddr, stream.as_raw_fd());
+/// Serves one accepted connection until it closes: plain TCP, or TLS after its handshake
+/// (`tls::accept`). Generic over the stream, so the plain-TCP path is compiled on its own,
+/// with no TLS branch in it.
+pub async fn serve<S: Transport>(srv: Arc<Server>, mut stream: S, stats: Arc<WorkerStats>) {
+    let tcp = stream.tcp();
+    let _ = tcp.set_nodelay(true);
+    let addr = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let remote = tcp.peer_addr().is_ok_and(|a| !a.ip().is_loopback());
+    let info = srv.clients.register(addr, laddr, tcp.as_raw_fd());
     srv.stats.connections_received.fetch_add(1, Relaxed);
     let id = info.id;
     if srv.clients.len() as u64 > srv.hot.maxclients.load(Relaxed) {
         srv.stats.rejected_connections.fetch_add(1, Relaxed);
-        let _ = stream
+        if stream
             .write_all(b"-ERR max number of clients reached\r\n")
-            .await;
-    } else if srv.hot.protected.load(Relaxed)
-        && stream.peer_addr().is_ok_and(|a| !a.ip().is_loopback())
-    {
-        // protected-mode: no password, so only loopback clients (Redis 7.0 applies it
-        // whatever `bind` says).
+            .await
+            .is_ok()
+        {
+            let _ = stream.flush().await;
+        }
+    } else if srv.hot.protected.load(Relaxed) && remote && srv.acl.default_user().nopass {
+        // protected-mode: the default user has no password, so only loopback clients (Redis
+        // 7.0 applies it whatever `bind` says).
         srv.stats.rejected_connections.fetch_add(1, Relaxed);
-        let _ = stream
+        if stream
             .write_all(crate::errors::DENIED_PROTECTED_MODE.as_bytes())
-            .await;
+            .await
+            .is_ok()
+        {
+            let _ = stream.flush().await;
+        }
     } else {
         let authenticated = !srv.hot.requirepass_set.load(Relaxed);
         info.authenticated.store(authenticated, Relaxed);
         let mut cl = Client::new(info, stats, authenticated);
+        let epoch = srv.acl.epoch.load(Relaxed);
+        cl.set_user(srv.acl.default_user(), epoch);
         if let Err(e) = run(&srv, &mut stream, &mut cl).await {
             tracing::debug!(client = id, error = %e, "connection closed on I/O error");
         }
@@ -81,7 +87,7 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, stats: Arc<WorkerSta
     drop(stream);
 }
 
-async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::Result<()> {
+async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std::io::Result<()> {
     let mut rbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out = ReplyWriter::new();
     let mut parser = RequestParser::new();
@@ -197,15 +203,24 @@ async fn run(srv: &Server, stream: &mut TcpStream, cl: &mut Client) -> std::io::
         rbuf.drain(..pos);
         if !batch.is_empty() {
             flush(srv, stream, cl, &mut out).await?;
+            // A script always ends (SCRIPT KILL, or the script thread answers), so its reply
+            // is simply awaited; the connection is read again afterwards.
             for q in batch {
                 match q {
-                    Queued::Wait(wait) => {
-                        if !wait_blocked(srv, stream, cl, &mut rbuf, &mut out, wait).await? {
-                            return Ok(());
-                        }
-                    }
+                    Queued::Wait(wait) => match wait.rx.await {
+                        Ok(crate::blocking::Outcome::Served(reply)) => out.raw(&reply),
+                        _ => (wait.timeout_reply)(&mut out),
+                    },
                     Queued::Ready(reply) => out.raw(&reply),
                 }
+            }
+            // The scripts' writes are in the log: the replies wait for the AOF like a write's.
+            if srv.aof.on() {
+                cl.last_write = cl.last_write.max(srv.log.published_offset());
+            }
+            if cl.info.killed.load(Relaxed) {
+                flush(srv, stream, cl, &mut out).await?;
+                return Ok(());
             }
             flush(srv, stream, cl, &mut out).await?;
             need_read = rbuf.is_empty();
@@ -326,9 +341,9 @@ fn queue_scripts(
 /// Waits for a blocked command to be served, to time out, or to be unblocked, and writes its
 /// reply. Meanwhile it keeps reading (into `rbuf`, unparsed) so that a client that goes away
 /// is noticed at once. Returns false when the connection must close.
-async fn wait_blocked(
+async fn wait_blocked<S: Transport>(
     srv: &Server,
-    stream: &mut TcpStream,
+    stream: &mut S,
     cl: &mut Client,
     rbuf: &mut Vec<u8>,
     out: &mut ReplyWriter,
@@ -401,9 +416,9 @@ async fn wait_blocked(
 
 /// Reads more bytes, honouring the idle timeout and delivering MONITOR output meanwhile.
 /// Returns None when the connection must close without error.
-async fn read_some(
+async fn read_some<S: Transport>(
     srv: &Server,
-    stream: &mut TcpStream,
+    stream: &mut S,
     cl: &mut Client,
     rbuf: &mut Vec<u8>,
     out: &mut ReplyWriter,
@@ -492,9 +507,9 @@ async fn recv_push(rx: &mut Option<crate::pubsub::PushRx>) -> Option<Vec<u8>> {
     }
 }
 
-async fn flush(
+async fn flush<S: Transport>(
     srv: &Server,
-    stream: &mut TcpStream,
+    stream: &mut S,
     cl: &mut Client,
     out: &mut ReplyWriter,
 ) -> std::io::Result<()> {
@@ -537,6 +552,9 @@ async fn flush(
         .await?;
         cl.obuf_soft_since = 0;
     }
+    // TLS keeps what the socket did not take in its own buffer until flushed; for plain TCP
+    // this is a no-op that returns at once.
+    stream.flush().await?;
     cl.stats.net_output.add(out.buf.len() as u64);
     out.buf.clear();
     if out.buf.capacity() > 1024 * 1024 {

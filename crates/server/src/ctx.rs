@@ -37,6 +37,14 @@ pub struct Client {
     pub db: usize,
     /// True once AUTH succeeded (or when no password is required).
     pub authenticated: bool,
+    /// The user this client runs as (the default user until AUTH says otherwise).
+    pub user: Arc<crate::acl::User>,
+    /// `Acl::epoch` when `user` was last read; dispatch re-reads the user when it moved.
+    pub acl_epoch: u64,
+    /// The user may run everything: dispatch skips the ACL check.
+    pub acl_all: bool,
+    /// An internal client (scripts, the AOF loader, a primary's stream): never checked.
+    pub acl_internal: bool,
     /// CLIENT REPLY mode.
     pub reply_mode: ReplyMode,
     /// Set by QUIT and fatal errors: close after writing pending replies.
@@ -106,6 +114,12 @@ impl Client {
             info,
             db: 0,
             authenticated,
+            // The default user, read at the first command (epoch 0 is never current): a client
+            // is checked unless it is made internal on purpose.
+            user: crate::acl::superuser(),
+            acl_epoch: 0,
+            acl_all: false,
+            acl_internal: false,
             reply_mode: ReplyMode::On,
             script_batch: false,
             close_after_reply: false,
@@ -133,6 +147,28 @@ impl Client {
             psubs: Vec::new(),
             ssubs: Vec::new(),
         }
+    }
+}
+
+impl Client {
+    /// Marks an internal client (scripts' own client, the AOF loader, a primary's stream on a
+    /// replica): ACL rules never apply to it.
+    pub fn internal(mut self) -> Client {
+        self.acl_internal = true;
+        self.acl_all = true;
+        self
+    }
+
+    /// Makes the client run as `u` (AUTH, HELLO AUTH, RESET, a new connection). `epoch` is
+    /// `Acl::epoch` read before `u` was looked up.
+    pub fn set_user(&mut self, u: Arc<crate::acl::User>, epoch: u64) {
+        self.acl_all = u.unrestricted();
+        self.acl_internal = false;
+        self.acl_epoch = epoch;
+        if self.info.user.lock().as_slice() != u.name.as_slice() {
+            *self.info.user.lock() = u.name.clone();
+        }
+        self.user = u;
     }
 }
 

@@ -1,6 +1,7 @@
 //! The tern server: networking, the command table and dispatch, the command families,
 //! the replication log, INFO and the cron. The binary calls [`net::run`].
 
+pub mod acl;
 pub mod aof;
 pub mod aof_load;
 pub mod args;
@@ -31,6 +32,7 @@ pub mod snapshot;
 pub mod stats;
 pub mod table;
 pub mod testkit;
+pub mod tls;
 pub mod tracking;
 pub mod watch;
 

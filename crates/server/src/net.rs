@@ -69,8 +69,8 @@ fn worker_count(config: &Config) -> usize {
     }
 }
 
-fn bind(config: &Config) -> anyhow::Result<Vec<TcpListener>> {
-    let port = config.port();
+/// Binds every `bind` address on `port` (0: a free port, the same for all addresses).
+fn bind(config: &Config, port: u16) -> anyhow::Result<Vec<TcpListener>> {
     let backlog = config.get_u64("tcp-backlog").unwrap_or(511) as i32;
     let mut out = Vec::new();
     let mut chosen_port = port;
@@ -130,17 +130,39 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         }
     }
     let workers = worker_count(&config);
-    let listeners = bind(&config)?;
-    let addrs: Vec<SocketAddr> = listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok())
-        .collect();
+    // TLS is configured before anything is bound: a bad certificate stops start-up.
+    let tls =
+        crate::tls::build(&config).map_err(|e| anyhow::anyhow!("Failed to configure TLS: {e}"))?;
+    let tls_port = config.get_u64("tls-port").unwrap_or(0) as u16;
+    // `port 0` beside a `tls-port` means no plain-TCP listener, as in Redis; alone, tern takes
+    // it as "any free port" (tests, several servers on one machine).
+    let plain = if config.port() == 0 && tls_port > 0 {
+        Vec::new()
+    } else {
+        bind(&config, config.port())?
+    };
+    let secure = if tls_port > 0 {
+        bind(&config, tls_port)?
+    } else {
+        Vec::new()
+    };
+    let addrs: Vec<SocketAddr> = plain.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let tls_addrs: Vec<SocketAddr> = secure.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let port = addrs.first().map_or(0, |a| a.port());
     // With `--port 0`, CONFIG GET port reports the port actually bound, as INFO does.
     config
-        .load_str(&format!("port {}", addrs[0].port()), "bound port")
+        .load_str(&format!("port {port}"), "bound port")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let srv = Server::new(config, workers);
-    srv.port.store(addrs[0].port() as u64, Relaxed);
+    srv.port.store(port as u64, Relaxed);
+    crate::tls::install(&srv, tls);
+    crate::families::acl::load_at_startup(&srv)
+        .map_err(|e| anyhow::anyhow!("Aborting Redis startup because of ACL errors: {e}"))?;
+    let listeners: Vec<(TcpListener, bool)> = plain
+        .into_iter()
+        .map(|l| (l, false))
+        .chain(secure.into_iter().map(|l| (l, true)))
+        .collect();
     // The dataset is loaded before any worker accepts a connection: clients that connect
     // meanwhile wait in the listen backlog.
     crate::loader::load_at_startup(&srv)?;
@@ -158,9 +180,9 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     );
     for (w, _) in (0..workers).enumerate() {
         let srv = srv.clone();
-        let ls: Vec<TcpListener> = listeners
+        let ls: Vec<(TcpListener, bool)> = listeners
             .iter()
-            .map(|l| l.try_clone())
+            .map(|(l, tls)| l.try_clone().map(|l| (l, *tls)))
             .collect::<Result<_, _>>()?;
         std::thread::Builder::new()
             .name(format!("tern-worker-{w}"))
@@ -179,8 +201,14 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
             signal(SignalKind::interrupt())?,
         )
     };
-    let ports: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-    tracing::info!(port = addrs[0].port(), addresses = %ports.join(" "), "Ready to accept connections tcp");
+    if !addrs.is_empty() {
+        let ports: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+        tracing::info!(port, addresses = %ports.join(" "), "Ready to accept connections tcp");
+    }
+    if !tls_addrs.is_empty() {
+        let ports: Vec<String> = tls_addrs.iter().map(|a| a.to_string()).collect();
+        tracing::info!(tls_port, addresses = %ports.join(" "), "Ready to accept connections tls");
+    }
     rt.block_on(async {
         let mut signals = signals;
         loop {
@@ -242,7 +270,7 @@ async fn wait_for_stop(
     srv.request_shutdown();
 }
 
-fn worker(srv: Arc<Server>, listeners: Vec<TcpListener>) {
+fn worker(srv: Arc<Server>, listeners: Vec<(TcpListener, bool)>) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -257,7 +285,7 @@ fn worker(srv: Arc<Server>, listeners: Vec<TcpListener>) {
     srv.worker_handles.lock().push(rt.handle().clone());
     rt.block_on(async move {
         let mut tasks = Vec::new();
-        for l in listeners {
+        for (l, tls) in listeners {
             let l = match tokio::net::TcpListener::from_std(l) {
                 Ok(l) => l,
                 Err(e) => {
@@ -270,6 +298,11 @@ fn worker(srv: Arc<Server>, listeners: Vec<TcpListener>) {
             tasks.push(tokio::spawn(async move {
                 loop {
                     match l.accept().await {
+                        // The TLS handshake runs in the connection's own task, so a slow or
+                        // stalled one delays nobody else.
+                        Ok((stream, _)) if tls => {
+                            tokio::spawn(crate::tls::accept(srv.clone(), stream, stats.clone()));
+                        }
                         Ok((stream, _)) => {
                             tokio::spawn(crate::conn::serve(srv.clone(), stream, stats.clone()));
                         }

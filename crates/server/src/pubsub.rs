@@ -223,7 +223,34 @@ fn encode(resp3: bool, parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// One client's subscriptions (`PubSub::subscriptions_of_user`): channels and shard channels,
+/// then patterns.
+pub type ClientSubs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 impl PubSub {
+    /// The subscriptions of every subscribed client authenticated as `user`, by client id
+    /// (ACL SETUSER disconnects those that lost access to one of them).
+    pub fn subscriptions_of_user(&self, user: &[u8]) -> HashMap<u64, ClientSubs> {
+        let g = self.inner.lock();
+        let mut out: HashMap<u64, ClientSubs> = HashMap::new();
+        for (map, pattern) in [(&g.channels, false), (&g.shard, false), (&g.patterns, true)] {
+            for (name, subs) in map {
+                for s in subs {
+                    if s.info.user.lock().as_slice() != user {
+                        continue;
+                    }
+                    let e = out.entry(s.info.id).or_default();
+                    if pattern {
+                        e.1.push(name.clone());
+                    } else {
+                        e.0.push(name.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Subscribes `sub` to `name`; false if it already was.
     pub fn subscribe(&self, kind: Kind, name: &[u8], sub: &Arc<Subscriber>) -> bool {
         let mut g = self.inner.lock();

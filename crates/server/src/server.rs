@@ -36,7 +36,8 @@ pub struct Hot {
     pub min_replicas_lag: AtomicU64,
     /// `maxclients`.
     pub maxclients: AtomicU64,
-    /// True when `requirepass` is set.
+    /// True when new connections must authenticate: the default user has a password (no
+    /// `nopass`, as `requirepass` sets it) or is off.
     pub requirepass_set: AtomicBool,
     /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
@@ -67,6 +68,8 @@ pub struct Server {
     pub log: ReplLog,
     /// The command table.
     pub table: CommandTable,
+    /// ACL users and the ACL log.
+    pub acl: crate::acl::Acl,
     /// Connected clients.
     pub clients: Clients,
     /// Counters for INFO.
@@ -81,6 +84,8 @@ pub struct Server {
     pub started: Instant,
     /// The TCP port actually bound (useful with --port 0).
     pub port: AtomicU64,
+    /// The TLS contexts (`tls-*`), swapped whole by CONFIG SET.
+    pub tls: crate::tls::Tls,
     /// Set when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: tokio::sync::Notify,
     /// True once shutdown has been requested.
@@ -165,13 +170,16 @@ impl Server {
             .min(config.get_u64("repl-backlog-memory").unwrap_or(16 << 20))
             as usize;
         let slowlog_len = config.slowlog_max_len();
+        let table = CommandTable::new();
+        let acl = crate::acl::Acl::new(&table);
         let srv = Arc::new(Server {
             keyspace: Keyspace::new(config.databases(), shard_bits),
             config_file: config.config_file().map(|p| p.display().to_string()),
             config: RwLock::new(config),
             hot,
             log: ReplLog::new(backlog),
-            table: CommandTable::new(),
+            table,
+            acl,
             clients: Clients::default(),
             stats: Stats::default(),
             slowlog: SlowLog::new(slowlog_len as usize),
@@ -179,6 +187,7 @@ impl Server {
             replid: RwLock::new(random_hex40()),
             started: Instant::now(),
             port: AtomicU64::new(0),
+            tls: Default::default(),
             shutdown: tokio::sync::Notify::new(),
             shutting_down: AtomicBool::new(false),
             shutdown_req: Default::default(),
@@ -205,6 +214,8 @@ impl Server {
             used_memory_startup: crate::families::info::used_memory(),
         });
         srv.refresh_hot();
+        let pass = srv.config.read().requirepass();
+        srv.set_requirepass(pass.as_deref());
         // The script thread needs a strong reference to the server for each job it runs.
         srv.scripts.set_server(Arc::downgrade(&srv));
         srv.saver.set_server(Arc::downgrade(&srv));
@@ -239,12 +250,8 @@ impl Server {
         self.hot.idle_timeout.store(c.timeout(), Ordering::Relaxed);
         self.hot.maxclients.store(c.maxclients(), Ordering::Relaxed);
         self.hot
-            .requirepass_set
-            .store(c.requirepass().is_some(), Ordering::Relaxed);
-        self.hot.protected.store(
-            c.protected_mode() && c.requirepass().is_none(),
-            Ordering::Relaxed,
-        );
+            .protected
+            .store(c.protected_mode(), Ordering::Relaxed);
         self.slowlog.set_max_len(c.slowlog_max_len() as usize);
         self.hot
             .notify
@@ -285,6 +292,61 @@ impl Server {
             zset_max_listpack_entries: n("zset-max-listpack-entries") as usize,
             zset_max_listpack_value: n("zset-max-listpack-value") as usize,
         };
+    }
+
+    /// `requirepass` (at start-up and by CONFIG SET) is the default user's password: `resetpass
+    /// >password`, or `nopass` when empty, as Redis's ACLUpdateDefaultUserPassword.
+    pub fn set_requirepass(&self, pass: Option<&[u8]>) {
+        let mut u = (*self.acl.default_user()).clone();
+        let pubsub_all = self.acl_pubsub_default_all();
+        let _ = u.apply(&self.table, b"resetpass", pubsub_all);
+        match pass {
+            Some(p) => {
+                let mut op = b">".to_vec();
+                op.extend_from_slice(p);
+                let _ = u.apply(&self.table, &op, pubsub_all);
+            }
+            None => {
+                let _ = u.apply(&self.table, b"nopass", pubsub_all);
+            }
+        }
+        self.acl.put(u);
+        self.acl_changed();
+    }
+
+    /// `acl-pubsub-default` is `allchannels`.
+    pub fn acl_pubsub_default_all(&self) -> bool {
+        self.config.read().get_enum("acl-pubsub-default") == Some("allchannels")
+    }
+
+    /// Re-derives what depends on the users after any change: whether new connections must
+    /// authenticate.
+    pub fn acl_changed(&self) {
+        let d = self.acl.default_user();
+        self.hot
+            .requirepass_set
+            .store(!(d.nopass && d.on), Ordering::Relaxed);
+    }
+
+    /// Makes `cl` see the current version of its user (after `Acl::epoch` moved). A client whose
+    /// user was deleted (and is being disconnected) is left with no permissions.
+    pub fn refresh_client_user(&self, cl: &mut crate::ctx::Client) {
+        cl.acl_epoch = self.acl.epoch.load(Ordering::Acquire);
+        if cl.acl_internal {
+            return;
+        }
+        match self.acl.get(&cl.user.name) {
+            Some(u) => {
+                cl.acl_all = u.unrestricted();
+                cl.user = u;
+            }
+            None => {
+                let mut u = crate::acl::User::new(&self.table, &cl.user.name, false);
+                u.on = false;
+                cl.acl_all = false;
+                cl.user = Arc::new(u);
+            }
+        }
     }
 
     /// Publishes `msg` on `channel` and closes the subscribers that went over their output

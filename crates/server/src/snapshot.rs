@@ -655,22 +655,6 @@ impl Job {
         }
         // Writes are refused (MISCONF) before anyone can see the failed status.
         srv.refresh_misconf_with(result.is_ok());
-        {
-            let mut st = sv.st.lock();
-            st.started = None;
-            st.last_time_sec = secs;
-            st.last_cow = sv.peak_pending.load(Relaxed);
-            match &result {
-                Ok(()) => {
-                    st.last_ok = true;
-                    st.saves += 1;
-                }
-                Err(_) => {
-                    st.last_ok = false;
-                    st.last_try = now_ms() / 1000;
-                }
-            }
-        }
         match &result {
             Ok(()) => {
                 let _ = srv.dirty.fetch_update(Relaxed, Relaxed, |d| {
@@ -684,7 +668,24 @@ impl Job {
                 tracing::warn!("Failed saving the DB: {e}");
             }
         }
+        // The status and the end of the save become visible together: whoever sees the
+        // outcome (INFO, LASTSAVE) can start the next save at once.
+        let mut st = sv.st.lock();
+        st.started = None;
+        st.last_time_sec = secs;
+        st.last_cow = sv.peak_pending.load(Relaxed);
+        match &result {
+            Ok(()) => {
+                st.last_ok = true;
+                st.saves += 1;
+            }
+            Err(_) => {
+                st.last_ok = false;
+                st.last_try = now_ms() / 1000;
+            }
+        }
         sv.running.store(false, Relaxed);
+        drop(st);
         result.map_err(SaveError::Io)
     }
 }

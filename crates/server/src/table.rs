@@ -179,6 +179,11 @@ pub struct Spec {
     pub handler: Option<Handler>,
     /// Subcommands (CONFIG GET, CLIENT LIST...).
     pub subcommands: Vec<Spec>,
+    /// The access each key spec needs, one letter per spec (see `acl::keyperms`); empty when
+    /// Redis's table has no entry (derived from the flags then).
+    pub key_perms: &'static [u8],
+    /// Which arguments are pub/sub channels an ACL check must look at (`acl::CHAN_*`; 0: none).
+    pub acl_chan: u8,
 }
 
 impl Spec {
@@ -199,6 +204,8 @@ impl Spec {
             summary: "",
             handler: None,
             subcommands: Vec::new(),
+            key_perms: &[],
+            acl_chan: 0,
         }
     }
 
@@ -292,10 +299,14 @@ impl Spec {
             // subcommands carry the real categories.
             return vec!["@slow"];
         }
+        if self.name == "pubsub|help" {
+            return vec!["@slow"];
+        }
         if self.has(flags::WRITE) {
             v.push("@write");
         }
-        if self.has(flags::READONLY) {
+        // Scripting commands never get @read (Redis's setImplicitACLCategories).
+        if self.has(flags::READONLY) && self.group != Group::Scripting {
             v.push("@read");
         }
         if self.has(flags::ADMIN) {
@@ -313,8 +324,12 @@ impl Spec {
         if self.has(flags::BLOCKING) {
             v.push("@blocking");
         }
-        let g = self.group.acl_category();
-        if !g.is_empty() {
+        // SORT's categories are its types' (extras), and PUBSUB HELP has none, as in Redis.
+        let g = match self.name.as_str() {
+            "sort" | "sort_ro" => "",
+            _ => self.group.acl_category(),
+        };
+        if !g.is_empty() && !v.contains(&g) {
             v.push(g);
         }
         for c in self.extra_acl {
@@ -345,12 +360,27 @@ impl Spec {
     }
 }
 
+/// What the ACL code needs to know of each command id.
+#[derive(Clone, Debug, Default)]
+pub struct AclMeta {
+    /// The full name (`get`, `config|get`).
+    pub name: String,
+    /// Category bits (`acl::CATEGORIES` order).
+    pub cats: u32,
+    /// The parent's id, for a subcommand.
+    pub parent: Option<usize>,
+    /// The subcommands' ids, for a container.
+    pub subs: Vec<usize>,
+}
+
 /// All commands by lowercase name.
 #[derive(Default)]
 pub struct CommandTable {
     map: FastMap<Vec<u8>, Spec>,
     /// Full names (`config|get`) by `Spec::id`.
     names: Vec<String>,
+    /// ACL metadata by `Spec::id`.
+    acl: Vec<AclMeta>,
 }
 
 impl CommandTable {
@@ -388,20 +418,58 @@ impl CommandTable {
                     if dst { (1, 1, 1) } else { (0, 0, 0) };
             }
         }
+        let perms: FastMap<&str, &'static [u8]> =
+            crate::acl::keyperms::KEY_PERMS.iter().copied().collect();
+        let cats = |spec: &Spec| {
+            spec.acl_categories()
+                .iter()
+                .filter_map(|c| crate::acl::category_bit(c.trim_start_matches('@').as_bytes()))
+                .fold(0, |a, b| a | b)
+        };
         let mut names = Vec::new();
+        let mut acl = Vec::new();
         let mut keys: Vec<Vec<u8>> = t.map.keys().cloned().collect();
         keys.sort();
         for k in keys {
             let spec = t.map.get_mut(&k).expect("key from the map");
             spec.id = names.len();
             names.push(spec.name.clone());
+            spec.key_perms = perms.get(spec.name.as_str()).copied().unwrap_or(&[]);
+            spec.acl_chan = match spec.name.as_str() {
+                "publish" | "spublish" => crate::acl::CHAN_FIRST,
+                "subscribe" | "ssubscribe" => crate::acl::CHAN_ALL,
+                "psubscribe" => crate::acl::CHAN_PATTERNS,
+                "sunsubscribe" => crate::acl::CHAN_UNCHECKED,
+                _ => 0,
+            };
+            let pid = spec.id;
+            acl.push(AclMeta {
+                name: spec.name.clone(),
+                cats: cats(spec),
+                parent: None,
+                subs: Vec::new(),
+            });
             for sub in &mut spec.subcommands {
                 sub.id = names.len();
                 names.push(sub.name.clone());
+                sub.key_perms = perms.get(sub.name.as_str()).copied().unwrap_or(&[]);
+                acl[pid].subs.push(sub.id);
+                acl.push(AclMeta {
+                    name: sub.name.clone(),
+                    cats: cats(sub),
+                    parent: Some(pid),
+                    subs: Vec::new(),
+                });
             }
         }
         t.names = names;
+        t.acl = acl;
         t
+    }
+
+    /// The ACL metadata of command id `id`.
+    pub fn acl_meta(&self, id: usize) -> &AclMeta {
+        &self.acl[id]
     }
 
     /// The number of ids (commands plus subcommands), the size of per-command stat arrays.

@@ -63,7 +63,10 @@ impl TestDb {
             .store(true, std::sync::atomic::Ordering::Relaxed);
         let info = srv.clients.register("test".into(), "test".into(), -1);
         let stats = srv.stats.new_worker(srv.table.ids());
-        let cl = Client::new(info, stats, true);
+        let mut cl = Client::new(info, stats, true);
+        // A connection's client: ACL rules apply to it (the default user allows everything).
+        let epoch = srv.acl.epoch.load(std::sync::atomic::Ordering::Relaxed);
+        cl.set_user(srv.acl.default_user(), epoch);
         TestDb {
             srv,
             cl,

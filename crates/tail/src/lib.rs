@@ -8,6 +8,10 @@
 //! snapshot's offset. [`Tail::next_event`] then yields each command of the stream with the
 //! database it applies to and the offset just after it, which is what to resume from.
 //!
+//! With [`Options::tls`] the connection is TLS (redis-cli's `--tls --cacert --cert --key
+//! --insecure --sni`): the primary's certificate is verified against the CA, chain only, as
+//! redis-cli does, and a client certificate is presented when the primary asks for one.
+//!
 //! ```no_run
 //! let mut tail = tern_tail::Tail::connect("127.0.0.1:6379", &tern_tail::Options::default())?;
 //! while let Some(ev) = tail.next_event()? {
@@ -45,6 +49,70 @@ pub struct Options {
     pub user: Option<String>,
     /// Resume: the replication id and the offset to continue after.
     pub resume: Option<(String, u64)>,
+    /// Connect over TLS with these options.
+    pub tls: Option<tern_tls::ClientOptions>,
+}
+
+/// The connection: plain TCP or TLS over TCP.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<tern_tls::rustls::StreamOwned<tern_tls::rustls::ClientConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => s.get_ref(),
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Opens the connection, with the TLS handshake when asked (completed here, so a refused
+/// certificate is reported as such rather than as a failed PING).
+fn open(addr: &str, tls: Option<&tern_tls::ClientOptions>) -> Result<Conn, Error> {
+    let stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    let Some(o) = tls else {
+        return Ok(Conn::Plain(stream));
+    };
+    let config = tern_tls::client_config(o).map_err(|e| protocol(format!("TLS: {e}")))?;
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    let name =
+        tern_tls::server_name(host, o.sni.as_deref()).map_err(|e| protocol(format!("TLS: {e}")))?;
+    let conn = tern_tls::rustls::ClientConnection::new(config, name)
+        .map_err(|e| protocol(format!("TLS: {e}")))?;
+    let mut s = tern_tls::rustls::StreamOwned::new(conn, stream);
+    while s.conn.is_handshaking() {
+        s.conn
+            .complete_io(&mut s.sock)
+            .map_err(|e| protocol(format!("TLS handshake failed: {e}")))?;
+    }
+    Ok(Conn::Tls(Box::new(s)))
 }
 
 /// One item of the stream.
@@ -79,7 +147,7 @@ pub enum Event {
 
 /// A replication-stream consumer.
 pub struct Tail {
-    r: BufReader<TcpStream>,
+    r: BufReader<Conn>,
     dec: StreamDecoder,
     pending: Option<Event>,
     last_ack: Instant,
@@ -332,8 +400,7 @@ fn encode(args: &[&[u8]]) -> Vec<u8> {
 impl Tail {
     /// Connects and starts the stream (see the crate docs).
     pub fn connect(addr: &str, opts: &Options) -> Result<Tail, Error> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
+        let stream = open(addr, opts.tls.as_ref())?;
         let mut r = BufReader::with_capacity(1 << 16, stream);
         let pong = command(&mut r, &[b"PING"])?;
         if pong.starts_with('-') && !pong.starts_with("-NOAUTH") {
@@ -390,6 +457,7 @@ impl Tail {
         }
         tail.r
             .get_ref()
+            .tcp()
             .set_read_timeout(Some(Duration::from_secs(1)))?;
         Ok(tail)
     }
@@ -429,6 +497,7 @@ impl Tail {
         self.r
             .get_mut()
             .write_all(&encode(&[b"REPLCONF", b"ACK", off.as_bytes()]))?;
+        self.r.get_mut().flush()?;
         self.last_ack = Instant::now();
         Ok(())
     }
@@ -502,13 +571,14 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn command(r: &mut BufReader<TcpStream>, args: &[&[u8]]) -> Result<String, Error> {
+fn command(r: &mut BufReader<Conn>, args: &[&[u8]]) -> Result<String, Error> {
     r.get_mut().write_all(&encode(args))?;
+    r.get_mut().flush()?;
     read_line(r)
 }
 
 /// A reply line, skipping the empty lines a primary sends while it prepares a snapshot.
-fn read_line(r: &mut BufReader<TcpStream>) -> Result<String, Error> {
+fn read_line(r: &mut BufReader<Conn>) -> Result<String, Error> {
     loop {
         let mut line = Vec::new();
         if r.take(MAX_LINE as u64).read_until(b'\n', &mut line)? == 0 {

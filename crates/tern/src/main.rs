@@ -59,6 +59,27 @@ enum Command {
         /// Stop after this many commands.
         #[arg(long)]
         count: Option<u64>,
+        /// Connect over TLS (the primary's `tls-port`), as `redis-cli --tls`.
+        #[arg(long)]
+        tls: bool,
+        /// CA certificate file to verify the primary with.
+        #[arg(long, requires = "tls")]
+        cacert: Option<String>,
+        /// Directory of CA certificates to verify the primary with.
+        #[arg(long, requires = "tls")]
+        cacertdir: Option<String>,
+        /// Client certificate, for a primary with `tls-auth-clients yes`.
+        #[arg(long, requires_all = ["tls", "key"])]
+        cert: Option<String>,
+        /// The client certificate's private key.
+        #[arg(long, requires_all = ["tls", "cert"])]
+        key: Option<String>,
+        /// Do not verify the primary's certificate.
+        #[arg(long, requires = "tls")]
+        insecure: bool,
+        /// Server name to send (SNI) and verify.
+        #[arg(long, requires = "tls")]
+        sni: Option<String>,
     },
     /// Checks an append-only file like redis-check-aof: a manifest and every file it lists,
     /// or a single AOF. Exits 1 when something is wrong.
@@ -163,11 +184,26 @@ fn main() {
             replid,
             offset,
             count,
+            tls,
+            cacert,
+            cacertdir,
+            cert,
+            key,
+            insecure,
+            sni,
         } => {
             let opts = tern_tail::Options {
                 password,
                 user,
                 resume: replid.zip(offset),
+                tls: tls.then_some(tern_tls::ClientOptions {
+                    ca_file: cacert,
+                    ca_dir: cacertdir,
+                    cert,
+                    key,
+                    insecure,
+                    sni,
+                }),
             };
             std::process::exit(tail(&format!("{host}:{port}"), opts, count))
         }

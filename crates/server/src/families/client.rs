@@ -248,7 +248,7 @@ pub fn client_line(srv: &Server, c: &ClientInfo, cur: Option<&Current>) -> Strin
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
          ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 \
-         omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
+         omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} \
          lib-ver={}",
         c.id,
         c.addr,
@@ -269,6 +269,7 @@ pub fn client_line(srv: &Server, c: &ClientInfo, cur: Option<&Current>) -> Strin
         omem,
         CLIENT_BASE_MEM + qbuf + argv_mem + REPLY_BUFFER + omem,
         cmd,
+        lossy(&c.user),
         c.resp.load(Relaxed),
         lossy(&c.lib_name),
         lossy(&c.lib_ver),
@@ -426,6 +427,7 @@ fn kill(cx: &mut Ctx) -> CmdResult {
     let mut ctype: Option<ClientType> = None;
     let mut addr: Option<&[u8]> = None;
     let mut laddr: Option<&[u8]> = None;
+    let mut user: Option<&[u8]> = None;
     let mut skipme = true;
     let mut i = 2;
     while i < cx.argc() {
@@ -445,13 +447,13 @@ fn kill(cx: &mut Ctx) -> CmdResult {
         } else if is(opt, "LADDR") {
             laddr = Some(val);
         } else if is(opt, "USER") {
-            // Every connection is the default user until ACLs exist.
-            if val != b"default" {
+            if cx.srv.acl.get(val).is_none() {
                 return Err(CmdError::Msg(format!(
                     "ERR No such user '{}'",
                     String::from_utf8_lossy(val)
                 )));
             }
+            user = Some(val);
         } else if is(opt, "SKIPME") {
             if is(val, "yes") {
                 skipme = true;
@@ -470,6 +472,7 @@ fn kill(cx: &mut Ctx) -> CmdResult {
             && (ctype.is_none() || ctype == Some(type_of(c)))
             && (addr.is_none() || addr == Some(c.addr.as_bytes()))
             && (laddr.is_none() || laddr == Some(c.laddr.as_bytes()))
+            && user.is_none_or(|u| c.user.lock().as_slice() == u)
     };
     let hit_self = Cell::new(false);
     let n = cx.srv.clients.kill_where(|c| {

@@ -68,14 +68,41 @@ fn set(cx: &mut Ctx) -> CmdResult {
     }
     let pairs: Vec<(&[u8], &[u8])> = chunks.map(|p| (p[0], p[1])).collect();
     let local = is_local(&cx.cl.info.addr);
-    let changed = cx
-        .srv
-        .config
-        .write()
-        .set_from_client(&pairs, local)
-        .map_err(CmdError::Msg)?;
+    let changed = {
+        let mut config = cx.srv.config.write();
+        // A `tls-*` change rebuilds the TLS contexts from the new values before anything uses
+        // them; if that fails (a missing file, a key that does not match, an unknown cipher),
+        // every value of this CONFIG SET goes back and the old contexts keep serving.
+        let tls = pairs
+            .iter()
+            .any(|(n, _)| n.len() > 4 && n[..4].eq_ignore_ascii_case(b"tls-"));
+        let before = tls.then(|| config.clone());
+        let changed = config
+            .set_from_client(&pairs, local)
+            .map_err(CmdError::Msg)?;
+        if let Some(before) = before {
+            if let Some(name) = changed.iter().find(|n| n.starts_with("tls-")) {
+                match crate::tls::build(&config) {
+                    Ok(ctx) => crate::tls::install(cx.srv, ctx),
+                    Err(e) => {
+                        *config = before;
+                        tracing::warn!("Failed to configure TLS: {e}");
+                        return Err(CmdError::Msg(format!(
+                            "ERR CONFIG SET failed (possibly related to argument '{name}') - \
+                             Unable to update TLS configuration. Check server logs."
+                        )));
+                    }
+                }
+            }
+        }
+        changed
+    };
     if !changed.is_empty() {
         cx.srv.refresh_hot();
+        if changed.contains(&"requirepass") {
+            let pass = cx.srv.config.read().requirepass();
+            cx.srv.set_requirepass(pass.as_deref());
+        }
         tracing::debug!(client = cx.cl.info.id, ?changed, "CONFIG SET");
         if changed.contains(&"appendonly") {
             let want = cx.srv.config.read().appendonly();
@@ -97,7 +124,19 @@ fn resetstat(cx: &mut Ctx) -> CmdResult {
 
 /// CONFIG REWRITE
 fn rewrite(cx: &mut Ctx) -> CmdResult {
-    if let Err(e) = cx.srv.config.read().rewrite() {
+    // The ACL users go into the file as `user` lines, unless an ACL file keeps them (then the
+    // file's `user` lines are dropped), as Redis's rewriteConfigUserOption.
+    let users: Vec<String> = if crate::families::acl::aclfile(cx.srv).is_some() {
+        Vec::new()
+    } else {
+        cx.srv
+            .acl
+            .all()
+            .iter()
+            .map(|u| crate::families::acl::user_line(&cx.srv.table, u))
+            .collect()
+    };
+    if let Err(e) = cx.srv.config.read().rewrite_with_users(Some(&users)) {
         tracing::warn!(error = %e, "CONFIG REWRITE failed");
         return Err(CmdError::Msg(e));
     }

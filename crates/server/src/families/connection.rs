@@ -110,36 +110,44 @@ fn reset(cx: &mut Ctx) -> CmdResult {
         cx.cl.monitor_rx = None;
         crate::families::server::remove_monitor(cx.srv);
     }
-    if cx.srv.hot.requirepass_set.load(Relaxed) {
-        cx.cl.authenticated = false;
-        cx.cl.info.authenticated.store(false, Relaxed);
+    // Back to the default user, authenticated only if it needs no password (Redis's
+    // clientSetDefaultAuth).
+    if !cx.cl.acl_internal {
+        let epoch = cx.srv.acl.epoch.load(Relaxed);
+        let u = cx.srv.acl.default_user();
+        let auth = u.nopass && u.on;
+        cx.cl.set_user(u, epoch);
+        cx.cl.authenticated = auth;
+        cx.cl.info.authenticated.store(auth, Relaxed);
     }
     cx.out.simple("RESET");
     Ok(())
 }
 
-/// Checks a username/password pair against the default user. Returns the error to send.
-fn check_password(cx: &Ctx, user: Option<&[u8]>, pass: &[u8]) -> Result<(), CmdError> {
-    let required = cx.srv.config.read().requirepass();
-    if let Some(u) = user {
-        if u != b"default" {
-            return Err(WRONGPASS.into());
+/// Authenticates the client as `user` (the default user when None), or records the failure
+/// in the ACL log (reason `auth`, object the command's name as sent) and returns WRONGPASS.
+fn authenticate(cx: &mut Ctx, user: Option<&[u8]>, pass: &[u8]) -> Result<(), CmdError> {
+    let name = user.unwrap_or(b"default");
+    let epoch = cx.srv.acl.epoch.load(Relaxed);
+    match cx.srv.acl.get(name) {
+        Some(u) if u.password_ok(pass) => {
+            cx.cl.set_user(u, epoch);
+            cx.cl.authenticated = true;
+            cx.cl.info.authenticated.store(true, Relaxed);
+            Ok(())
+        }
+        _ => {
+            let context = if cx.cl.in_exec || cx.cl.multi.is_some() {
+                "multi"
+            } else {
+                "toplevel"
+            };
+            crate::acl::log_event(
+                cx.srv, cx.cl, cx.spec, cx.args, "auth", context, cx.args[0], name, cx.now_ms,
+            );
+            Err(WRONGPASS.into())
         }
     }
-    match required {
-        None if user.is_none() => Err(CmdError::Static(
-            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-        )),
-        // With no password set, the default user accepts any password ("nopass").
-        None => Ok(()),
-        Some(p) if p.as_slice() == pass => Ok(()),
-        Some(_) => Err(WRONGPASS.into()),
-    }
-}
-
-fn set_authenticated(cx: &mut Ctx) {
-    cx.cl.authenticated = true;
-    cx.cl.info.authenticated.store(true, Relaxed);
 }
 
 /// AUTH [username] password
@@ -149,8 +157,12 @@ fn auth(cx: &mut Ctx) -> CmdResult {
         3 => (Some(cx.arg(1)), cx.arg(2)),
         _ => return Err(SYNTAX.into()),
     };
-    check_password(cx, user, pass)?;
-    set_authenticated(cx);
+    if user.is_none() && cx.srv.acl.default_user().nopass {
+        return Err(CmdError::Static(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        ));
+    }
+    authenticate(cx, user, pass)?;
     cx.out.ok();
     Ok(())
 }
@@ -173,8 +185,7 @@ fn hello(cx: &mut Ctx) -> CmdResult {
     while i < cx.argc() {
         let left = cx.argc() - i - 1;
         if is(cx.arg(i), "AUTH") && left >= 2 {
-            check_password(cx, Some(cx.arg(i + 1)), cx.arg(i + 2))?;
-            set_authenticated(cx);
+            authenticate(cx, Some(cx.arg(i + 1)), cx.arg(i + 2))?;
             i += 3;
         } else if is(cx.arg(i), "SETNAME") && left >= 1 {
             let name = cx.arg(i + 1);

@@ -169,6 +169,8 @@ fn fcall_generic(cx: &mut Ctx, ro: bool) -> CmdResult {
         resp3: cx.out.resp3(),
         readonly: ro || no_writes,
         now_ms: cx.now_ms,
+        user: (!cx.cl.acl_all).then(|| cx.cl.user.clone()),
+        caller: (!cx.cl.acl_all).then(|| (cx.cl.info.clone(), cx.spec.id)),
     };
     super::scripting::start(cx, job);
     Ok(())

@@ -1,6 +1,7 @@
 //! Command families, one file each, like Redis's `t_*.c`. Each registers its rows in the
 //! command table.
 
+pub mod acl;
 pub mod bitmap;
 pub mod blocking_cmds;
 pub mod client;
@@ -56,5 +57,6 @@ pub fn register_all(t: &mut CommandTable) {
     scripting::register(t);
     function::register(t);
     persist::register(t);
+    acl::register(t);
     crate::repl::commands::register(t);
 }

@@ -106,7 +106,10 @@ fn eval_generic(cx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult {
         return Err("ERR Number of keys can't be negative".into());
     }
     let (sha, body) = if by_sha {
-        let sha = String::from_utf8_lossy(cx.arg(1)).to_ascii_lowercase();
+        let sha = match std::str::from_utf8(cx.arg(1)) {
+            Ok(s) => s.to_ascii_lowercase(),
+            Err(_) => return Err(scripting::NOSCRIPT.into()),
+        };
         match srv.scripts.get(&sha) {
             Some(body) => (sha, body),
             None => return Err(scripting::NOSCRIPT.into()),
@@ -138,6 +141,8 @@ fn eval_generic(cx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult {
         resp3: cx.out.resp3(),
         readonly,
         now_ms: cx.now_ms,
+        user: (!cx.cl.acl_all).then(|| cx.cl.user.clone()),
+        caller: (!cx.cl.acl_all).then(|| (cx.cl.info.clone(), cx.spec.id)),
     };
     start(cx, job);
     Ok(())

@@ -24,6 +24,7 @@ pub fn register(t: &mut CommandTable) {
         Spec::new("sort", -2, WRITE | DENYOOM | MOVABLE_KEYS)
             .group(Group::Generic)
             .keys(1, 1, 1)
+            .acl(&["@set", "@sortedset", "@list", "@dangerous"])
             .doc(
                 "1.0.0",
                 "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
@@ -34,6 +35,7 @@ pub fn register(t: &mut CommandTable) {
         Spec::new("sort_ro", -2, READONLY | MOVABLE_KEYS)
             .group(Group::Generic)
             .keys(1, 1, 1)
+            .acl(&["@set", "@sortedset", "@list", "@dangerous"])
             .doc(
                 "7.0.0",
                 "Returns the sorted elements of a list, a set, or a sorted set.",
@@ -53,7 +55,9 @@ struct Opts<'a> {
     store: Option<&'a [u8]>,
 }
 
-fn parse<'a>(args: &[&'a [u8]], readonly: bool) -> Result<Opts<'a>, CmdError> {
+/// `full_keys`: the user may read every key; BY and GET patterns name keys that ACL rules
+/// cannot check in advance, so Redis refuses them otherwise.
+fn parse<'a>(args: &[&'a [u8]], readonly: bool, full_keys: bool) -> Result<Opts<'a>, CmdError> {
     let mut o = Opts {
         desc: false,
         alpha: false,
@@ -84,8 +88,18 @@ fn parse<'a>(args: &[&'a [u8]], readonly: bool) -> Result<Opts<'a>, CmdError> {
         } else if is(a, "by") && left >= 1 {
             o.by = Some(args[j + 1]);
             o.dontsort = !args[j + 1].contains(&b'*');
+            if !o.dontsort && !full_keys {
+                return Err(
+                    "ERR BY option of SORT denied due to insufficient ACL permissions.".into(),
+                );
+            }
             j += 1;
         } else if is(a, "get") && left >= 1 {
+            if !full_keys {
+                return Err(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.".into(),
+                );
+            }
             o.gets.push(args[j + 1]);
             j += 1;
         } else {
@@ -157,7 +171,8 @@ struct Item {
 }
 
 fn sort_generic(cx: &mut Ctx, readonly: bool) -> CmdResult {
-    let mut o = parse(cx.args, readonly)?;
+    let full_keys = cx.cl.acl_all || cx.cl.user.reads_every_key(cx.spec, cx.args);
+    let mut o = parse(cx.args, readonly, full_keys)?;
     let key = cx.arg(1);
     let db = cx.db();
     // Load the elements (a missing key sorts as an empty list).
@@ -334,7 +349,7 @@ mod tests {
     fn options_parse_in_redis_order() {
         let p = |s: &str, ro| {
             let v: Vec<&[u8]> = s.split(' ').map(|a| a.as_bytes()).collect();
-            parse(&v, ro).map(|o| {
+            parse(&v, ro, true).map(|o| {
                 (
                     o.desc,
                     o.alpha,

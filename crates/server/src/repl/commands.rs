@@ -37,6 +37,7 @@ pub fn register(t: &mut CommandTable) {
     );
     t.add(
         s("role", 1, NOSCRIPT | LOADING | STALE | FAST)
+            .acl(&["@admin", "@dangerous"])
             .doc("2.8.12", "Returns the replication role.")
             .handler(role),
     );
@@ -60,6 +61,7 @@ pub fn register(t: &mut CommandTable) {
     );
     t.add(
         s("wait", 3, NOSCRIPT)
+            .acl(&["@connection"])
             .doc("3.0.0", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.")
             .handler(wait),
     );

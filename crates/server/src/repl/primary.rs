@@ -14,11 +14,11 @@ use std::time::Duration;
 use tern_resp::request::Parsed;
 use tern_resp::{RequestLimits, RequestParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::{state, ReplicaLink};
 use crate::ctx::Client;
 use crate::server::{now_ms, Server};
+use crate::tls::Transport;
 
 /// What a replica said about itself with REPLCONF before PSYNC.
 #[derive(Debug, Default, Clone)]
@@ -79,7 +79,12 @@ pub fn decide(srv: &Server, replid: &[u8], offset: &[u8]) -> Handoff {
 }
 
 /// Serves a replica on `stream` until it goes away.
-pub async fn serve_replica(srv: &Arc<Server>, stream: &mut TcpStream, cl: &mut Client, h: Handoff) {
+pub async fn serve_replica<S: Transport>(
+    srv: &Arc<Server>,
+    stream: &mut S,
+    cl: &mut Client,
+    h: Handoff,
+) {
     let conf = cl.repl_conf.clone();
     let ip = cl
         .info
@@ -109,7 +114,7 @@ pub async fn serve_replica(srv: &Arc<Server>, stream: &mut TcpStream, cl: &mut C
                 "+CONTINUE\r\n".to_string()
             };
             tracing::info!(replica = %link.ip, from, "Partial resynchronization request accepted");
-            match stream.write_all(line.as_bytes()).await {
+            match send(stream, line.as_bytes()).await {
                 Ok(()) => stream_log(srv, stream, &link, from, Vec::new()).await,
                 Err(e) => Err(e),
             }
@@ -141,9 +146,26 @@ fn drain_log(srv: &Server, pos: &mut u64, pending: &mut Vec<u8>) -> std::io::Res
     }
 }
 
-async fn full_sync(
+/// Writes `bytes` and flushes them (a TLS stream buffers what the socket does not take).
+/// [`send`] under `client-output-buffer-limit replica`: `over(unwritten)` is asked before
+/// the write and whenever the socket takes nothing for a while (see `outlimit.rs`).
+async fn send_watched<S: Transport>(
+    stream: &mut S,
+    bytes: &[u8],
+    mut over: impl FnMut(u64) -> bool,
+) -> std::io::Result<()> {
+    crate::outlimit::write_all_watched(stream, bytes, |unwritten, _| over(unwritten)).await?;
+    stream.flush().await
+}
+
+async fn send<S: Transport>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+async fn full_sync<S: Transport>(
     srv: &Arc<Server>,
-    stream: &mut TcpStream,
+    stream: &mut S,
     link: &Arc<ReplicaLink>,
     conf: &ReplConf,
     psync: bool,
@@ -166,18 +188,16 @@ async fn full_sync(
                     Ok(s) => break s,
                     Err(_) => return Err(std::io::Error::other("the transfer did not begin")),
                 },
-                _ = tokio::time::sleep(Duration::from_secs(1)) => stream.write_all(b"\n").await?,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => send(stream, b"\n").await?,
             }
         };
         if psync {
             let line = format!("+FULLRESYNC {replid} {offset}\r\n");
-            stream.write_all(line.as_bytes()).await?;
+            send(stream, line.as_bytes()).await?;
         }
         tracing::info!(replica = %link.ip, offset, "Starting full sync with replica (diskless)");
         link.state.store(state::SEND_BULK, Relaxed);
-        stream
-            .write_all(format!("$EOF:{mark}\r\n").as_bytes())
-            .await?;
+        send(stream, format!("$EOF:{mark}\r\n").as_bytes()).await?;
         (offset, seat.rdb)
     } else {
         // One snapshot at a time: wait for a running save, sending newlines as Redis does.
@@ -185,7 +205,7 @@ async fn full_sync(
             match crate::snapshot::begin_for_replica(srv) {
                 Ok(s) => break s,
                 Err(_) => {
-                    stream.write_all(b"\n").await?;
+                    send(stream, b"\n").await?;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -193,7 +213,7 @@ async fn full_sync(
         let offset = snap.offset();
         if psync {
             let line = format!("+FULLRESYNC {} {offset}\r\n", snap.replid());
-            stream.write_all(line.as_bytes()).await?;
+            send(stream, line.as_bytes()).await?;
         }
         tracing::info!(replica = %link.ip, offset, "Starting full sync with replica");
         link.state.store(state::SEND_BULK, Relaxed);
@@ -241,7 +261,7 @@ async fn full_sync(
                 Some(c) => {
                     let held = pending.len() as u64;
                     let p = pos;
-                    crate::outlimit::write_all_watched(stream, &c, |_, _| {
+                    send_watched(stream, &c, |_| {
                         replica_over(srv, link, held + srv.log.offset().saturating_sub(p), &mut since)
                     })
                     .await?
@@ -257,7 +277,7 @@ async fn full_sync(
         }
     }
     if diskless {
-        stream.write_all(mark.as_bytes()).await?;
+        send(stream, mark.as_bytes()).await?;
         // Nothing may follow the mark until the replica has loaded the RDB and says so with
         // its first ACK: a replica reading the payload looks for the mark at the end of what
         // it read (Redis's "Waiting for REPLCONF ACK from slave to enable streaming").
@@ -299,18 +319,19 @@ async fn full_sync(
 
 /// Streams the log from `pos` (after sending `pending`), and reads the replica's
 /// REPLCONF ACKs, until either side fails.
-async fn stream_log(
+async fn stream_log<S: Transport>(
     srv: &Arc<Server>,
-    stream: &mut TcpStream,
+    stream: &mut S,
     link: &Arc<ReplicaLink>,
     mut pos: u64,
     pending: Vec<u8>,
 ) -> std::io::Result<()> {
     link.state.store(state::ONLINE, Relaxed);
-    let (mut rd, mut wr) = stream.split();
+    // No split halves: the read below is a `select!` branch, dropped before a branch's body
+    // writes, so one stream (plain or TLS) serves both directions.
     let mut since = 0i64;
     let p = pos;
-    crate::outlimit::write_all_watched(&mut wr, &pending, |unwritten, _| {
+    send_watched(stream, &pending, |unwritten| {
         replica_over(
             srv,
             link,
@@ -338,12 +359,12 @@ async fn stream_log(
                 out.clear();
                 drain_log(srv, &mut pos, &mut out)?;
                 let p = pos;
-                crate::outlimit::write_all_watched(&mut wr, &out, |unwritten, _| {
+                send_watched(stream, &out, |unwritten| {
                     replica_over(srv, link, unwritten + srv.log.offset().saturating_sub(p), &mut since)
                 })
                 .await?;
             }
-            r = rd.read_buf(&mut rbuf) => {
+            r = stream.read_buf(&mut rbuf) => {
                 if r? == 0 {
                     return Ok(());
                 }

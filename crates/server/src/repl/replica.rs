@@ -21,11 +21,11 @@ use std::time::Duration;
 use tern_resp::request::Parsed;
 use tern_resp::{ReplyWriter, RequestLimits, RequestParser};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 use crate::ctx::Client;
 use crate::dispatch;
 use crate::server::{now_ms, Server};
+use crate::tls::{Link, Transport};
 
 /// Link states, as INFO and ROLE name them.
 pub mod link {
@@ -206,15 +206,16 @@ fn err(msg: impl Into<String>) -> std::io::Error {
 }
 
 /// Sends one command and reads a one-line reply.
-async fn command(r: &mut BufReader<TcpStream>, args: &[&[u8]]) -> IoResult<String> {
+async fn command(r: &mut BufReader<Link>, args: &[&[u8]]) -> IoResult<String> {
     let mut buf = Vec::new();
     crate::log::encode_command(&mut buf, args);
     r.get_mut().write_all(&buf).await?;
+    r.get_mut().flush().await?;
     read_line(r).await
 }
 
 /// Reads a line (without CRLF), skipping the empty lines a primary sends as keepalives.
-async fn read_line(r: &mut BufReader<TcpStream>) -> IoResult<String> {
+async fn read_line(r: &mut BufReader<Link>) -> IoResult<String> {
     loop {
         let mut line = String::new();
         // Bounded: a primary that sends a line without end is refused, not buffered.
@@ -256,11 +257,17 @@ async fn handshake(
     srv: &Arc<Server>,
     up: &Arc<Upstream>,
     timeout: Duration,
-) -> IoResult<(BufReader<TcpStream>, String, u64, String)> {
-    let stream = tokio::time::timeout(timeout, TcpStream::connect((up.host.as_str(), up.port)))
+) -> IoResult<(BufReader<Link>, String, u64, String)> {
+    // With `tls-replication`, the link is TLS, and the primary's certificate is verified
+    // against the CA (a wrong CA fails here, and the link stays down, retried every second).
+    let tls = srv
+        .config
+        .read()
+        .get_bool("tls-replication")
+        .unwrap_or(false);
+    let stream = tokio::time::timeout(timeout, crate::tls::connect(srv, &up.host, up.port, tls))
         .await
         .map_err(|_| err("timeout connecting to the primary"))??;
-    let _ = stream.set_nodelay(true);
     let mut r = BufReader::with_capacity(1 << 16, stream);
     tracing::info!("MASTER <-> REPLICA sync started");
     // PING: an auth error still proves the primary is there.
@@ -288,7 +295,18 @@ async fn handshake(
             return Err(err(format!("Unable to AUTH to MASTER: {reply}")));
         }
     }
-    let port = srv.port.load(Relaxed).to_string();
+    // The port the primary should list for us: Redis announces its TLS port when it
+    // replicates over TLS.
+    let port = {
+        let c = srv.config.read();
+        let tls_port = c.get_u64("tls-port").unwrap_or(0);
+        if tls && tls_port > 0 {
+            tls_port
+        } else {
+            srv.port.load(Relaxed)
+        }
+    }
+    .to_string();
     let _ = command(&mut r, &[b"REPLCONF", b"listening-port", port.as_bytes()]).await?;
     let _ = command(&mut r, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
     let (replid, offset) = (srv.replid.read().clone(), srv.log.offset());
@@ -309,7 +327,7 @@ async fn handshake(
 async fn after_psync(
     srv: &Arc<Server>,
     up: &Arc<Upstream>,
-    mut r: BufReader<TcpStream>,
+    mut r: BufReader<Link>,
     replid: String,
     offset: u64,
     reply: String,
@@ -329,6 +347,7 @@ async fn after_psync(
         let mut b = Vec::new();
         crate::log::encode_command(&mut b, &[b"REPLCONF", b"ACK", a.as_bytes()]);
         r.get_mut().write_all(&b).await?;
+        r.get_mut().flush().await?;
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         let new_id = rest.trim();
         if !new_id.is_empty() && new_id != replid {
@@ -351,7 +370,7 @@ async fn after_psync(
 async fn full_sync(
     srv: &Arc<Server>,
     up: &Arc<Upstream>,
-    r: &mut BufReader<TcpStream>,
+    r: &mut BufReader<Link>,
     id: &str,
     off: u64,
     leftover: &mut Vec<u8>,
@@ -642,7 +661,7 @@ fn swap_in(srv: &Server, mut dbs: Vec<Vec<tern_keyspace::Db>>, id: &str, off: u6
 async fn apply_stream(
     srv: &Arc<Server>,
     up: &Arc<Upstream>,
-    r: BufReader<TcpStream>,
+    r: BufReader<Link>,
     leftover: Vec<u8>,
 ) -> IoResult<()> {
     up.state.store(link::CONNECTED, Relaxed);
@@ -654,15 +673,21 @@ async fn apply_stream(
     buf.extend_from_slice(r.buffer());
     let mut sock = r.into_inner();
     use std::os::fd::AsRawFd;
-    let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = sock
+        .tcp()
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     // Registered with the socket's fd, so CLIENT KILL TYPE master closes the link.
-    let info = srv
-        .clients
-        .register(format!("{}:{}", up.host, up.port), laddr, sock.as_raw_fd());
+    let info = srv.clients.register(
+        format!("{}:{}", up.host, up.port),
+        laddr,
+        sock.tcp().as_raw_fd(),
+    );
     info.flags.fetch_or(crate::clients::cflags::MASTER, Relaxed);
     let id = info.id;
     let stats = srv.stats.new_worker(srv.table.ids());
-    let mut cl = Client::new(info, stats, true);
+    let mut cl = Client::new(info, stats, true).internal();
     cl.replaying = true;
     cl.master_pending = Some(Vec::new());
     let result = apply_loop(srv, up, &mut sock, &mut cl, &mut buf).await;
@@ -673,7 +698,7 @@ async fn apply_stream(
 async fn apply_loop(
     srv: &Arc<Server>,
     up: &Arc<Upstream>,
-    sock: &mut TcpStream,
+    sock: &mut Link,
     cl: &mut Client,
     buf: &mut Vec<u8>,
 ) -> IoResult<()> {
@@ -724,11 +749,12 @@ async fn apply_loop(
     }
 }
 
-async fn send_ack(srv: &Server, sock: &mut TcpStream) -> IoResult<()> {
+async fn send_ack(srv: &Server, sock: &mut Link) -> IoResult<()> {
     let off = srv.log.offset().to_string();
     let mut b = Vec::with_capacity(64);
     crate::log::encode_command(&mut b, &[b"REPLCONF", b"ACK", off.as_bytes()]);
-    sock.write_all(&b).await
+    sock.write_all(&b).await?;
+    sock.flush().await
 }
 
 /// Called from the cron on a writable replica: deletes local keys whose TTL passed (the

@@ -314,7 +314,7 @@ fn compile_error(e: &mlua::Error) -> String {
 pub struct Engine {
     lua: Lua,
     /// Compiled scripts by SHA1.
-    funcs: HashMap<String, Function>,
+    funcs: HashMap<String, Function, foldhash::fast::RandomState>,
     /// `Scripts::epoch` when `funcs` was last valid.
     epoch: u64,
     /// The scripts' environment (protected globals).
@@ -329,7 +329,7 @@ pub struct Engine {
     /// The state's parts (shared handles with the fields above).
     st: State,
     /// FCALL's callbacks by lowercased function name, loaded from the registry.
-    fns: HashMap<String, Function>,
+    fns: HashMap<String, Function, foldhash::fast::RandomState>,
     /// `Functions::epoch` when `fns` was loaded.
     fepoch: u64,
     /// The running job, for `redis.call` and friends.
@@ -575,16 +575,16 @@ impl Engine {
         let info = srv.clients.register("lua".into(), String::new(), -1);
         srv.clients.unregister(info.id);
         let stats = srv.stats.new_worker(srv.table.ids());
-        let cl = Client::new(info, stats, true);
+        let cl = Client::new(info, stats, true).internal();
         Engine {
-            funcs: HashMap::new(),
+            funcs: HashMap::default(),
             epoch: srv.scripts.epoch.load(Ordering::Acquire),
             env: st.env.clone(),
             globals: st.globals.clone(),
             killed_line: st.killed_line.clone(),
             lua: st.lua.clone(),
             st,
-            fns: HashMap::new(),
+            fns: HashMap::default(),
             fepoch: u64::MAX,
             ctx,
             run_script,
@@ -612,6 +612,18 @@ impl Engine {
 
     /// Runs `job` and writes its reply (or error) to `out`. The caller holds the keyspace.
     pub fn run(&mut self, srv: &Server, job: &Job, out: &mut ReplyWriter) {
+        // The script's client runs as its caller (ACL WHOAMI, SORT's BY/GET rule); a caller
+        // allowed everything leaves it unchecked. `run_command` checks each redis.call first.
+        match &job.user {
+            Some(u) => {
+                self.cl.user = u.clone();
+                self.cl.acl_all = false;
+            }
+            None => {
+                self.cl.user = crate::acl::superuser();
+                self.cl.acl_all = true;
+            }
+        }
         let epoch = srv.scripts.epoch.load(Ordering::Acquire);
         if epoch != self.epoch {
             self.funcs.clear();
@@ -652,9 +664,6 @@ impl Engine {
                     }
                 }
             };
-            if let Err(e) = self.set_keys_argv(job) {
-                return out.error(&format!("ERR {e}"));
-            }
             f
         };
         self.ctx.resp3.set(false);
@@ -664,7 +673,33 @@ impl Engine {
         let result = (|| -> mlua::Result<()> {
             let (ok, v): (bool, Value) = match call_args {
                 Some((keys, args)) => self.run_function.call((f, keys, args))?,
-                None => self.run_script.call(f)?,
+                // EVAL: KEYS and ARGV are built and set through the C API in the same
+                // protected call that runs the script (through mlua, each value would cost a
+                // protected call of its own).
+                // SAFETY: the closure runs protected (a Lua error unwinds to exec_raw's
+                // pcall). Its frame holds its three arguments (the globals table, the runner,
+                // the script); it uses at most three more slots, and leaves only the runner's
+                // results.
+                None => unsafe {
+                    self.lua.exec_raw(
+                        (self.globals.clone(), self.run_script.clone(), f),
+                        |state| {
+                            use mlua::ffi;
+                            ffi::luaL_checkstack(state, 3, std::ptr::null());
+                            for (name, items) in [(c"KEYS", &job.keys), (c"ARGV", &job.argv)] {
+                                ffi::lua_pushstring(state, name.as_ptr());
+                                ffi::lua_createtable(state, items.len().min(1 << 24) as i32, 0);
+                                for (i, a) in items.iter().enumerate() {
+                                    ffi::lua_pushlstring(state, a.as_ptr().cast(), a.len());
+                                    ffi::lua_rawseti(state, -2, (i + 1) as ffi::lua_Integer);
+                                }
+                                ffi::lua_rawset(state, 1);
+                            }
+                            ffi::lua_remove(state, 1);
+                            ffi::lua_call(state, 1, ffi::LUA_MULTRET);
+                        },
+                    )?
+                },
             };
             if ok {
                 convert::lua_to_reply(&v, out, self.ctx.resp3.get());
@@ -708,20 +743,6 @@ impl Engine {
             args.raw_set(i + 1, self.lua.create_string(a)?)?;
         }
         Ok((keys, args))
-    }
-
-    fn set_keys_argv(&self, job: &Job) -> mlua::Result<()> {
-        let keys = self.lua.create_table_with_capacity(job.keys.len(), 0)?;
-        for (i, k) in job.keys.iter().enumerate() {
-            keys.raw_set(i + 1, self.lua.create_string(k)?)?;
-        }
-        let argv = self.lua.create_table_with_capacity(job.argv.len(), 0)?;
-        for (i, a) in job.argv.iter().enumerate() {
-            argv.raw_set(i + 1, self.lua.create_string(a)?)?;
-        }
-        self.globals.raw_set("KEYS", keys)?;
-        self.globals.raw_set("ARGV", argv)?;
-        Ok(())
     }
 }
 
@@ -831,6 +852,33 @@ fn run_command(
     }
     if spec.has(flags::NOSCRIPT) {
         return fail("This Redis command is not allowed from script");
+    }
+    if let Some(user) = &job.user {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        if let Err(d) = user.check(spec, &refs) {
+            if let Some((info, cmd)) = &job.caller {
+                let object = match d {
+                    crate::acl::Denied::Command => spec.name.as_bytes(),
+                    crate::acl::Denied::Key(i) | crate::acl::Denied::Channel(i) => refs[i],
+                };
+                let cur = crate::families::client::Current {
+                    db: job.db,
+                    cmd: srv.table.name_of(*cmd).unwrap_or("eval"),
+                    argv_mem: 0,
+                };
+                crate::acl::log_event_for(
+                    srv,
+                    info,
+                    &cur,
+                    d.reason(),
+                    "lua",
+                    object,
+                    &user.name,
+                    job.now_ms,
+                );
+            }
+            return Ok(Err(d.script_error().to_string()));
+        }
     }
     if spec.has(flags::WRITE) {
         if job.readonly {

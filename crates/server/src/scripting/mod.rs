@@ -87,13 +87,18 @@ pub struct Job {
     pub readonly: bool,
     /// The time the script runs at (commands inside see a frozen clock, as in Redis).
     pub now_ms: i64,
+    /// The caller's user: `redis.call` checks its permissions (None: no check needed).
+    pub user: Option<Arc<crate::acl::User>>,
+    /// The caller (its CLIENT LIST line goes into ACL LOG entries) and the id of the command
+    /// that started the script.
+    pub caller: Option<(Arc<crate::clients::ClientInfo>, usize)>,
 }
 
 /// Scripting state shared by every connection (`Server::scripts`).
 #[derive(Default)]
 pub struct Scripts {
     /// Every script loaded by EVAL or SCRIPT LOAD: SHA1 (lowercase hex) -> body.
-    cache: Mutex<HashMap<String, Arc<[u8]>>>,
+    cache: Mutex<HashMap<String, Arc<[u8]>, foldhash::fast::RandomState>>,
     /// Bumped by SCRIPT FLUSH; engines drop their compiled functions when it changes.
     pub epoch: AtomicU64,
     /// The running script, if any.

@@ -7,6 +7,7 @@
 //! redis-server, which checks the tests themselves (all pass there but the one test of CLIENT
 //! SETINFO, a Redis 7.2 command that Debian's 7.0 lacks).
 
+mod acl;
 mod aof;
 mod aof_files;
 mod bitmaps;
@@ -35,6 +36,7 @@ mod sort;
 mod startup;
 mod strings;
 mod tail;
+mod tls;
 mod tracking;
 mod transactions;
 mod wan;

@@ -578,3 +578,45 @@ fn pipelined_scripts_reply_in_order_with_errors_and_other_commands_between() {
     }
     assert_eq!(c.cmd(&["GET", "n"]), Resp::bulk("80"));
 }
+
+#[test]
+fn keys_and_argv_arrive_whole_for_few_and_many_arguments() {
+    // tern builds KEYS and ARGV through Lua's C API in the call that runs the script: empty,
+    // small and large tables (beyond Lua 5.1's 8,000-value C stack), binary-safe.
+    let srv = TestServer::start();
+    let mut c = srv.raw_conn();
+    let script =
+        "return {#KEYS, #ARGV, KEYS[1] or '', KEYS[#KEYS] or '', ARGV[1] or '', ARGV[#ARGV] or ''}";
+    for (nk, na) in [
+        (0usize, 0usize),
+        (1, 0),
+        (0, 1),
+        (2, 3),
+        (3000, 3999),
+        (3000, 4001),
+        (9000, 1),
+    ] {
+        let keys: Vec<String> = (0..nk).map(|i| format!("k{i}")).collect();
+        let args: Vec<String> = (0..na).map(|i| format!("a{i}\0x")).collect();
+        let mut argv: Vec<&[u8]> = vec![b"EVAL", script.as_bytes()];
+        let nks = nk.to_string();
+        argv.push(nks.as_bytes());
+        argv.extend(keys.iter().map(|k| k.as_bytes()));
+        argv.extend(args.iter().map(|a| a.as_bytes()));
+        c.send(&encode(&argv));
+        let first = |v: &Vec<String>| v.first().cloned().unwrap_or_default();
+        let last = |v: &Vec<String>| v.last().cloned().unwrap_or_default();
+        assert_eq!(
+            c.read_reply(),
+            Resp::Array(Some(vec![
+                Resp::Int(nk as i64),
+                Resp::Int(na as i64),
+                Resp::bulk(first(&keys)),
+                Resp::bulk(last(&keys)),
+                Resp::bulk(first(&args)),
+                Resp::bulk(last(&args)),
+            ])),
+            "{nk} keys, {na} args"
+        );
+    }
+}
