@@ -52,7 +52,7 @@ cli() { ip netns exec "$1" redis-cli -h "$2" "${@:3}"; }
 field() { cli "$1" "$2" INFO "$3" | tr -d '\r' | awk -F: -v f="$4" '$1 == f { print $2 }'; }
 
 mkdir -p "$WORK/p" "$WORK/r"
-common=(--port 6379 --save "" --repl-backlog-size "$BACKLOG" --repl-backlog-memory 16mb --repl-timeout 60 --enable-debug-command yes)
+common=(--protected-mode no --port 6379 --save "" --repl-backlog-size "$BACKLOG" --repl-backlog-memory 16mb --repl-timeout 60 --enable-debug-command yes)
 ip netns exec "$P" "$TERN_BIN" server --bind 10.78.0.1 --dir "$WORK/p" "${common[@]}" >"$WORK/p/log" 2>&1 &
 ip netns exec "$R" "$TERN_BIN" server --bind 10.78.0.2 --dir "$WORK/r" "${common[@]}" >"$WORK/r/log" 2>&1 &
 sleep 1

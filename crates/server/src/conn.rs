@@ -36,6 +36,7 @@ pub async fn serve<S: Transport>(srv: Arc<Server>, mut stream: S, stats: Arc<Wor
     let _ = tcp.set_nodelay(true);
     let addr = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let laddr = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let remote = tcp.peer_addr().is_ok_and(|a| !a.ip().is_loopback());
     let info = srv.clients.register(addr, laddr, tcp.as_raw_fd());
     srv.stats.connections_received.fetch_add(1, Relaxed);
     let id = info.id;
@@ -43,6 +44,17 @@ pub async fn serve<S: Transport>(srv: Arc<Server>, mut stream: S, stats: Arc<Wor
         srv.stats.rejected_connections.fetch_add(1, Relaxed);
         if stream
             .write_all(b"-ERR max number of clients reached\r\n")
+            .await
+            .is_ok()
+        {
+            let _ = stream.flush().await;
+        }
+    } else if srv.hot.protected.load(Relaxed) && remote && srv.acl.default_user().nopass {
+        // protected-mode: the default user has no password, so only loopback clients (Redis
+        // 7.0 applies it whatever `bind` says).
+        srv.stats.rejected_connections.fetch_add(1, Relaxed);
+        if stream
+            .write_all(crate::errors::DENIED_PROTECTED_MODE.as_bytes())
             .await
             .is_ok()
         {
@@ -508,7 +520,38 @@ async fn flush<S: Transport>(
     if srv.aof.on() && cl.last_write > srv.aof.written() {
         crate::aof::before_reply(srv, cl.last_write).await;
     }
-    stream.write_all(&out.buf).await?;
+    // `client-output-buffer-limit normal` (subscribers answer to the pubsub class, enforced
+    // where their messages are queued), and the idle `timeout` for a client that stopped
+    // reading (Redis counts a write that makes no progress as no interaction).
+    let limits = &srv.hot.obuf_normal;
+    let idle = if cl.pubsub.is_some() {
+        0
+    } else {
+        srv.hot.idle_timeout.load(Relaxed)
+    };
+    let normal = cl.pubsub.is_none() && !limits.none();
+    if !normal && idle == 0 {
+        stream.write_all(&out.buf).await?;
+    } else {
+        let since = &mut cl.obuf_soft_since;
+        crate::outlimit::write_all_watched(stream, &out.buf, |unwritten, stalled| {
+            if idle > 0 && stalled.as_secs() >= idle {
+                tracing::debug!(client = cl.info.id, "closing idle client (not reading)");
+                return true;
+            }
+            if !normal {
+                return false;
+            }
+            let pending = unwritten + crate::outlimit::unsent_in_kernel(cl.info.fd);
+            let over = limits.reached(pending, since, now_ms());
+            if over {
+                crate::outlimit::log_closed(cl.info.id, &cl.info.addr, "normal", pending);
+            }
+            over
+        })
+        .await?;
+        cl.obuf_soft_since = 0;
+    }
     // TLS keeps what the socket did not take in its own buffer until flushed; for plain TCP
     // this is a no-op that returns at once.
     stream.flush().await?;

@@ -102,6 +102,9 @@ pub struct Client {
     /// Number of writes this client propagated (dispatch compares it around a command to
     /// know whether the command changed anything).
     pub propagated: u64,
+    /// Since when (Unix ms) this client's output has been over the soft
+    /// `client-output-buffer-limit` of its class; 0 when it is not.
+    pub obuf_soft_since: i64,
 }
 
 impl Client {
@@ -130,6 +133,7 @@ impl Client {
             multi_propagated: false,
             watching: Default::default(),
             propagated: 0,
+            obuf_soft_since: 0,
             replaying: false,
             last_write: 0,
             repl_conf: Default::default(),

@@ -115,7 +115,11 @@ fn execute_inner(
             != 0
     {
         let ok = crate::evict::perform(srv, now_ms);
-        if !ok && spec.has(flags::DENYOOM) {
+        // Queuing inside MULTI may take unlimited memory, so over maxmemory every command
+        // but EXEC, DISCARD, QUIT and RESET is refused there (Redis 7.0's processCommand).
+        let queuing = cl.multi.is_some()
+            && !matches!(spec.name.as_str(), "exec" | "discard" | "quit" | "reset");
+        if !ok && (spec.has(flags::DENYOOM) || queuing) {
             reject(
                 srv,
                 cl,
@@ -200,8 +204,29 @@ fn execute_inner(
             reject(srv, cl, out, Some(spec), e);
             return Flow::Continue;
         }
+        // The queue counts against `client-query-buffer-limit`: commands waiting for EXEC
+        // are a query the client has not finished, and a client past the limit is closed the
+        // way one whose query buffer reached it is.
+        let cost = crate::families::multi::queued_cost(args);
+        let m = cl.multi.as_mut().expect("checked");
+        let limit = srv
+            .hot
+            .query_buffer_limit
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if m.bytes + cost > limit {
+            tracing::warn!(
+                client = cl.info.id,
+                addr = %cl.info.addr,
+                queued = m.queued.len(),
+                "closing client that reached max query buffer length (commands queued in MULTI)"
+            );
+            cl.multi = None;
+            cl.close_after_reply = true;
+            return Flow::Continue;
+        }
+        m.bytes += cost;
         let argv = args.iter().map(|a| a.to_vec()).collect();
-        cl.multi.as_mut().expect("checked").queued.push(argv);
+        m.queued.push(argv);
         out.simple("QUEUED");
         return Flow::Continue;
     }

@@ -211,7 +211,13 @@ fn read_rdb(
                     );
                 }
             }
-            RdbItem::ResizeDb { keys, expires } => reserve(db, keys, expires),
+            RdbItem::ResizeDb { keys, expires } => {
+                // The sizes are hints from the file: never reserve for more entries than the
+                // bytes left could hold (a key record takes at least 3 bytes), so a corrupt
+                // hint cannot ask for gigabytes (found by fuzzing).
+                let fit = bytes.len().saturating_sub(r.position()) as u64 / 3;
+                reserve(db, keys.min(fit), expires.min(fit))
+            }
             RdbItem::SlotInfo { .. } => {}
         }
     }
@@ -308,4 +314,27 @@ pub fn clear_keyspace(srv: &Server) {
     }
     srv.db_changed(None);
     srv.dirty.store(0, Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_resizedb_hint_is_not_reserved() {
+        // RESIZEDB announcing 2^32-1 keys and 1.3 billion expires, then the end of the file:
+        // loading it used to reserve tables for all of them (a fuzzer's out-of-memory).
+        let mut rdb = b"REDIS0010".to_vec();
+        rdb.extend_from_slice(&[0xfe, 0x00, 0xfb, 0x80, 0xff, 0xff, 0xff, 0xff]);
+        rdb.extend_from_slice(&[0x80, 0x50, 0x40, 0x04, 0x6d, 0xff]);
+        rdb.extend_from_slice(&[0; 8]);
+        let srv = crate::testkit::TestDb::new().srv;
+        let before = crate::families::info::used_memory();
+        let loaded = load_rdb_bytes(&srv, &rdb, false, "test").unwrap();
+        assert_eq!(loaded.keys, 0);
+        let after = crate::families::info::used_memory();
+        assert!(after < before + (64 << 20), "{before} -> {after}");
+        let (_, loaded) = load_rdb_aside(&srv, &rdb, "test").unwrap();
+        assert_eq!(loaded.keys, 0);
+    }
 }

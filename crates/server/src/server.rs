@@ -47,6 +47,13 @@ pub struct Hot {
     pub limits: parking_lot::RwLock<tern_keyspace::EncodingLimits>,
     /// Writes are refused with MISCONF (a failed background save; see `refresh_misconf`).
     pub misconf: AtomicBool,
+    /// `client-output-buffer-limit normal`.
+    pub obuf_normal: crate::outlimit::ClassLimits,
+    /// `client-output-buffer-limit replica`.
+    pub obuf_replica: crate::outlimit::ClassLimits,
+    /// `protected-mode` is in force: `protected-mode yes`, no `requirepass`, and no `bind`
+    /// given by the user (see `net.rs`).
+    pub protected: AtomicBool,
 }
 
 /// Everything shared between connections.
@@ -151,6 +158,9 @@ impl Server {
             limits: parking_lot::RwLock::new(tern_keyspace::EncodingLimits::default()),
             notify: std::sync::atomic::AtomicU32::new(0),
             misconf: AtomicBool::new(false),
+            obuf_normal: Default::default(),
+            obuf_replica: Default::default(),
+            protected: AtomicBool::new(false),
         };
         // The memory ring holds up to `repl-backlog-memory`; the rest of `repl-backlog-size`
         // goes to disk (net.rs turns that on once the dataset is loaded).
@@ -239,6 +249,9 @@ impl Server {
             .store(c.slowlog_log_slower_than(), Ordering::Relaxed);
         self.hot.idle_timeout.store(c.timeout(), Ordering::Relaxed);
         self.hot.maxclients.store(c.maxclients(), Ordering::Relaxed);
+        self.hot
+            .protected
+            .store(c.protected_mode(), Ordering::Relaxed);
         self.slowlog.set_max_len(c.slowlog_max_len() as usize);
         self.hot
             .notify
@@ -258,6 +271,12 @@ impl Server {
             c.get_i64("lfu-decay-time").unwrap_or(1) as u32,
             Ordering::Relaxed,
         );
+        self.hot
+            .obuf_normal
+            .set(c.client_output_buffer_limit(tern_config::ClientClass::Normal));
+        self.hot
+            .obuf_replica
+            .set(c.client_output_buffer_limit(tern_config::ClientClass::Replica));
         let obl = c.client_output_buffer_limit(tern_config::ClientClass::PubSub);
         let l = &self.pubsub.limits;
         l.hard.store(obl.hard, Ordering::Relaxed);

@@ -27,6 +27,15 @@ pub struct MultiState {
     pub queued: Vec<Vec<Vec<u8>>>,
     /// A command failed to queue: EXEC must fail with EXECABORT.
     pub error: bool,
+    /// What the queued commands hold in memory (their bytes plus a fixed cost per argument),
+    /// bounded by `client-query-buffer-limit` (see dispatch).
+    pub bytes: u64,
+}
+
+/// The memory a queued command is counted for: its bytes and the cost of a `Vec` per
+/// argument, so a transaction of millions of empty arguments is bounded too.
+pub fn queued_cost(args: &[&[u8]]) -> u64 {
+    args.iter().map(|a| a.len() as u64 + 24).sum::<u64>() + 24
 }
 
 /// Commands that run at once even inside MULTI.

@@ -147,6 +147,17 @@ fn drain_log(srv: &Server, pos: &mut u64, pending: &mut Vec<u8>) -> std::io::Res
 }
 
 /// Writes `bytes` and flushes them (a TLS stream buffers what the socket does not take).
+/// [`send`] under `client-output-buffer-limit replica`: `over(unwritten)` is asked before
+/// the write and whenever the socket takes nothing for a while (see `outlimit.rs`).
+async fn send_watched<S: Transport>(
+    stream: &mut S,
+    bytes: &[u8],
+    mut over: impl FnMut(u64) -> bool,
+) -> std::io::Result<()> {
+    crate::outlimit::write_all_watched(stream, bytes, |unwritten, _| over(unwritten)).await?;
+    stream.flush().await
+}
+
 async fn send<S: Transport>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
     stream.write_all(bytes).await?;
     stream.flush().await
@@ -238,17 +249,31 @@ async fn full_sync<S: Transport>(
             })?;
         (offset, rx)
     };
-    // Send the snapshot while keeping the log's new bytes in memory.
+    // Send the snapshot while keeping the log's new bytes in memory: they are the replica's
+    // output buffer, bounded by `client-output-buffer-limit replica`.
     let mut pos = offset;
     let mut pending: Vec<u8> = Vec::new();
+    let mut since = 0i64;
     loop {
         tokio::select! {
             chunk = rx.recv() => match chunk {
                 Some(c) if c.is_empty() => break,
-                Some(c) => send(stream, &c).await?,
+                Some(c) => {
+                    let held = pending.len() as u64;
+                    let p = pos;
+                    send_watched(stream, &c, |_| {
+                        replica_over(srv, link, held + srv.log.offset().saturating_sub(p), &mut since)
+                    })
+                    .await?
+                }
                 None => return Err(std::io::Error::other("the snapshot for the replica failed")),
             },
-            _ = srv.log.wait_beyond(pos) => drain_log(srv, &mut pos, &mut pending)?,
+            _ = srv.log.wait_beyond(pos) => {
+                drain_log(srv, &mut pos, &mut pending)?;
+                if replica_over(srv, link, pending.len() as u64, &mut since) {
+                    return Err(crate::outlimit::limit_error());
+                }
+            }
         }
     }
     if diskless {
@@ -276,7 +301,12 @@ async fn full_sync<S: Transport>(
                         break;
                     }
                 }
-                _ = srv.log.wait_beyond(pos) => drain_log(srv, &mut pos, &mut pending)?,
+                _ = srv.log.wait_beyond(pos) => {
+                    drain_log(srv, &mut pos, &mut pending)?;
+                    if replica_over(srv, link, pending.len() as u64, &mut since) {
+                        return Err(crate::outlimit::limit_error());
+                    }
+                }
                 _ = tokio::time::sleep_until(deadline) => {
                     return Err(std::io::Error::other("timeout waiting for the replica's first ACK"));
                 }
@@ -299,7 +329,17 @@ async fn stream_log<S: Transport>(
     link.state.store(state::ONLINE, Relaxed);
     // No split halves: the read below is a `select!` branch, dropped before a branch's body
     // writes, so one stream (plain or TLS) serves both directions.
-    send(stream, &pending).await?;
+    let mut since = 0i64;
+    let p = pos;
+    send_watched(stream, &pending, |unwritten| {
+        replica_over(
+            srv,
+            link,
+            unwritten + srv.log.offset().saturating_sub(p),
+            &mut since,
+        )
+    })
+    .await?;
     drop(pending);
     let mut rbuf: Vec<u8> = Vec::with_capacity(4096);
     let mut parser = RequestParser::new();
@@ -318,7 +358,11 @@ async fn stream_log<S: Transport>(
             _ = srv.log.wait_beyond(pos) => {
                 out.clear();
                 drain_log(srv, &mut pos, &mut out)?;
-                send(stream, &out).await?;
+                let p = pos;
+                send_watched(stream, &out, |unwritten| {
+                    replica_over(srv, link, unwritten + srv.log.offset().saturating_sub(p), &mut since)
+                })
+                .await?;
             }
             r = stream.read_buf(&mut rbuf) => {
                 if r? == 0 {
@@ -346,6 +390,17 @@ async fn stream_log<S: Transport>(
             }
         }
     }
+}
+
+/// `client-output-buffer-limit replica` for a replica holding `pending` bytes of stream not
+/// yet written to its socket; logs as Redis does when the replica must be dropped.
+fn replica_over(srv: &Server, link: &ReplicaLink, pending: u64, since: &mut i64) -> bool {
+    let over = srv.hot.obuf_replica.reached(pending, since, now_ms());
+    if over {
+        let addr = format!("{}:{}", link.ip, link.port);
+        crate::outlimit::log_closed(link.id, &addr, "replica", pending);
+    }
+    over
 }
 
 /// Called from the cron: a PING into the stream every `repl-ping-replica-period` seconds while

@@ -218,9 +218,16 @@ async fn command(r: &mut BufReader<Link>, args: &[&[u8]]) -> IoResult<String> {
 async fn read_line(r: &mut BufReader<Link>) -> IoResult<String> {
     loop {
         let mut line = String::new();
-        let n = r.read_line(&mut line).await?;
+        // Bounded: a primary that sends a line without end is refused, not buffered.
+        let n = (&mut *r)
+            .take(tern_tail::MAX_LINE as u64)
+            .read_line(&mut line)
+            .await?;
         if n == 0 {
             return Err(err("connection closed by the primary"));
+        }
+        if !line.ends_with('\n') && n >= tern_tail::MAX_LINE {
+            return Err(err("line too long from the primary"));
         }
         let t = line.trim_end_matches(['\r', '\n']);
         if !t.is_empty() {
@@ -369,51 +376,44 @@ async fn full_sync(
     leftover: &mut Vec<u8>,
 ) -> IoResult<()> {
     let head = read_line(r).await?;
-    let Some(spec) = head.strip_prefix('$') else {
-        return Err(err(format!(
-            "Bad protocol from MASTER, the first byte is not '$': {head}"
-        )));
-    };
+    let payload = parse_payload_header(&head).map_err(err)?;
     let mut rdb: Vec<u8> = Vec::new();
     up.sync_read.store(0, Relaxed);
-    if let Some(mark) = spec.strip_prefix("EOF:") {
-        let mark = mark.as_bytes().to_vec();
-        up.sync_total.store(-1, Relaxed);
-        let mut chunk = vec![0u8; 1 << 16];
-        loop {
-            let n = read_timeout(srv, r.read(&mut chunk)).await?;
-            if n == 0 {
-                return Err(err("connection lost during the RDB transfer"));
-            }
-            let from = rdb.len().saturating_sub(mark.len());
-            rdb.extend_from_slice(&chunk[..n]);
-            up.sync_read.store(rdb.len() as i64, Relaxed);
-            up.last_io_ms.store(now_ms(), Relaxed);
-            // The mark ends the payload; a primary should send nothing after it before our
-            // ACK, but bytes that do follow are the stream and are kept for it.
-            if let Some(at) = memchr::memmem::find(&rdb[from..], &mark) {
-                let end = from + at;
-                let extra = rdb.split_off(end + mark.len());
-                rdb.truncate(end);
-                *leftover = extra;
-                break;
+    match payload {
+        tern_tail::Payload::Eof(mark) => {
+            up.sync_total.store(-1, Relaxed);
+            let mut chunk = vec![0u8; 1 << 16];
+            loop {
+                let n = read_timeout(srv, r.read(&mut chunk)).await?;
+                if n == 0 {
+                    return Err(err("connection lost during the RDB transfer"));
+                }
+                up.sync_read.store((rdb.len() + n) as i64, Relaxed);
+                up.last_io_ms.store(now_ms(), Relaxed);
+                if let Some(extra) = eof_push(&mut rdb, &chunk[..n], &mark) {
+                    // The mark ends the payload; a primary should send nothing after it
+                    // before our ACK, but bytes that do follow are the stream.
+                    *leftover = extra;
+                    break;
+                }
             }
         }
-    } else {
-        let len: usize = spec
-            .parse()
-            .map_err(|_| err(format!("bad bulk length {spec}")))?;
-        up.sync_total.store(len as i64, Relaxed);
-        rdb.resize(len, 0);
-        let mut got = 0;
-        while got < len {
-            let n = read_timeout(srv, r.read(&mut rdb[got..])).await?;
-            if n == 0 {
-                return Err(err("connection lost during the RDB transfer"));
+        tern_tail::Payload::Len(len) => {
+            up.sync_total
+                .store(len.min(i64::MAX as u64) as i64, Relaxed);
+            // The buffer grows with what arrives, never to a length the primary merely
+            // announced.
+            let mut chunk = vec![0u8; 1 << 16];
+            while (rdb.len() as u64) < len {
+                let want = (len - rdb.len() as u64).min(chunk.len() as u64) as usize;
+                let n = read_timeout(srv, r.read(&mut chunk[..want])).await?;
+                if n == 0 {
+                    return Err(err("connection lost during the RDB transfer"));
+                }
+                rdb.extend_from_slice(&chunk[..n]);
+                up.sync_read.store(rdb.len() as i64, Relaxed);
+                up.last_io_ms.store(now_ms(), Relaxed);
             }
-            got += n;
-            up.sync_read.store(got as i64, Relaxed);
-            up.last_io_ms.store(now_ms(), Relaxed);
         }
     }
     tracing::info!("MASTER <-> REPLICA sync: received {} bytes of RDB; loading aside (still serving the old data)", rdb.len());
@@ -432,6 +432,173 @@ async fn full_sync(
         loaded.keys
     );
     Ok(())
+}
+
+/// Parses the line that announces the RDB payload: `$<len>`, or `$EOF:<mark>` whose first 40
+/// bytes are the mark (shorter marks are refused).
+pub fn parse_payload_header(head: &str) -> Result<tern_tail::Payload, String> {
+    if !head.starts_with('$') {
+        return Err(format!(
+            "Bad protocol from MASTER, the first byte is not '$': {head}"
+        ));
+    }
+    tern_tail::payload_header(head).map_err(|e| e.to_string())
+}
+
+/// Appends `chunk` to an EOF-marked payload; once the mark has arrived, cuts the payload at
+/// it and returns the bytes that followed it.
+pub fn eof_push(rdb: &mut Vec<u8>, chunk: &[u8], mark: &[u8]) -> Option<Vec<u8>> {
+    let from = rdb.len().saturating_sub(mark.len());
+    rdb.extend_from_slice(chunk);
+    let at = memchr::memmem::find(&rdb[from..], mark)?;
+    let end = from + at;
+    let extra = rdb.split_off(end + mark.len());
+    rdb.truncate(end);
+    Some(extra)
+}
+
+/// Applies the complete commands at the start of `buf` as the primary's client `cl`, up to
+/// and including a `REPLCONF GETACK` (the caller answers it and calls again). Returns the
+/// bytes consumed and whether a GETACK ended the run.
+pub fn apply_commands(
+    srv: &Server,
+    cl: &mut Client,
+    parser: &mut RequestParser,
+    out: &mut ReplyWriter,
+    buf: &[u8],
+    now: i64,
+) -> Result<(usize, bool), String> {
+    let limits = RequestLimits {
+        max_bulk_len: u64::MAX,
+        unauthenticated: false,
+    };
+    let mut pos = 0;
+    while pos < buf.len() {
+        match parser.parse(&buf[pos..], &limits) {
+            Ok(Parsed::Complete(used)) => {
+                let bytes = &buf[pos..pos + used];
+                let req = &parser.request;
+                let args: smallvec::SmallVec<[&[u8]; 8]> =
+                    (0..req.len()).map(|i| req.arg(bytes, i)).collect();
+                let getack = args.len() >= 2
+                    && args[0].eq_ignore_ascii_case(b"REPLCONF")
+                    && args[1].eq_ignore_ascii_case(b"GETACK");
+                if let Some(p) = cl.master_pending.as_mut() {
+                    p.extend_from_slice(bytes);
+                }
+                if !args.is_empty() && !getack && !args[0].eq_ignore_ascii_case(b"PING") {
+                    out.buf.clear();
+                    tern_keyspace::db::set_master_client(true);
+                    dispatch::execute(srv, cl, out, &args, now);
+                    tern_keyspace::db::set_master_client(false);
+                    // A primary never sends a blocking command that waits; settle one anyway.
+                    if cl.blocked.take().is_some() {
+                        srv.blocking.cancel(cl.info.id);
+                    }
+                    cl.wait_repl = None;
+                    cl.handoff = None;
+                }
+                // Our own log continues the primary's stream byte for byte: what the
+                // command's writes did not append yet goes now, unless a MULTI is open.
+                if cl.multi.is_none() {
+                    if let Some(p) = cl.master_pending.as_mut().filter(|p| !p.is_empty()) {
+                        srv.log.append_raw(p, Some(cl.db));
+                        p.clear();
+                    }
+                }
+                pos += used;
+                if getack {
+                    return Ok((pos, true));
+                }
+            }
+            Ok(Parsed::Incomplete { .. }) => break,
+            Err(e) => return Err(format!("protocol error in the primary's stream: {e}")),
+        }
+    }
+    Ok((pos, false))
+}
+
+/// Fuzzing entry (`crate::fuzzing::replica_stream`): `data` as what a primary sends after
+/// PSYNC, through the same parsing steps as a live link (the reply, the payload header, the
+/// payload in small reads, the load aside and swap, then the stream applied in pieces).
+pub fn fuzz_sync_bytes(srv: &Arc<Server>, data: &[u8], now: i64) {
+    let mut rest = data;
+    let mut line = || -> Option<String> {
+        loop {
+            let nl = memchr::memchr(b'\n', rest)?;
+            if nl >= tern_tail::MAX_LINE {
+                return None;
+            }
+            let l = std::str::from_utf8(&rest[..nl]).ok()?.to_string();
+            rest = &rest[nl + 1..];
+            let t = l.trim_end_matches(['\r', '\n']);
+            if !t.is_empty() {
+                return Some(t.to_string());
+            }
+        }
+    };
+    let Some(reply) = line() else { return };
+    let mut buf = Vec::new();
+    if let Some(r) = reply.strip_prefix("+FULLRESYNC ") {
+        let mut it = r.split_whitespace();
+        let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<u64>().ok()))
+        else {
+            return;
+        };
+        let Some(head) = line() else { return };
+        let mut rdb = Vec::new();
+        match parse_payload_header(&head) {
+            Ok(tern_tail::Payload::Len(n)) => {
+                if (rest.len() as u64) < n {
+                    return;
+                }
+                rdb.extend_from_slice(&rest[..n as usize]);
+                rest = &rest[n as usize..];
+            }
+            Ok(tern_tail::Payload::Eof(mark)) => loop {
+                if rest.is_empty() {
+                    return;
+                }
+                let (chunk, after) = rest.split_at(rest.len().min(7));
+                rest = after;
+                if let Some(extra) = eof_push(&mut rdb, chunk, &mark) {
+                    buf = extra;
+                    break;
+                }
+            },
+            Err(_) => return,
+        }
+        let Ok((dbs, loaded)) = crate::loader::load_rdb_aside(srv, &rdb, "fuzz") else {
+            return;
+        };
+        swap_in(srv, dbs, id, off);
+        crate::loader::replace_functions(srv, &loaded.functions);
+    } else if !reply.starts_with("+CONTINUE") {
+        return;
+    }
+    let info = srv.clients.register("primary".into(), "fuzz".into(), -1);
+    let stats = srv.stats.new_worker(srv.table.ids());
+    let mut cl = Client::new(info, stats, true);
+    cl.replaying = true;
+    cl.master_pending = Some(Vec::new());
+    let mut parser = RequestParser::new();
+    let mut out = ReplyWriter::new();
+    for chunk in rest.chunks(997) {
+        buf.extend_from_slice(chunk);
+        let mut pos = 0;
+        loop {
+            match apply_commands(srv, &mut cl, &mut parser, &mut out, &buf[pos..], now) {
+                Ok((used, getack)) => {
+                    pos += used;
+                    if !getack {
+                        break;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+        buf.drain(..pos);
+    }
 }
 
 /// Replaces the whole dataset at once, with every shard held: no client ever sees a mix.
@@ -536,10 +703,6 @@ async fn apply_loop(
     buf: &mut Vec<u8>,
 ) -> IoResult<()> {
     let mut parser = RequestParser::new();
-    let limits = RequestLimits {
-        max_bulk_len: u64::MAX,
-        unauthenticated: false,
-    };
     let mut out = ReplyWriter::new();
     let timeout_ms = srv
         .config
@@ -550,43 +713,17 @@ async fn apply_loop(
         * 1000;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
-        // Apply every complete command in the buffer.
+        // Apply every complete command in the buffer, answering GETACKs as they come.
         let mut pos = 0;
-        while pos < buf.len() {
-            match parser.parse(&buf[pos..], &limits) {
-                Ok(Parsed::Complete(used)) => {
-                    let bytes = &buf[pos..pos + used];
-                    let req = &parser.request;
-                    let args: smallvec::SmallVec<[&[u8]; 8]> =
-                        (0..req.len()).map(|i| req.arg(bytes, i)).collect();
-                    let getack = args.len() >= 2
-                        && args[0].eq_ignore_ascii_case(b"REPLCONF")
-                        && args[1].eq_ignore_ascii_case(b"GETACK");
-                    if let Some(p) = cl.master_pending.as_mut() {
-                        p.extend_from_slice(bytes);
-                    }
-                    if !args.is_empty() && !getack && !args[0].eq_ignore_ascii_case(b"PING") {
-                        out.buf.clear();
-                        tern_keyspace::db::set_master_client(true);
-                        dispatch::execute(srv, cl, &mut out, &args, now_ms());
-                        tern_keyspace::db::set_master_client(false);
-                    }
-                    // Our own log continues the primary's stream byte for byte: what the
-                    // command's writes did not append yet goes now, unless a MULTI is open.
-                    if cl.multi.is_none() {
-                        if let Some(p) = cl.master_pending.as_mut().filter(|p| !p.is_empty()) {
-                            srv.log.append_raw(p, Some(cl.db));
-                            p.clear();
-                        }
-                    }
-                    pos += used;
-                    if getack {
-                        send_ack(srv, sock).await?;
-                    }
-                }
-                Ok(Parsed::Incomplete { .. }) => break,
-                Err(e) => return Err(err(format!("protocol error in the primary's stream: {e}"))),
+        loop {
+            let (used, getack) =
+                apply_commands(srv, cl, &mut parser, &mut out, &buf[pos..], now_ms())
+                    .map_err(err)?;
+            pos += used;
+            if !getack {
+                break;
             }
+            send_ack(srv, sock).await?;
         }
         buf.drain(..pos);
         if up.stop.load(Relaxed) {
@@ -674,4 +811,56 @@ async fn read_timeout(
     tokio::time::timeout(Duration::from_secs(t), f)
         .await
         .map_err(|_| err("timeout receiving the RDB from the primary"))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_headers_are_parsed_as_redis_does() {
+        assert!(parse_payload_header("+OK").is_err());
+        // A mark shorter than Redis's 40 bytes is refused (an empty one matched at once).
+        assert!(parse_payload_header("$EOF:").is_err());
+        assert_eq!(
+            parse_payload_header("$1024").unwrap(),
+            tern_tail::Payload::Len(1024)
+        );
+    }
+
+    #[test]
+    fn an_announced_payload_length_is_not_allocated_before_it_arrives() {
+        // Found by review while fuzzing: `$<len>` used to `resize(len)` at once, so a
+        // primary (or anything answering PSYNC) announcing 2^60 bytes aborted the replica.
+        let srv = crate::testkit::TestDb::new().srv;
+        fuzz_sync_bytes(
+            &srv,
+            b"+FULLRESYNC abc 0\r\n$1152921504606846976\r\nREDIS",
+            0,
+        );
+        fuzz_sync_bytes(&srv, b"+FULLRESYNC abc 0\r\n$18446744073709551615\r\n", 0);
+    }
+
+    #[test]
+    fn an_eof_marked_payload_is_cut_at_the_mark_and_the_rest_is_the_stream() {
+        let mark = [b'z'; 40];
+        let mut rdb = Vec::new();
+        assert_eq!(eof_push(&mut rdb, b"REDIS0010zzzz", &mark), None);
+        let extra = eof_push(&mut rdb, &[b'z'; 40], &mark).unwrap();
+        // The first 40 z's are the mark; the ones before it belong to the payload.
+        assert_eq!(rdb, b"REDIS0010");
+        assert_eq!(extra, b"zzzz");
+    }
+
+    #[test]
+    fn the_stream_is_applied_in_pieces_with_getacks_reported() {
+        let srv = crate::testkit::TestDb::new().srv;
+        let stream = b"+CONTINUE\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\
+                       *3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n\
+                       *2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
+        fuzz_sync_bytes(&srv, stream, 0);
+        let mut t = crate::testkit::TestDb::connect(srv);
+        assert_eq!(t.run(&["GET", "k"]), crate::testkit::frames::bulk("v"));
+        assert_eq!(t.run(&["GET", "n"]), crate::testkit::frames::bulk("1"));
+    }
 }

@@ -61,6 +61,35 @@ fn negative_and_huge_bulk_lengths_are_protocol_errors() {
         b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870913\r\n",
         "ERR Protocol error: invalid bulk length",
     );
+    // Lengths at the edges of a 64-bit integer, and past it.
+    for len in [
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "-9223372036854775808",
+    ] {
+        expect_protocol_error(
+            &s,
+            format!("*1\r\n${len}\r\n").as_bytes(),
+            "ERR Protocol error: invalid bulk length",
+        );
+    }
+    expect_protocol_error(
+        &s,
+        b"*9223372036854775807\r\n",
+        "ERR Protocol error: invalid multibulk length",
+    );
+    // A lowered proto-max-bulk-len applies to the next request at once.
+    let mut c = s.client();
+    ok(&mut c, &["CONFIG", "SET", "proto-max-bulk-len", "1mb"]);
+    expect_protocol_error(
+        &s,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n",
+        "ERR Protocol error: invalid bulk length",
+    );
+    let v = "v".repeat(1024 * 1024);
+    ok(&mut c, &["SET", "k", &v]);
+    assert_eq!(ok(&mut c, &["STRLEN", "k"]), int(1024 * 1024));
 }
 
 #[test]

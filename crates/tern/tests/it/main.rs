@@ -20,6 +20,7 @@ mod hashes;
 mod hll;
 mod hostile;
 mod keys;
+mod limits;
 mod lists;
 mod notifications;
 mod persistence;

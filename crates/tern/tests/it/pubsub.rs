@@ -282,6 +282,7 @@ fn a_subscriber_that_never_reads_is_cut_off() {
             "pubsub 1mb 256kb 1",
         ],
     );
+    let rss_before = srv.rss_kb();
     let mut slow = srv.raw_conn();
     send(&mut slow, &["SUBSCRIBE", "firehose"]);
     assert_eq!(
@@ -305,6 +306,13 @@ fn a_subscriber_that_never_reads_is_cut_off() {
         assert!(started.elapsed() < Duration::from_secs(60));
     }
     assert_eq!(receivers_left, 0, "the slow subscriber was never cut off");
+    // What it was owed never piled up in the server: RSS grew by far less than what was
+    // published (the limit is 1 MB; socket buffers and allocator slack make the rest).
+    let rss_after = srv.rss_kb();
+    assert!(
+        rss_after < rss_before + 48 * 1024,
+        "RSS {rss_before} KiB -> {rss_after} KiB"
+    );
     let clients = text(&ok(&mut p, &["CLIENT", "LIST"]));
     assert!(!clients.contains("sub=1"), "{clients}");
     assert_eq!(

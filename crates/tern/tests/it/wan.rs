@@ -167,6 +167,10 @@ impl Host {
             "yes",
             "--repl-diskless-sync-delay",
             "0",
+            // Clients and replicas reach it from other namespaces (not loopback), and it has
+            // no password: as with Redis 7, protected mode would refuse them.
+            "--protected-mode",
+            "no",
         ] {
             args.push(a.to_string());
         }
