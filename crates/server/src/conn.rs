@@ -552,9 +552,31 @@ async fn flush<S: Transport>(
         .await?;
         cl.obuf_soft_since = 0;
     }
-    // TLS keeps what the socket did not take in its own buffer until flushed; for plain TCP
-    // this is a no-op that returns at once.
-    stream.flush().await?;
+    // TLS keeps what the socket did not take in its own buffer until flushed (for plain TCP
+    // this returns at once): the same idle and limit rules watch that last step, with what
+    // the kernel still holds as the pending size (the TLS layer's own buffer is not counted).
+    if !normal && idle == 0 {
+        stream.flush().await?;
+    } else {
+        let since = &mut cl.obuf_soft_since;
+        crate::outlimit::flush_watched(stream, |stalled| {
+            if idle > 0 && stalled.as_secs() >= idle {
+                tracing::debug!(client = cl.info.id, "closing idle client (not reading)");
+                return true;
+            }
+            if !normal {
+                return false;
+            }
+            let pending = crate::outlimit::unsent_in_kernel(cl.info.fd);
+            let over = limits.reached(pending, since, now_ms());
+            if over {
+                crate::outlimit::log_closed(cl.info.id, &cl.info.addr, "normal", pending);
+            }
+            over
+        })
+        .await?;
+        cl.obuf_soft_since = 0;
+    }
     cl.stats.net_output.add(out.buf.len() as u64);
     out.buf.clear();
     if out.buf.capacity() > 1024 * 1024 {

@@ -136,6 +136,27 @@ pub async fn write_all_watched<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
+/// Flushes `w` (TLS keeps the records the socket did not take in its own buffer), asking
+/// `over` every tick with how long the flush has been waiting; `over` returning true gives up
+/// with the same error as [`write_all_watched`]. For plain TCP the flush returns at once.
+pub async fn flush_watched<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    mut over: impl FnMut(Duration) -> bool,
+) -> std::io::Result<()> {
+    let start = std::time::Instant::now();
+    loop {
+        // Dropping an unfinished flush and flushing again continues where it stopped.
+        match tokio::time::timeout(TICK, w.flush()).await {
+            Ok(r) => return r,
+            Err(_) => {
+                if over(start.elapsed()) {
+                    return Err(limit_error());
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,7 +149,10 @@ fn a_save_point_triggers_a_background_save() {
     );
     assert!(dir.join("dump.rdb").exists());
     assert!(
-        t.logs().contains("3 changes in 1 seconds. Saving..."),
+        wait_for(
+            || t.logs().contains("3 changes in 1 seconds. Saving..."),
+            Duration::from_secs(10)
+        ),
         "{}",
         t.logs()
     );
