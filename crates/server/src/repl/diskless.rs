@@ -32,10 +32,13 @@ pub struct Seat {
     pub rdb: mpsc::Receiver<Bytes>,
 }
 
+/// A seat's two ends on the transfer's side: where the start goes, where the RDB goes.
+type SeatEnds = (oneshot::Sender<(String, u64)>, mpsc::Sender<Bytes>);
+
 /// The transfer that is still taking seats.
 pub struct Pending {
     opened: Instant,
-    seats: Vec<(oneshot::Sender<(String, u64)>, mpsc::Sender<Bytes>)>,
+    seats: Vec<SeatEnds>,
 }
 
 /// Takes a seat in the pending transfer, opening one (and starting its thread) if none is.

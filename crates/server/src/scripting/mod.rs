@@ -210,6 +210,13 @@ impl Scripts {
     }
 }
 
+/// A reply, where it goes, and the relay of the worker that waits for it.
+type Done = (
+    tokio::sync::oneshot::Sender<Outcome>,
+    Vec<u8>,
+    Option<Arc<Relay>>,
+);
+
 /// A job, where its reply goes, and the relay of the worker that submitted it.
 type Queued = (
     Job,
@@ -238,8 +245,7 @@ thread_local! {
     static RELAY: std::cell::RefCell<Option<(Arc<Relay>, tokio::task::JoinHandle<()>)>> =
         const { std::cell::RefCell::new(None) };
     /// The script thread's replies not handed over yet (see [`send_replies`]).
-    static REPLIES: std::cell::RefCell<Vec<(tokio::sync::oneshot::Sender<Outcome>, Vec<u8>, Option<Arc<Relay>>)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    static REPLIES: std::cell::RefCell<Vec<Done>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Relay {
