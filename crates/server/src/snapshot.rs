@@ -636,10 +636,6 @@ impl Job {
                 result = crate::aof::finish_rewrite(srv, name, *rdb);
             }
             let ok = result.is_ok();
-            srv.aof.last_rewrite_ok.store(ok, Relaxed);
-            srv.aof.last_rewrite_secs.store(secs, Relaxed);
-            srv.aof.rewrite_in_progress.store(false, Relaxed);
-            sv.st.lock().started = None;
             match &result {
                 Ok(()) => {
                     srv.aof.rewrites.fetch_add(1, Relaxed);
@@ -650,7 +646,16 @@ impl Job {
                     tracing::warn!("Background AOF rewrite failed: {e}");
                 }
             }
-            sv.running.store(false, Relaxed);
+            // As for an RDB save: whoever sees the rewrite over (INFO aof_rewrite_in_progress,
+            // its status) can start the next save at once, so the saver is free first.
+            srv.aof.last_rewrite_ok.store(ok, Relaxed);
+            srv.aof.last_rewrite_secs.store(secs, Relaxed);
+            sv.st.lock().started = None;
+            sv.running
+                .store(false, std::sync::atomic::Ordering::Release);
+            srv.aof
+                .rewrite_in_progress
+                .store(false, std::sync::atomic::Ordering::Release);
             return result.map_err(SaveError::Io);
         }
         // Writes are refused (MISCONF) before anyone can see the failed status.

@@ -443,7 +443,10 @@ fn persistence_section(srv: &Server, s: &mut String) {
     kv(s, "rdb_last_load_keys_loaded", sv.loaded_keys.load(Relaxed));
     let aof = &srv.aof;
     kv(s, "aof_enabled", aof.on() as u8);
-    let rewriting = aof.rewrite_in_progress.load(Relaxed);
+    // Acquire: a client that sees the rewrite over sees the saver free (snapshot.rs).
+    let rewriting = aof
+        .rewrite_in_progress
+        .load(std::sync::atomic::Ordering::Acquire);
     kv(s, "aof_rewrite_in_progress", rewriting as u8);
     kv(
         s,
