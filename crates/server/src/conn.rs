@@ -532,7 +532,12 @@ async fn flush<S: Transport>(
     let normal = cl.pubsub.is_none() && !limits.none();
     if !normal && idle == 0 {
         stream.write_all(&out.buf).await?;
+        // TLS keeps what the socket did not take in its own buffer until flushed; for plain
+        // TCP this returns at once.
+        stream.flush().await?;
     } else {
+        // The flush is watched too (over TLS, with the socket's send queue as the pending
+        // size: the TLS layer's own buffer is not counted).
         let since = &mut cl.obuf_soft_since;
         crate::outlimit::write_all_watched(stream, &out.buf, |unwritten, stalled| {
             if idle > 0 && stalled.as_secs() >= idle {
@@ -543,31 +548,6 @@ async fn flush<S: Transport>(
                 return false;
             }
             let pending = unwritten + crate::outlimit::unsent_in_kernel(cl.info.fd);
-            let over = limits.reached(pending, since, now_ms());
-            if over {
-                crate::outlimit::log_closed(cl.info.id, &cl.info.addr, "normal", pending);
-            }
-            over
-        })
-        .await?;
-        cl.obuf_soft_since = 0;
-    }
-    // TLS keeps what the socket did not take in its own buffer until flushed (for plain TCP
-    // this returns at once): the same idle and limit rules watch that last step, with what
-    // the kernel still holds as the pending size (the TLS layer's own buffer is not counted).
-    if !normal && idle == 0 {
-        stream.flush().await?;
-    } else {
-        let since = &mut cl.obuf_soft_since;
-        crate::outlimit::flush_watched(stream, |stalled| {
-            if idle > 0 && stalled.as_secs() >= idle {
-                tracing::debug!(client = cl.info.id, "closing idle client (not reading)");
-                return true;
-            }
-            if !normal {
-                return false;
-            }
-            let pending = crate::outlimit::unsent_in_kernel(cl.info.fd);
             let over = limits.reached(pending, since, now_ms());
             if over {
                 crate::outlimit::log_closed(cl.info.id, &cl.info.addr, "normal", pending);

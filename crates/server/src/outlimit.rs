@@ -103,11 +103,13 @@ pub fn log_closed(id: u64, addr: &str, class: &str, pending: u64) {
     );
 }
 
-/// Writes all of `buf`, asking `over(unwritten, stalled)` before the first write and whenever
-/// the socket has taken nothing for a [`TICK`] (`stalled`: how long since it last took
-/// something): when it says the client must go, the write stops with [`limit_error`]. `over`
-/// sees the bytes still unwritten, so callers can add what else they hold for the client (a
-/// replica's stream that is still in the log, the socket's send queue).
+/// Writes all of `buf` and flushes it, asking `over(unwritten, stalled)` before the first
+/// write and whenever the stream has taken nothing for a [`TICK`] (`stalled`: how long since
+/// it last took something): when it says the client must go, the write stops with
+/// [`limit_error`]. `over` sees the bytes still unwritten, so callers can add what else they
+/// hold for the client (a replica's stream that is still in the log, the socket's send
+/// queue). The flush is watched the same way, with nothing unwritten: TLS keeps the records
+/// the socket did not take in its own buffer until then (for plain TCP it returns at once).
 pub async fn write_all_watched<W: AsyncWrite + Unpin>(
     w: &mut W,
     buf: &[u8],
@@ -133,23 +135,13 @@ pub async fn write_all_watched<W: AsyncWrite + Unpin>(
             }
         }
     }
-    Ok(())
-}
-
-/// Flushes `w` (TLS keeps the records the socket did not take in its own buffer), asking
-/// `over` every tick with how long the flush has been waiting; `over` returning true gives up
-/// with the same error as [`write_all_watched`]. For plain TCP the flush returns at once.
-pub async fn flush_watched<W: AsyncWrite + Unpin>(
-    w: &mut W,
-    mut over: impl FnMut(Duration) -> bool,
-) -> std::io::Result<()> {
-    let start = std::time::Instant::now();
+    let flushing = std::time::Instant::now();
     loop {
         // Dropping an unfinished flush and flushing again continues where it stopped.
         match tokio::time::timeout(TICK, w.flush()).await {
             Ok(r) => return r,
             Err(_) => {
-                if over(start.elapsed()) {
+                if over(0, flushing.elapsed()) {
                     return Err(limit_error());
                 }
             }

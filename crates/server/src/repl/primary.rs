@@ -148,14 +148,14 @@ fn drain_log(srv: &Server, pos: &mut u64, pending: &mut Vec<u8>) -> std::io::Res
 
 /// Writes `bytes` and flushes them (a TLS stream buffers what the socket does not take).
 /// [`send`] under `client-output-buffer-limit replica`: `over(unwritten)` is asked before
-/// the write and whenever the socket takes nothing for a while (see `outlimit.rs`).
+/// the write and whenever the stream takes nothing for a while, the flush included (see
+/// `outlimit.rs`).
 async fn send_watched<S: Transport>(
     stream: &mut S,
     bytes: &[u8],
     mut over: impl FnMut(u64) -> bool,
 ) -> std::io::Result<()> {
-    crate::outlimit::write_all_watched(stream, bytes, |unwritten, _| over(unwritten)).await?;
-    stream.flush().await
+    crate::outlimit::write_all_watched(stream, bytes, |unwritten, _| over(unwritten)).await
 }
 
 async fn send<S: Transport>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
