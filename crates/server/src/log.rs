@@ -288,42 +288,29 @@ impl ReplLog {
             .store(offset, std::sync::atomic::Ordering::Release);
     }
 
-    /// Frees the backlog (`repl-backlog-ttl` passed without replicas): the memory ring and
-    /// the disk segments are dropped and nothing is kept until [`ReplLog::activate_backlog`].
-    /// The stream goes on (the AOF still reads it). Returns false if it was already freed.
-    pub fn free_backlog(&self, replid: &str) -> bool {
+    /// Frees the backlog (`active` false: `repl-backlog-ttl` passed without replicas) or keeps
+    /// the stream in it again from the current offset on (a replica asked for it). Freed, the
+    /// memory ring and the disk segments are dropped and nothing is kept; the stream goes on
+    /// (the AOF still reads it). Returns false if the backlog was already in that state.
+    pub fn set_backlog_active(&self, replid: &str, active: bool) -> bool {
         let disk = self.disk.read().clone();
         let mut g = self.inner.lock();
-        if g.backlog.off {
+        if g.backlog.off != active {
             return false;
         }
-        let cap = g.backlog.cap;
-        g.backlog = Backlog::new(cap);
-        g.backlog.off = true;
+        if !active {
+            let cap = g.backlog.cap;
+            g.backlog = Backlog::new(cap);
+        }
+        g.backlog.off = !active;
         if let Some(disk) = disk {
-            g.disk = None;
+            g.disk = active.then(Vec::new);
+            // Freed: the segments go; active again: they restart at the current offset.
             if let Err(e) = disk.reset(replid, g.offset) {
-                tracing::warn!("could not empty the disk backlog: {e}");
+                tracing::warn!("could not reset the disk backlog: {e}");
             }
         }
         true
-    }
-
-    /// Keeps the stream in the backlog again from the current offset on, after
-    /// [`ReplLog::free_backlog`] (a replica asked for it).
-    pub fn activate_backlog(&self, replid: &str) {
-        let disk = self.disk.read().clone();
-        let mut g = self.inner.lock();
-        if !g.backlog.off {
-            return;
-        }
-        g.backlog.off = false;
-        if let Some(disk) = disk {
-            g.disk = Some(Vec::new());
-            if let Err(e) = disk.reset(replid, g.offset) {
-                tracing::warn!("could not restart the disk backlog: {e}");
-            }
-        }
     }
 
     /// False while the backlog is freed (INFO `repl_backlog_active`).
@@ -538,8 +525,8 @@ mod tests {
         let log = ReplLog::new(1 << 20);
         log.aof_switch(|_, _| {});
         log.append(0, &[b"SET", b"a", b"1"]);
-        assert!(log.free_backlog("id"));
-        assert!(!log.free_backlog("id"), "freed once");
+        assert!(log.set_backlog_active("id", false));
+        assert!(!log.set_backlog_active("id", false), "freed once");
         log.append(0, &[b"SET", b"b", b"2"]);
         let end = log.offset();
         assert_eq!(log.backlog_range(), (end, 0));
@@ -551,7 +538,7 @@ mod tests {
             aof.ends_with(b"$1\r\nb\r\n$1\r\n2\r\n"),
             "the AOF still gets writes"
         );
-        log.activate_backlog("id");
+        assert!(log.set_backlog_active("id", true));
         assert!(log.backlog_active());
         log.append(0, &[b"DEL", b"b"]);
         assert_eq!(log.backlog_range().0, end);

@@ -52,7 +52,7 @@ pub fn decide(srv: &Server, replid: &[u8], offset: &[u8]) -> Handoff {
         .ok()
         .and_then(|s| s.parse().ok());
     // A freed backlog (`repl-backlog-ttl`) keeps the stream again from here on.
-    srv.log.activate_backlog(&srv.replid.read());
+    srv.log.set_backlog_active(&srv.replid.read(), true);
     let ours = srv.replid.read().clone();
     let id_ok = |id: &[u8], off: u64| {
         id == ours.as_bytes()
@@ -432,7 +432,7 @@ pub fn cron(srv: &Server) {
             let replid = crate::server::random_hex40();
             *srv.replid.write() = replid.clone();
             *srv.repl.replid2.write() = None;
-            if srv.log.free_backlog(&replid) {
+            if srv.log.set_backlog_active(&replid, false) {
                 tracing::info!(
                     "Replication backlog freed after {ttl} seconds without connected replicas."
                 );
