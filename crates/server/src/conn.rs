@@ -118,7 +118,6 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
         // clock is read once per batch, as Redis caches it per event-loop iteration.
         let mut pos = 0;
         let mut now = now_ms();
-        let mut args0: SmallVec<[u8; 16]> = SmallVec::new();
         let mut batch: Vec<Queued> = Vec::new();
         loop {
             let limits = RequestLimits {
@@ -132,8 +131,6 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
                         let base = &rbuf[pos..];
                         let args: SmallVec<[&[u8]; 8]> =
                             (0..req.len()).map(|i| req.arg(base, i)).collect();
-                        args0.clear();
-                        args0.extend_from_slice(args[0]);
                         let flow = dispatch::execute(srv, cl, &mut out, &args, now);
                         if flow != Flow::Continue {
                             // Nothing was executed: flush what we have, wait, and retry.
@@ -154,7 +151,12 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
                         return Ok(());
                     }
                     if cl.blocked.is_some() || cl.wait_repl.is_some() {
-                        if is_script(&args0) {
+                        // The request just run is still the parser's (by `used` bytes back).
+                        let req = &parser.request;
+                        if cl.blocked.is_some()
+                            && !req.is_empty()
+                            && is_script(req.arg(&rbuf[pos - used..], 0))
+                        {
                             // Scripts pipelined right behind this one join the script
                             // thread's queue now, so one wakeup runs them all.
                             let first = cl.blocked.take().expect("a script waits");
