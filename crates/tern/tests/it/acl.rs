@@ -583,21 +583,7 @@ fn user_directives_in_the_config_file_and_refused_combinations() {
     assert!(err(&mut app, &["FLUSHALL"]).starts_with(NOPERM_CMD));
     // A missing ACL file stops start-up, as in Redis.
     let missing = dir.join("missing.acl").display().to_string();
-    let out = std::process::Command::new(TERN)
-        .args([
-            "server",
-            "--port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--aclfile",
-            &missing,
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let log =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    let log = tern_refuses_to_start(&["--aclfile", &missing]);
     assert!(
         log.contains(
             "Aborting Redis startup because of ACL errors: Error loading ACLs, opening file"

@@ -163,21 +163,14 @@ fn a_truncated_aof_tail_is_loaded_or_refused_as_aof_load_truncated_says() {
     drop(f);
 
     // aof-load-truncated no: refused, naming the offset.
-    let out = std::process::Command::new(TERN)
-        .args([
-            "server",
-            "--port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--appendonly",
-            "yes",
-        ])
-        .args(["--aof-load-truncated", "no", "--dir", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = tern_refuses_to_start(&[
+        "--appendonly",
+        "yes",
+        "--aof-load-truncated",
+        "no",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
     assert!(err.contains(&format!("at offset {good_len}")), "{err}");
 
     // Default (yes): loads the whole commands before the unfinished MULTI and cuts the file.
@@ -474,23 +467,8 @@ fn a_truncated_rdb_file_is_refused_naming_the_offset_unless_told_to_load_what_is
     let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     f.set_len(len / 2).unwrap();
     drop(f);
-    let out = std::process::Command::new(TERN)
-        .args([
-            "server",
-            "--port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            dir.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        !out.status.success(),
-        "a truncated file must not start the server"
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    // A truncated file must not start the server.
+    let err = tern_refuses_to_start(&["--dir", dir.to_str().unwrap()]);
     assert!(
         err.contains("Short read") && err.contains("at offset"),
         "{err}"

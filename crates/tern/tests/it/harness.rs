@@ -154,6 +154,46 @@ pub fn server_dir() -> std::path::PathBuf {
     dir
 }
 
+/// Runs `tern server --port 0 --bind 127.0.0.1 <args>`, which must refuse to start: returns
+/// what it printed (stderr, then stdout). Panics if it exits successfully or is still running
+/// after [`START_TIMEOUT`] (it is killed then), so a regression cannot hang the test.
+pub fn tern_refuses_to_start(args: &[&str]) -> String {
+    let mut child = Command::new(TERN)
+        .args(["server", "--port", "0", "--bind", "127.0.0.1"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tern");
+    let deadline = Instant::now() + START_TIMEOUT;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for tern") {
+            break st;
+        }
+        if Instant::now() > deadline {
+            kill_child(&mut child);
+            panic!("tern did not refuse to start within {START_TIMEOUT:?}; args {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(!status.success(), "tern started with {args:?}:\n{log}");
+    log
+}
+
 /// Spawns `program args`, its stdout and stderr drained into a shared log. The child gets
 /// SIGKILL if the spawning thread dies without dropping it.
 pub fn spawn(

@@ -40,12 +40,7 @@ fn an_unknown_directive_in_a_config_file_is_refused_naming_the_file_and_line() {
 
 #[test]
 fn an_unknown_directive_on_the_command_line_is_refused() {
-    let out = Command::new(TERN)
-        .args(["server", "--port", "0", "--no-such-thing", "1"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-thing"));
+    assert!(tern_refuses_to_start(&["--no-such-thing", "1"]).contains("no-such-thing"));
 }
 
 #[test]
