@@ -283,7 +283,7 @@ fn worker(srv: Arc<Server>, listeners: Vec<(TcpListener, bool)>) {
     };
     let stats = srv.stats.new_worker(srv.table.ids());
     srv.worker_handles.lock().push(rt.handle().clone());
-    rt.block_on(async move {
+    let tasks = rt.block_on(async move {
         let mut tasks = Vec::new();
         for (l, tls) in listeners {
             let l = match tokio::net::TcpListener::from_std(l) {
@@ -315,7 +315,10 @@ fn worker(srv: Arc<Server>, listeners: Vec<(TcpListener, bool)>) {
                 }
             }));
         }
-        // Runs until the process exits.
+        tasks
+    });
+    // Runs until the process exits; scripts run between turns of the event loop.
+    crate::scripting::drive_worker(&rt, async move {
         for t in tasks {
             let _ = t.await;
         }

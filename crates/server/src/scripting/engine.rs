@@ -27,7 +27,7 @@ use tern_resp::{Frame, ReplyWriter};
 /// The chunk name of every script: errors read `user_script:<line>: ...` as in Redis.
 const CHUNK_NAME: &str = "@user_script";
 /// Instructions between two checks for SCRIPT KILL (Redis uses the same count).
-const HOOK_EVERY: u32 = 100_000;
+pub(super) const HOOK_EVERY: u32 = 100_000;
 
 /// The Lua side of the environment. Runs once per state with the private table as argument.
 const PRELUDE: &str = r#"
@@ -90,7 +90,7 @@ local function handler(err)
   end
   return err
 end
-priv.run = function(f) return xpcall(f, handler) end
+priv.handler = handler
 
 -- Functions (FUNCTION LOAD / FCALL, Redis 7.0's function_lua.c) ------------------------------
 -- Library code runs with `priv.fenv` as its environment. While FUNCTION LOAD runs the code,
@@ -319,8 +319,6 @@ pub struct Engine {
     epoch: u64,
     /// The scripts' environment (protected globals).
     env: Table,
-    /// The real globals (KEYS and ARGV are set there).
-    globals: Table,
     /// The script client: `redis.call` runs commands as this client.
     pub cl: Client,
     /// The line a killed script was at.
@@ -334,9 +332,52 @@ pub struct Engine {
     fepoch: u64,
     /// The running job, for `redis.call` and friends.
     ctx: Rc<RunCtx>,
-    /// The prelude's runners: `priv.run` (EVAL) and `priv.run_function` (FCALL).
-    run_script: Function,
+    /// EVAL's runner ([`eval_entry`]) and the prelude's message handler it runs scripts with.
+    eval_entry: Function,
+    handler: Function,
+    /// FCALL's runner, `priv.run_function` (in the prelude).
     run_function: Function,
+}
+
+thread_local! {
+    /// The job [`eval_entry`] runs (set around the call by [`Engine::run`]).
+    static EVAL_JOB: Cell<*const Job> = const { Cell::new(std::ptr::null()) };
+}
+
+/// EVAL's runner, a C function called (protected, by mlua) with the message handler and the
+/// compiled script: sets KEYS and ARGV from [`EVAL_JOB`], runs the script under the handler as
+/// Redis's `luaCallFunction` does (`lua_pcall` with the handler below it) and returns
+/// `(ok, value)`. Building the tables here, in one call through the C API, avoids a protected
+/// call per value, and calling the script here avoids a Lua frame and `xpcall` in between.
+///
+/// Nothing in it owns memory a Lua error could skip: the job is borrowed through a raw pointer
+/// that the caller keeps alive, and a memory error unwinds to mlua's protected call.
+unsafe extern "C-unwind" fn eval_entry(state: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    use mlua::ffi;
+    let job = EVAL_JOB.get();
+    if job.is_null() {
+        ffi::lua_pushboolean(state, 0);
+        ffi::lua_pushstring(state, c"ERR no script to run".as_ptr());
+        return 2;
+    }
+    // SAFETY: `Engine::run` set the pointer to a job that outlives this call.
+    let job = &*job;
+    // The stack: the handler (1), the script (2).
+    ffi::luaL_checkstack(state, 4, std::ptr::null());
+    for (name, items) in [(c"KEYS", &job.keys), (c"ARGV", &job.argv)] {
+        ffi::lua_pushstring(state, name.as_ptr());
+        ffi::lua_createtable(state, items.len().min(1 << 24) as i32, 0);
+        for (i, a) in items.iter().enumerate() {
+            ffi::lua_pushlstring(state, a.as_ptr().cast(), a.len());
+            ffi::lua_rawseti(state, -2, (i + 1) as ffi::lua_Integer);
+        }
+        ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
+    }
+    let ok = ffi::lua_pcall(state, 0, 1, 1) == 0;
+    // The stack: the handler, the result (or the handler's error table).
+    ffi::lua_pushboolean(state, ok as std::ffi::c_int);
+    ffi::lua_insert(state, -2);
+    2
 }
 
 /// A Lua state with the scripting environment, before it is bound to a server.
@@ -344,7 +385,6 @@ struct State {
     lua: Lua,
     private: Table,
     env: Table,
-    globals: Table,
     /// The line a killed script was at.
     killed_line: Arc<AtomicI64>,
     /// FUNCTION LOAD's deadline (Unix ms; 0 when no library code runs under a timeout).
@@ -369,7 +409,6 @@ fn new_state(busy: Option<Arc<Busy>>) -> State {
         .call::<()>(private.clone())
         .expect("the prelude runs");
     let env: Table = private.raw_get("env").expect("prelude sets env");
-    let globals = lua.globals();
     let killed_line = Arc::new(AtomicI64::new(0));
     let deadline = Arc::new(AtomicI64::new(0));
     {
@@ -378,8 +417,9 @@ fn new_state(busy: Option<Arc<Busy>>) -> State {
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_lua, dbg| {
-                // Replies of scripts run before this one in the batch leave now.
-                super::send_replies();
+                // Replies of scripts run before this one leave now; a busy script on a worker
+                // lets the worker's other connections in.
+                super::on_hook();
                 let dl = deadline.load(Ordering::Relaxed);
                 if dl != 0 && crate::server::now_ms() > dl {
                     return Err(raise(true, "ERR FUNCTION LOAD timeout".into()));
@@ -400,7 +440,6 @@ fn new_state(busy: Option<Arc<Busy>>) -> State {
         lua,
         private,
         env,
-        globals,
         killed_line,
         deadline,
     }
@@ -566,7 +605,9 @@ impl Engine {
         let st = new_state(Some(busy.clone()));
         let ctx = Rc::new(RunCtx::default());
         install_run_functions(&st, &ctx, &busy).expect("redis.call installs");
-        let run_script: Function = st.private.raw_get("run").expect("prelude sets run");
+        let handler: Function = st.private.raw_get("handler").expect("prelude sets handler");
+        // SAFETY: `eval_entry` follows the C API's rules (see its comment).
+        let eval_entry = unsafe { st.lua.create_c_function(eval_entry) }.expect("a C function");
         let run_function: Function = st
             .private
             .raw_get("run_function")
@@ -580,14 +621,14 @@ impl Engine {
             funcs: HashMap::default(),
             epoch: srv.scripts.epoch.load(Ordering::Acquire),
             env: st.env.clone(),
-            globals: st.globals.clone(),
             killed_line: st.killed_line.clone(),
             lua: st.lua.clone(),
             st,
             fns: HashMap::default(),
             fepoch: u64::MAX,
             ctx,
-            run_script,
+            eval_entry,
+            handler,
             run_function,
             cl,
             busy,
@@ -632,7 +673,8 @@ impl Engine {
         // FCALL: the function's callback and its (keys, args) tables; EVAL: the compiled script,
         // with KEYS and ARGV set as globals.
         let mut call_args: Option<(Table, Table)> = None;
-        let f = if job.fcall.is_some() {
+        let callback: Function;
+        let f: &Function = if job.fcall.is_some() {
             if let Err(e) = self.sync_functions(srv) {
                 return out.error(&format!("ERR {e}"));
             }
@@ -643,28 +685,25 @@ impl Engine {
                 Ok(t) => call_args = Some(t),
                 Err(e) => return out.error(&format!("ERR {e}")),
             }
-            f
+            callback = f;
+            &callback
         } else {
-            let f = match self.funcs.get(&job.name) {
-                Some(f) => f.clone(),
-                None => {
-                    let compiled = self
-                        .lua
-                        .load(&job.body[..])
-                        .set_name(CHUNK_NAME)
-                        .set_mode(ChunkMode::Text)
-                        .set_environment(self.env.clone())
-                        .into_function();
-                    match compiled {
-                        Ok(f) => {
-                            self.funcs.insert(job.name.clone(), f.clone());
-                            f
-                        }
-                        Err(e) => return out.error(&compile_error(&e)),
+            if !self.funcs.contains_key(&job.name) {
+                let compiled = self
+                    .lua
+                    .load(&job.body[..])
+                    .set_name(CHUNK_NAME)
+                    .set_mode(ChunkMode::Text)
+                    .set_environment(self.env.clone())
+                    .into_function();
+                match compiled {
+                    Ok(f) => {
+                        self.funcs.insert(job.name.clone(), f);
                     }
+                    Err(e) => return out.error(&compile_error(&e)),
                 }
-            };
-            f
+            }
+            &self.funcs[&job.name]
         };
         self.ctx.resp3.set(false);
         self.ctx.srv.set(Some(std::ptr::NonNull::from(srv)));
@@ -673,33 +712,12 @@ impl Engine {
         let result = (|| -> mlua::Result<()> {
             let (ok, v): (bool, Value) = match call_args {
                 Some((keys, args)) => self.run_function.call((f, keys, args))?,
-                // EVAL: KEYS and ARGV are built and set through the C API in the same
-                // protected call that runs the script (through mlua, each value would cost a
-                // protected call of its own).
-                // SAFETY: the closure runs protected (a Lua error unwinds to exec_raw's
-                // pcall). Its frame holds its three arguments (the globals table, the runner,
-                // the script); it uses at most three more slots, and leaves only the runner's
-                // results.
-                None => unsafe {
-                    self.lua.exec_raw(
-                        (self.globals.clone(), self.run_script.clone(), f),
-                        |state| {
-                            use mlua::ffi;
-                            ffi::luaL_checkstack(state, 3, std::ptr::null());
-                            for (name, items) in [(c"KEYS", &job.keys), (c"ARGV", &job.argv)] {
-                                ffi::lua_pushstring(state, name.as_ptr());
-                                ffi::lua_createtable(state, items.len().min(1 << 24) as i32, 0);
-                                for (i, a) in items.iter().enumerate() {
-                                    ffi::lua_pushlstring(state, a.as_ptr().cast(), a.len());
-                                    ffi::lua_rawseti(state, -2, (i + 1) as ffi::lua_Integer);
-                                }
-                                ffi::lua_rawset(state, 1);
-                            }
-                            ffi::lua_remove(state, 1);
-                            ffi::lua_call(state, 1, ffi::LUA_MULTRET);
-                        },
-                    )?
-                },
+                None => {
+                    EVAL_JOB.set(job);
+                    let r = self.eval_entry.call((&self.handler, f));
+                    EVAL_JOB.set(std::ptr::null());
+                    r?
+                }
             };
             if ok {
                 convert::lua_to_reply(&v, out, self.ctx.resp3.get());

@@ -107,6 +107,10 @@ pub struct Scripts {
     pub inline: AtomicBool,
     /// The script thread's job queue, once started.
     thread: Mutex<Option<JobSender>>,
+    /// Held while a script runs outside EXEC (on the script thread or a worker), so scripts of
+    /// different threads run one at a time. Taken before the shards; EXEC, which holds the
+    /// shards already, runs its scripts without it.
+    exec: Mutex<()>,
     /// The server itself, so jobs can keep it alive on the script thread.
     me: OnceLock<Weak<Server>>,
     /// The loaded function libraries (FUNCTION LOAD).
@@ -161,12 +165,8 @@ impl Scripts {
         self.busy.since_ms.load(Ordering::Acquire) != 0
     }
 
-    /// Sends `job` to the script thread (starting it if needed) and returns what the caller's
-    /// connection waits on.
-    ///
-    /// On a worker's event loop, jobs and replies go through the worker's [`Relay`], so that
-    /// the script thread and the worker wake each other once per batch instead of once per
-    /// script (each wakeup is two context switches, on one core when the server is pinned).
+    /// Queues `job` and returns what the caller's connection waits on: on a worker thread, in
+    /// the worker's own queue (see [`drive_worker`]); elsewhere, on the script thread.
     pub fn submit(&self, job: Job) -> BlockedWait {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let wait = BlockedWait {
@@ -174,20 +174,18 @@ impl Scripts {
             deadline_ms: None,
             timeout_reply: |out| out.null(),
         };
-        let on_worker = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
-        if !on_worker {
-            self.send_jobs(vec![(job, tx, None)]);
-            return wait;
-        }
-        let relay = Relay::here();
-        let first = {
-            let mut jobs = relay.jobs.lock();
-            jobs.push((job, tx, Some(relay.clone())));
-            jobs.len() == 1
-        };
-        if first {
-            relay.wake.notify_one();
+        let queued = WORKER.with(|w| match &mut *w.borrow_mut() {
+            Some(local) => {
+                local.jobs.push((job, tx));
+                if let Some(waker) = local.waker.take() {
+                    waker.wake();
+                }
+                None
+            }
+            None => Some((job, tx)),
+        });
+        if let Some(job) = queued {
+            self.send_jobs(vec![job]);
         }
         wait
     }
@@ -210,105 +208,29 @@ impl Scripts {
     }
 }
 
-/// A reply, where it goes, and the relay of the worker that waits for it.
-type Done = (
-    tokio::sync::oneshot::Sender<Outcome>,
-    Vec<u8>,
-    Option<Arc<Relay>>,
-);
+/// A job and where its reply goes.
+type Queued = (Job, tokio::sync::oneshot::Sender<Outcome>);
 
-/// A job, where its reply goes, and the relay of the worker that submitted it.
-type Queued = (
-    Job,
-    tokio::sync::oneshot::Sender<Outcome>,
-    Option<Arc<Relay>>,
-);
+/// A reply and where it goes.
+type Done = (tokio::sync::oneshot::Sender<Outcome>, Vec<u8>);
 
 /// The script thread's job queue: jobs arrive in batches, run in order.
 type JobSender = std::sync::mpsc::Sender<Vec<Queued>>;
 
-/// A worker's go-between with the script thread, served by one task on the worker's event
-/// loop:
-/// - jobs submitted during one turn of the loop wait in `jobs`; the task, woken by the first
-///   of them and so running after the turn's other tasks, sends them in one message;
-/// - the script thread puts the replies of a batch in `replies` and wakes the task once; the
-///   task completes each connection's wait, which on its own thread costs no system call.
-pub struct Relay {
-    jobs: Mutex<Vec<Queued>>,
-    replies: Mutex<Vec<(tokio::sync::oneshot::Sender<Outcome>, Vec<u8>)>>,
-    /// Wakes the task: jobs to send or replies to deliver.
-    wake: tokio::sync::Notify,
-}
-
 thread_local! {
-    /// This worker thread's relay and its task.
-    static RELAY: std::cell::RefCell<Option<(Arc<Relay>, tokio::task::JoinHandle<()>)>> =
-        const { std::cell::RefCell::new(None) };
     /// The script thread's replies not handed over yet (see [`send_replies`]).
     static REPLIES: std::cell::RefCell<Vec<Done>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-impl Relay {
-    /// The calling worker's relay, starting its task on first use (or when the runtime that
-    /// ran the previous one is gone).
-    fn here() -> Arc<Relay> {
-        RELAY.with(|cell| {
-            let mut cell = cell.borrow_mut();
-            if let Some((relay, task)) = cell.as_ref() {
-                if !task.is_finished() {
-                    return relay.clone();
-                }
-            }
-            let relay = Arc::new(Relay {
-                jobs: Mutex::new(Vec::new()),
-                replies: Mutex::new(Vec::new()),
-                wake: tokio::sync::Notify::new(),
-            });
-            let r = relay.clone();
-            let task = tokio::spawn(async move {
-                loop {
-                    r.wake.notified().await;
-                    let jobs = std::mem::take(&mut *r.jobs.lock());
-                    if let Some(srv) = jobs.first().map(|(j, _, _)| j.srv.clone()) {
-                        srv.scripts.send_jobs(jobs);
-                    }
-                    let replies = std::mem::take(&mut *r.replies.lock());
-                    for (tx, bytes) in replies {
-                        let _ = tx.send(Outcome::Served(bytes));
-                    }
-                }
-            });
-            *cell = Some((relay.clone(), task));
-            relay
-        })
-    }
-}
-
-/// Hands the replies of the scripts the script thread has run so far to their connections:
-/// through each worker's relay, waking it once, or directly.
+/// Hands the replies of the scripts the script thread has run so far to their connections.
 ///
 /// The script thread holds its replies until the end of a batch, since each wakeup of a
 /// worker, on a server pinned to one core, preempts the script thread at once. A script that
-/// runs long does not hold the earlier replies back: the Lua hook (every 100,000
-/// instructions) calls this too.
-pub fn send_replies() {
+/// runs long does not hold the earlier replies back: the Lua hook calls this too.
+fn send_replies() {
     let done = REPLIES.with(|r| std::mem::take(&mut *r.borrow_mut()));
-    let mut woken: Vec<Arc<Relay>> = Vec::new();
-    for (tx, bytes, relay) in done {
-        match relay {
-            Some(relay) => {
-                relay.replies.lock().push((tx, bytes));
-                if !woken.iter().any(|r| Arc::ptr_eq(r, &relay)) {
-                    woken.push(relay);
-                }
-            }
-            None => {
-                let _ = tx.send(Outcome::Served(bytes));
-            }
-        }
-    }
-    for relay in woken {
-        relay.wake.notify_one();
+    for (tx, bytes) in done {
+        let _ = tx.send(Outcome::Served(bytes));
     }
 }
 
@@ -320,13 +242,16 @@ fn start_thread() -> JobSender {
             // The thread's engine belongs to one server (the one that started the thread).
             let mut engine: Option<engine::Engine> = None;
             while let Ok(jobs) = rx.recv() {
-                for (job, reply, relay) in jobs {
+                for (job, reply) in jobs {
                     let e = match &mut engine {
                         Some(e) => e,
                         None => engine.insert(engine::Engine::new(&job.srv)),
                     };
-                    let bytes = run(&job.srv, e, &job, None);
-                    REPLIES.with(|r| r.borrow_mut().push((reply, bytes, relay)));
+                    let bytes = {
+                        let _one = job.srv.scripts.exec.lock();
+                        run(&job.srv, e, &job, None)
+                    };
+                    REPLIES.with(|r| r.borrow_mut().push((reply, bytes)));
                 }
                 send_replies();
             }
@@ -337,7 +262,7 @@ fn start_thread() -> JobSender {
 
 thread_local! {
     /// The engine for scripts run inline on this thread, with the address of its server.
-    static INLINE: std::cell::RefCell<Option<(usize, engine::Engine)>> =
+    static INLINE: std::cell::RefCell<Option<(usize, Box<engine::Engine>)>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -351,12 +276,170 @@ pub fn run_inline(srv: &Server, job: &Job, multi_propagated: Option<&mut bool>) 
         let key = srv as *const Server as usize;
         let mut e = match slot.take() {
             Some((k, e)) if k == key => e,
-            _ => engine::Engine::new(srv),
+            _ => Box::new(engine::Engine::new(srv)),
         };
         let bytes = run(srv, &mut e, job, multi_propagated);
         *cell.borrow_mut() = Some((key, e));
         bytes
     })
+}
+
+/// A worker thread's scripts: queued by its connections during a turn of its event loop and
+/// run by [`drive_worker`] between turns.
+struct Local {
+    /// The worker's runtime (alive for as long as `drive_worker` runs).
+    rt: *const tokio::runtime::Runtime,
+    /// Scripts submitted since the last batch ran.
+    jobs: Vec<Queued>,
+    /// Replies to hand over at the start of the next turn.
+    done: Vec<Done>,
+    /// Wakes `drive_worker`'s wait for jobs.
+    waker: Option<std::task::Waker>,
+    /// Another thread's script held [`Scripts::exec`]: the jobs wait until it ends.
+    retrying: bool,
+    /// The server whose script runs now, outside the event loop (the hook serves the loop from
+    /// it once the script is busy).
+    running: Option<Arc<Server>>,
+}
+
+thread_local! {
+    /// Set while this thread is a worker in [`drive_worker`].
+    static WORKER: std::cell::RefCell<Option<Local>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs a worker thread's event loop until `until` completes, and the scripts its connections
+/// submit between turns of that loop.
+///
+/// A script runs on the worker that received it, with no hand-off to another thread (each
+/// hand-off costs two context switches, on one core when the server is pinned): its
+/// connection queues it and waits like a blocked client; when the turn's tasks have run,
+/// `block_on` returns and the queued scripts run here, outside the runtime, one after the
+/// other; their replies are handed over when the next turn starts. Running outside the
+/// runtime is what lets a long script keep this worker's other connections served: past
+/// `busy-reply-threshold` the Lua hook drives the runtime for a turn every time it fires (see
+/// [`on_hook`]), so they get BUSY and can SCRIPT KILL, as Redis serves events from its hook.
+pub fn drive_worker(rt: &tokio::runtime::Runtime, until: impl std::future::Future<Output = ()>) {
+    WORKER.with(|w| {
+        *w.borrow_mut() = Some(Local {
+            rt,
+            jobs: Vec::new(),
+            done: Vec::new(),
+            waker: None,
+            retrying: false,
+            running: None,
+        })
+    });
+    let mut until = std::pin::pin!(until);
+    loop {
+        let finished = rt.block_on(std::future::poll_fn(|cx| {
+            hand_over();
+            if until.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(true);
+            }
+            WORKER.with(|w| {
+                let mut w = w.borrow_mut();
+                let local = w.as_mut().expect("a worker");
+                if !local.jobs.is_empty() && !local.retrying {
+                    std::task::Poll::Ready(false)
+                } else {
+                    local.waker = Some(cx.waker().clone());
+                    std::task::Poll::Pending
+                }
+            })
+        }));
+        if finished {
+            break;
+        }
+        run_local_jobs(rt);
+    }
+    rt.block_on(async { hand_over() });
+    WORKER.with(|w| *w.borrow_mut() = None);
+}
+
+/// Hands the worker's finished scripts' replies to their connections (on the worker's
+/// runtime, where waking a task is a push onto its run queue).
+fn hand_over() {
+    let done = WORKER.with(|w| {
+        w.borrow_mut()
+            .as_mut()
+            .map(|l| std::mem::take(&mut l.done))
+            .unwrap_or_default()
+    });
+    for (tx, bytes) in done {
+        let _ = tx.send(Outcome::Served(bytes));
+    }
+}
+
+/// Runs the worker's queued scripts in order. When another thread's script runs, the rest
+/// wait, without blocking the worker, until it ends.
+fn run_local_jobs(rt: &tokio::runtime::Runtime) {
+    let jobs =
+        WORKER.with(|w| std::mem::take(&mut w.borrow_mut().as_mut().expect("a worker").jobs));
+    let mut jobs = jobs.into_iter();
+    while let Some((job, tx)) = jobs.next() {
+        let srv = job.srv.clone();
+        let Some(one) = srv.scripts.exec.try_lock() else {
+            WORKER.with(|w| {
+                let mut w = w.borrow_mut();
+                let local = w.as_mut().expect("a worker");
+                let later = std::mem::take(&mut local.jobs);
+                local.jobs = std::iter::once((job, tx))
+                    .chain(jobs)
+                    .chain(later)
+                    .collect();
+                local.retrying = true;
+            });
+            rt.spawn(async move {
+                wait_not_busy(&srv).await;
+                tokio::task::yield_now().await;
+                WORKER.with(|w| {
+                    if let Some(local) = w.borrow_mut().as_mut() {
+                        local.retrying = false;
+                        if let Some(waker) = local.waker.take() {
+                            waker.wake();
+                        }
+                    }
+                });
+            });
+            return;
+        };
+        WORKER.with(|w| w.borrow_mut().as_mut().expect("a worker").running = Some(srv.clone()));
+        let bytes = run_inline(&srv, &job, None);
+        drop(one);
+        WORKER.with(|w| {
+            let mut w = w.borrow_mut();
+            let local = w.as_mut().expect("a worker");
+            local.running = None;
+            local.done.push((tx, bytes));
+        });
+    }
+}
+
+/// Called by the Lua hook (every [`engine::HOOK_EVERY`] instructions) of a running script.
+/// On the script thread, hands over the replies of the scripts that ran before it. On a
+/// worker, once the script has run past `busy-reply-threshold`, runs one turn of the worker's
+/// event loop, so that its other connections get BUSY and can stop the script with SCRIPT
+/// KILL. The script is paused here, and the commands that run meanwhile are those allowed
+/// while a script is busy (SCRIPT KILL, AUTH, MULTI, WATCH, ...): WATCH, the one that looks a
+/// key up, finds this thread's held shards as the script's own commands do, one at a time.
+fn on_hook() {
+    send_replies();
+    let rt = WORKER.with(|w| {
+        let w = w.borrow();
+        let local = w.as_ref()?;
+        let srv = local.running.as_ref()?;
+        matches!(busy_check(srv), BusyCheck::Reply).then_some(local.rt)
+    });
+    if let Some(rt) = rt {
+        // SAFETY: `drive_worker` set this pointer from the runtime it borrows, and runs the
+        // script we are called from, so the runtime is alive; this thread is outside the
+        // runtime (`block_on` returned before the script started), so entering it is allowed.
+        let rt = unsafe { &*rt };
+        rt.block_on(async {
+            hand_over();
+            tokio::task::yield_now().await;
+        });
+    }
 }
 
 /// Runs one script atomically: marks the server busy, holds every shard (unless this thread

@@ -257,9 +257,26 @@ fn wait_busy(c: &mut Raw) {
     }
 }
 
+/// A server with `threads` workers (Redis has one thread, whatever is asked).
+fn start_threads(threads: &str) -> TestServer {
+    if is_redis() {
+        TestServer::start()
+    } else {
+        TestServer::start_with(&["--server-threads", threads])
+    }
+}
+
 #[test]
 fn a_busy_script_gets_busy_replies_and_script_kill_stops_it() {
-    let srv = TestServer::start();
+    // With one worker the script runs on the thread that serves the other connection too:
+    // its hook lets that connection in once the script is busy.
+    for threads in ["1", "2"] {
+        busy_script_gets_busy_replies_and_script_kill_stops_it(threads);
+    }
+}
+
+fn busy_script_gets_busy_replies_and_script_kill_stops_it(threads: &str) {
+    let srv = start_threads(threads);
     let mut admin = srv.raw_conn();
     admin.cmd(&["CONFIG", "SET", "busy-reply-threshold", "100"]);
     let script = "local i = 0\nwhile true do i = i + 1 end";
@@ -289,7 +306,13 @@ fn a_busy_script_gets_busy_replies_and_script_kill_stops_it() {
 
 #[test]
 fn a_script_that_wrote_cannot_be_killed() {
-    let srv = TestServer::start();
+    for threads in ["1", "2"] {
+        script_that_wrote_cannot_be_killed(threads);
+    }
+}
+
+fn script_that_wrote_cannot_be_killed(threads: &str) {
+    let srv = start_threads(threads);
     let mut admin = srv.raw_conn();
     admin.cmd(&["CONFIG", "SET", "busy-reply-threshold", "100"]);
     // Writes, then spins for about 1.5 s of wall-clock time.
@@ -313,11 +336,7 @@ return 'done'";
 
 #[test]
 fn commands_sent_during_a_short_script_wait_for_it() {
-    let srv = if is_redis() {
-        TestServer::start()
-    } else {
-        TestServer::start_with(&["--server-threads", "2"])
-    };
+    let srv = start_threads("2");
     let mut runner = srv.raw_conn();
     let mut other = srv.raw_conn();
     // About 300 ms, under the default 5 s threshold: others wait instead of getting BUSY.
