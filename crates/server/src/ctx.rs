@@ -66,8 +66,8 @@ pub struct Client {
     pub multi: Option<crate::families::multi::MultiState>,
     /// True while EXEC runs this client's queued commands (all shards held).
     pub in_exec: bool,
-    /// While EXEC runs: MULTI has been written to the replication log.
-    pub multi_propagated: bool,
+    /// While EXEC (or a script) runs: its writes on their way to the replication log.
+    pub tx_log: crate::log::TxLog,
     /// WATCHed keys and the flag that says one of them changed.
     pub watching: crate::watch::Watching,
     /// Pub/sub: the client's subscriber (once it subscribed) and its message queue.
@@ -130,7 +130,7 @@ impl Client {
             pending_ready: Vec::new(),
             multi: None,
             in_exec: false,
-            multi_propagated: false,
+            tx_log: Default::default(),
             watching: Default::default(),
             propagated: 0,
             obuf_soft_since: 0,
@@ -303,13 +303,16 @@ impl<'a> Ctx<'a> {
             return;
         }
         flush_expired(self.srv, lk);
-        if self.cl.in_exec && !self.cl.multi_propagated {
-            // A transaction's writes reach replicas wrapped in MULTI ... EXEC, as in Redis.
-            self.srv.log.append(db, &[b"MULTI"]);
-            self.cl.multi_propagated = true;
-        }
         self.cl.propagated += 1;
-        self.cl.last_write = self.srv.log.append(db, argv);
+        if self.cl.in_exec {
+            // A transaction's writes reach replicas wrapped in MULTI ... EXEC when there are
+            // several, as in Redis.
+            if let Some(offset) = self.cl.tx_log.write(&self.srv.log, db, argv) {
+                self.cl.last_write = offset;
+            }
+        } else {
+            self.cl.last_write = self.srv.log.append(db, argv);
+        }
         self.srv
             .dirty
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -131,6 +131,67 @@ impl LogInner {
     }
 }
 
+/// The writes of one transaction (EXEC, or a script) on their way to the log. As in Redis 7
+/// (`propagatePendingCommands`), a transaction that writes once logs that command alone, and
+/// one that writes more is wrapped in MULTI ... EXEC: the first write is held back, encoded,
+/// until a second one comes (then MULTI, the first and the second go in) or the transaction
+/// ends (then it goes in alone). The caller holds every shard for the whole transaction, so
+/// holding a write back does not reorder it against other clients' writes to its keys.
+#[derive(Default)]
+pub struct TxLog {
+    /// MULTI and the writes so far are in the log.
+    open: bool,
+    /// The database of the held-back first write, if one is held.
+    held: Option<usize>,
+    /// The held-back write, encoded (the buffer is kept between transactions).
+    buf: Vec<u8>,
+}
+
+impl TxLog {
+    /// True when the transaction has written (whether or not it reached the log yet).
+    pub fn wrote(&self) -> bool {
+        self.open || self.held.is_some()
+    }
+
+    /// Logs a write of the transaction; returns the offset after it, or None when it is held.
+    pub fn write(&mut self, log: &ReplLog, db: usize, argv: &[&[u8]]) -> Option<u64> {
+        if self.open {
+            return Some(log.append(db, argv));
+        }
+        match self.held.take() {
+            None => {
+                self.buf.clear();
+                encode_command(&mut self.buf, argv);
+                self.held = Some(db);
+                None
+            }
+            Some(first_db) => {
+                log.append(first_db, &[b"MULTI"]);
+                log.append_encoded(first_db, &self.buf);
+                self.open = true;
+                Some(log.append(db, argv))
+            }
+        }
+    }
+
+    /// Ends the transaction (`db` is the database EXEC runs in): EXEC after an open MULTI, or
+    /// the one held write. Returns the offset after what it logged, if anything.
+    pub fn end(&mut self, log: &ReplLog, db: usize) -> Option<u64> {
+        let offset = if self.open {
+            Some(log.append(db, &[b"EXEC"]))
+        } else {
+            self.held
+                .map(|first_db| log.append_encoded(first_db, &self.buf))
+        };
+        self.open = false;
+        self.held = None;
+        if self.buf.capacity() > 64 * 1024 {
+            self.buf = Vec::new();
+        }
+        offset
+    }
+}
+
 impl ReplLog {
     /// A log whose backlog keeps `backlog_size` bytes.
     pub fn new(backlog_size: usize) -> ReplLog {
@@ -161,39 +222,46 @@ impl ReplLog {
             let mut buf = scratch.borrow_mut();
             buf.clear();
             encode_command(&mut buf, argv);
-            let mut g = self.inner.lock();
-            if g.cur_db != Some(db) {
-                let mut sel = Vec::with_capacity(32);
-                let mut b = itoa::Buffer::new();
-                encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
-                g.offset += sel.len() as u64;
-                g.backlog.push(&sel);
-                if let Some(a) = g.aof.as_mut() {
-                    a.extend_from_slice(&sel);
-                }
-                if let Some(d) = g.disk.as_mut() {
-                    d.extend_from_slice(&sel);
-                }
-                g.cur_db = Some(db);
-            }
-            g.offset += buf.len() as u64;
-            g.backlog.push(&buf);
-            if let Some(a) = g.aof.as_mut() {
-                a.extend_from_slice(&buf);
-            }
-            if let Some(d) = g.disk.as_mut() {
-                d.extend_from_slice(&buf);
-            }
-            let offset = g.offset;
-            self.published
-                .store(offset, std::sync::atomic::Ordering::Release);
-            drop(g);
-            self.wake();
+            let offset = self.append_encoded(db, &buf);
             if buf.capacity() > 64 * 1024 {
                 *buf = Vec::with_capacity(256);
             }
             offset
         })
+    }
+
+    /// Appends one command already encoded (by [`encode_command`]) for database `db`; returns
+    /// the offset after it.
+    pub fn append_encoded(&self, db: usize, buf: &[u8]) -> u64 {
+        let mut g = self.inner.lock();
+        if g.cur_db != Some(db) {
+            let mut sel = Vec::with_capacity(32);
+            let mut b = itoa::Buffer::new();
+            encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
+            g.offset += sel.len() as u64;
+            g.backlog.push(&sel);
+            if let Some(a) = g.aof.as_mut() {
+                a.extend_from_slice(&sel);
+            }
+            if let Some(d) = g.disk.as_mut() {
+                d.extend_from_slice(&sel);
+            }
+            g.cur_db = Some(db);
+        }
+        g.offset += buf.len() as u64;
+        g.backlog.push(buf);
+        if let Some(a) = g.aof.as_mut() {
+            a.extend_from_slice(buf);
+        }
+        if let Some(d) = g.disk.as_mut() {
+            d.extend_from_slice(buf);
+        }
+        let offset = g.offset;
+        self.published
+            .store(offset, std::sync::atomic::Ordering::Release);
+        drop(g);
+        self.wake();
+        offset
     }
 
     /// Wakes readers waiting for new bytes, if any.

@@ -180,12 +180,12 @@ fn fcall_generic(cx: &mut Ctx, ro: bool) -> CmdResult {
 /// is no shard to log under; the caller holds the registry lock instead).
 fn propagate_verbatim(cx: &mut Ctx) {
     let srv = cx.srv;
-    if cx.cl.in_exec && !cx.cl.multi_propagated {
-        srv.log.append(cx.cl.db, &[b"MULTI"]);
-        cx.cl.multi_propagated = true;
-    }
     cx.cl.propagated += 1;
-    srv.log.append(cx.cl.db, cx.args);
+    if cx.cl.in_exec {
+        cx.cl.tx_log.write(&srv.log, cx.cl.db, cx.args);
+    } else {
+        srv.log.append(cx.cl.db, cx.args);
+    }
     srv.dirty.fetch_add(1, Ordering::Relaxed);
 }
 

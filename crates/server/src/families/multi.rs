@@ -150,14 +150,12 @@ fn exec(cx: &mut Ctx) -> CmdResult {
     }
     cx.out.array(m.queued.len());
     cx.cl.in_exec = true;
-    cx.cl.multi_propagated = false;
     for argv in &m.queued {
         let args: SmallVec<[&[u8]; 8]> = argv.iter().map(|a| a.as_slice()).collect();
         crate::dispatch::execute(srv, cx.cl, cx.out, &args, cx.now_ms);
     }
-    if cx.cl.multi_propagated {
-        srv.log.append(cx.cl.db, &[b"EXEC"]);
-        cx.cl.multi_propagated = false;
+    if let Some(offset) = cx.cl.tx_log.end(&srv.log, cx.cl.db) {
+        cx.cl.last_write = offset;
     }
     cx.cl.in_exec = false;
     drop(hold);

@@ -279,7 +279,11 @@ fn publish_generic(cx: &mut Ctx, kind: Kind) -> CmdResult {
     let n = cx.srv.publish(kind, cx.arg(1), cx.arg(2), cx.now_ms);
     // Replicas deliver the message to their own subscribers. (A replica applying its
     // primary's PUBLISH passes the primary's bytes on instead.)
-    if !cx.cl.replaying {
+    if cx.cl.in_exec {
+        if let Some(offset) = cx.cl.tx_log.write(&cx.srv.log, cx.cl.db, cx.args) {
+            cx.cl.last_write = offset;
+        }
+    } else if !cx.cl.replaying {
         cx.cl.last_write = cx.srv.log.append(cx.cl.db, cx.args);
     }
     cx.out.int(n as i64);

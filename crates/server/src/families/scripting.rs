@@ -160,9 +160,7 @@ pub fn start(cx: &mut Ctx, job: Job) {
     if cx.cl.in_exec {
         // Inside EXEC this thread already holds every shard: run here, inside the EXEC's
         // MULTI block.
-        let mut flag = cx.cl.multi_propagated;
-        let reply = scripting::run_inline(srv, &job, Some(&mut flag));
-        cx.cl.multi_propagated = flag;
+        let reply = scripting::run_inline(srv, &job, Some(&mut cx.cl.tx_log));
         cx.out.raw(&reply);
     } else if srv.scripts.inline.load(Ordering::Relaxed) {
         let reply = scripting::run_inline(srv, &job, None);

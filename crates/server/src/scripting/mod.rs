@@ -266,9 +266,9 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// Runs a script on the calling thread and returns the reply bytes. `multi_propagated` is the
-/// caller's flag when it runs inside EXEC (the script's writes join the EXEC's MULTI block).
-pub fn run_inline(srv: &Server, job: &Job, multi_propagated: Option<&mut bool>) -> Vec<u8> {
+/// Runs a script on the calling thread and returns the reply bytes. `tx_log` is the caller's
+/// when it runs inside EXEC (the script's writes join the EXEC's).
+pub fn run_inline(srv: &Server, job: &Job, tx_log: Option<&mut crate::log::TxLog>) -> Vec<u8> {
     INLINE.with(|cell| {
         // Take the engine out while it runs: a script never runs another script, but a
         // RefCell borrow across Lua callbacks is easier to reason about this way.
@@ -278,7 +278,7 @@ pub fn run_inline(srv: &Server, job: &Job, multi_propagated: Option<&mut bool>) 
             Some((k, e)) if k == key => e,
             _ => Box::new(engine::Engine::new(srv)),
         };
-        let bytes = run(srv, &mut e, job, multi_propagated);
+        let bytes = run(srv, &mut e, job, tx_log);
         *cell.borrow_mut() = Some((key, e));
         bytes
     })
@@ -443,13 +443,13 @@ fn on_hook() {
 }
 
 /// Runs one script atomically: marks the server busy, holds every shard (unless this thread
-/// already does, inside EXEC), runs the script, wraps its writes in MULTI/EXEC, serves clients
-/// blocked on keys it filled, and clears the busy state.
+/// already does, inside EXEC), runs the script, logs its writes (several wrapped in
+/// MULTI/EXEC), serves clients blocked on keys it filled, and clears the busy state.
 fn run(
     srv: &Server,
     e: &mut engine::Engine,
     job: &Job,
-    multi_propagated: Option<&mut bool>,
+    mut tx_log: Option<&mut crate::log::TxLog>,
 ) -> Vec<u8> {
     let busy = &srv.scripts.busy;
     busy.kill.store(false, Ordering::Release);
@@ -466,21 +466,23 @@ fn run(
     } else {
         Some(srv.keyspace.hold_all())
     };
-    let nested = multi_propagated.is_some();
+    let nested = tx_log.is_some();
     e.cl.db = job.db;
     e.cl.in_exec = true;
-    e.cl.multi_propagated = multi_propagated.as_deref().copied().unwrap_or(false);
+    if let Some(outer) = tx_log.as_deref_mut() {
+        std::mem::swap(outer, &mut e.cl.tx_log);
+    }
     let mut out = ReplyWriter::new();
     if job.resp3 {
         out.proto = tern_resp::Proto::Resp3;
     }
     e.run(srv, job, &mut out);
-    if let Some(flag) = multi_propagated {
-        *flag = e.cl.multi_propagated;
-    } else if e.cl.multi_propagated {
-        srv.log.append(e.cl.db, &[b"EXEC"]);
+    match tx_log {
+        Some(outer) => std::mem::swap(outer, &mut e.cl.tx_log),
+        None => {
+            e.cl.tx_log.end(&srv.log, e.cl.db);
+        }
     }
-    e.cl.multi_propagated = false;
     e.cl.in_exec = false;
     drop(hold);
     if job.fcall.is_some() {

@@ -342,12 +342,44 @@ fn script_writes_are_propagated_inside_multi_exec() {
     let off = t.log_offset();
     let r = e(
         &mut t,
-        "redis.call('set', 'b', 'x') redis.call('incr', 'b')",
+        "redis.call('set', 'b', 'x') redis.call('set', 'c', 'y') redis.call('incr', 'b')",
     );
     assert!(matches!(r, Frame::Error(_)));
     assert_eq!(t.run(&["GET", "b"]), bulk("x"));
     let w = t.writes_since(off);
-    assert_eq!(w, vec![vec!["MULTI"], vec!["SET", "b", "x"], vec!["EXEC"]]);
+    assert_eq!(
+        w,
+        vec![
+            vec!["MULTI"],
+            vec!["SET", "b", "x"],
+            vec!["SET", "c", "y"],
+            vec!["EXEC"]
+        ]
+    );
+}
+
+#[test]
+fn a_script_or_transaction_that_writes_once_logs_that_write_alone() {
+    // Redis 7 wraps only two or more writes (redis-server 7.0.15's AOF after these commands
+    // holds `incr a`, `set b x` and `INCR c` with no MULTI around them).
+    let mut t = TestDb::new();
+    let off = t.log_offset();
+    e(&mut t, "return redis.call('incr', 'a')");
+    assert!(matches!(
+        e(
+            &mut t,
+            "redis.call('set', 'b', 'x') redis.call('incr', 'b')"
+        ),
+        Frame::Error(_)
+    ));
+    t.run(&["MULTI"]);
+    t.run(&["INCR", "c"]);
+    t.run(&["GET", "c"]);
+    assert_eq!(t.run(&["EXEC"]), Frame::Array(vec![int(1), bulk("1")]));
+    assert_eq!(
+        t.writes_since(off),
+        vec![vec!["incr", "a"], vec!["SET", "b", "x"], vec!["INCR", "c"]]
+    );
 }
 
 #[test]
