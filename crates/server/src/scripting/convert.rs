@@ -1,7 +1,7 @@
 //! Redis's conversions between RESP replies and Lua values (script_lua.c
 //! `redisProtocolToLuaType` and `luaReplyToRedisReply`).
 //!
-//! RESP -> Lua (what `redis.call` returns): integer -> number, bulk -> string, null -> false
+//! RESP -> Lua (what `redis.call` returns; done on the Lua stack by `call.rs`): integer -> number, bulk -> string, null -> false
 //! (RESP2) or nil (RESP3), status -> `{ok=...}`, error -> `{err=...}`, array -> table; after
 //! `redis.setresp(3)` also map -> `{map={...}}`, set -> `{set={k=true}}`, double ->
 //! `{double=n}`, boolean -> boolean, big number -> `{big_number=s}`, verbatim ->
@@ -13,7 +13,7 @@
 //! -> array up to the first nil, anything else -> null.
 
 use mlua::{Lua, Table, Value};
-use tern_resp::{Frame, ReplyWriter};
+use tern_resp::ReplyWriter;
 
 /// Deepest table nesting converted; deeper (or self-referencing) tables become an error.
 const MAX_DEPTH: usize = 200;
@@ -48,81 +48,6 @@ pub fn error_table(lua: &Lua, text: &str) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set("err", text)?;
     Ok(t)
-}
-
-/// Converts a decoded reply into the Lua value `redis.call` returns.
-pub fn frame_to_lua(lua: &Lua, f: Frame) -> mlua::Result<Value> {
-    Ok(match f {
-        Frame::Simple(s) => {
-            let t = lua.create_table()?;
-            t.raw_set("ok", s)?;
-            Value::Table(t)
-        }
-        Frame::Error(e) => Value::Table(error_table(lua, &error_text(&format!("-{e}")))?),
-        Frame::Integer(n) => Value::Number(n as f64),
-        Frame::Bulk(b) => Value::String(lua.create_string(&b)?),
-        // A null in a RESP2 reply (bulk or array) is false; RESP3's null is nil.
-        Frame::Null => Value::Boolean(false),
-        Frame::Array(items) | Frame::Push(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.into_iter().enumerate() {
-                t.raw_set(i + 1, frame_to_lua(lua, item)?)?;
-            }
-            Value::Table(t)
-        }
-        Frame::Map(pairs) => {
-            let inner = lua.create_table()?;
-            for (k, v) in pairs {
-                inner.raw_set(frame_to_lua(lua, k)?, frame_to_lua(lua, v)?)?;
-            }
-            let t = lua.create_table()?;
-            t.raw_set("map", inner)?;
-            Value::Table(t)
-        }
-        Frame::Set(items) => {
-            let inner = lua.create_table()?;
-            for item in items {
-                inner.raw_set(frame_to_lua(lua, item)?, true)?;
-            }
-            let t = lua.create_table()?;
-            t.raw_set("set", inner)?;
-            Value::Table(t)
-        }
-        Frame::Double(d) => {
-            let t = lua.create_table()?;
-            t.raw_set("double", d)?;
-            Value::Table(t)
-        }
-        Frame::Boolean(b) => Value::Boolean(b),
-        Frame::BigNumber(s) => {
-            let t = lua.create_table()?;
-            t.raw_set("big_number", s)?;
-            Value::Table(t)
-        }
-        Frame::Verbatim(format, text) => {
-            let inner = lua.create_table()?;
-            inner.raw_set("format", format)?;
-            inner.raw_set("string", lua.create_string(&text)?)?;
-            let t = lua.create_table()?;
-            t.raw_set("verbatim_string", inner)?;
-            Value::Table(t)
-        }
-    })
-}
-
-/// Like [`frame_to_lua`] for a RESP3 script client: nulls become nil.
-pub fn frame_to_lua3(lua: &Lua, f: Frame) -> mlua::Result<Value> {
-    match f {
-        Frame::Null => Ok(Value::Nil),
-        Frame::Array(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.into_iter().enumerate() {
-                t.raw_set(i + 1, frame_to_lua3(lua, item)?)?;
-            }
-            Ok(Value::Table(t))
-        }
-        other => frame_to_lua(lua, other),
-    }
 }
 
 /// Writes a script's return value as a reply. `resp3` is the *script's* protocol (after

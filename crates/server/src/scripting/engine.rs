@@ -12,7 +12,6 @@ use super::functions::FunctionMeta;
 use super::{cjson, convert, Busy, Job};
 use crate::ctx::Client;
 use crate::server::Server;
-use crate::table::{arity_ok, find_sub, flags};
 use mlua::{
     ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, Variadic,
     VmState,
@@ -22,7 +21,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use tern_resp::{Frame, ReplyWriter};
+use tern_resp::ReplyWriter;
 
 /// The chunk name of every script: errors read `user_script:<line>: ...` as in Redis.
 const CHUNK_NAME: &str = "@user_script";
@@ -449,11 +448,14 @@ fn new_state(busy: Option<Arc<Busy>>) -> State {
 /// [`Engine::run`] for the duration of a run (null pointers between runs). The functions are
 /// created once per state instead of once per run.
 #[derive(Default)]
-struct RunCtx {
+pub(super) struct RunCtx {
     srv: Cell<Option<std::ptr::NonNull<Server>>>,
     cl: Cell<Option<std::ptr::NonNull<Client>>>,
     job: Cell<Option<std::ptr::NonNull<Job>>>,
-    resp3: Cell<bool>,
+    /// The script speaks RESP3 (`redis.setresp(3)`).
+    pub(super) resp3: Cell<bool>,
+    /// `redis.call`'s reply buffer, kept between calls.
+    pub(super) reply: Cell<Vec<u8>>,
 }
 
 impl RunCtx {
@@ -464,7 +466,7 @@ impl RunCtx {
     /// only, and no command run by `redis.call` re-enters the engine (scripts and functions
     /// are NOSCRIPT), so the client is not aliased while a callback uses it.
     #[allow(clippy::mut_from_ref)]
-    fn get(&self) -> Option<(&Server, &mut Client, &Job)> {
+    pub(super) fn get(&self) -> Option<(&Server, &mut Client, &Job)> {
         let (srv, cl, job) = (self.srv.get()?, self.cl.get()?, self.job.get()?);
         // SAFETY: see above.
         unsafe { Some((srv.as_ref(), &mut *cl.as_ptr(), job.as_ref())) }
@@ -474,28 +476,8 @@ impl RunCtx {
 /// Creates `redis.call`, `redis.pcall` and `redis.setresp` in the private `redis` table.
 fn install_run_functions(st: &State, ctx: &Rc<RunCtx>, busy: &Arc<Busy>) -> mlua::Result<()> {
     let redis: Table = st.private.raw_get("redis")?;
-    let not_running = || {
-        raise(
-            true,
-            "ERR redis.call can only be called inside a script".into(),
-        )
-    };
-    let (c, b) = (ctx.clone(), busy.clone());
-    let call = st.lua.create_function(move |lua, args: Variadic<Value>| {
-        let (srv, cl, job) = c.get().ok_or_else(not_running)?;
-        match run_command(lua, srv, cl, job, &b, c.resp3.get(), args)? {
-            Ok(v) => Ok(v),
-            Err(text) => Err(raise(true, text)),
-        }
-    })?;
-    let (c, b) = (ctx.clone(), busy.clone());
-    let pcall = st.lua.create_function(move |lua, args: Variadic<Value>| {
-        let (srv, cl, job) = c.get().ok_or_else(not_running)?;
-        match run_command(lua, srv, cl, job, &b, c.resp3.get(), args)? {
-            Ok(v) => Ok(v),
-            Err(text) => Ok(Value::Table(convert::error_table(lua, &text)?)),
-        }
-    })?;
+    let call = super::call::create(&st.lua, Rc::as_ptr(ctx), Arc::as_ptr(busy), false)?;
+    let pcall = super::call::create(&st.lua, Rc::as_ptr(ctx), Arc::as_ptr(busy), true)?;
     let c = ctx.clone();
     let setresp = st.lua.create_function(move |_, args: Variadic<Value>| {
         match (args.len(), args.first()) {
@@ -829,101 +811,6 @@ fn error_info(e: &mlua::Error) -> (bool, String) {
         mlua::Error::RuntimeError(s) => (false, s.clone()),
         other => (false, other.to_string()),
     }
-}
-
-/// Runs one command for `redis.call` / `redis.pcall`: the converted reply, or the error text
-/// of an `{err=...}` table (the command's error reply or a refusal).
-fn run_command(
-    lua: &Lua,
-    srv: &Server,
-    cl: &mut Client,
-    job: &Job,
-    busy: &Busy,
-    resp3: bool,
-    args: Variadic<Value>,
-) -> mlua::Result<Result<Value, String>> {
-    let fail = |msg: &str| Ok(Err(format!("ERR {msg}")));
-    if args.is_empty() {
-        return fail("Please specify at least one argument for this redis lib call");
-    }
-    let mut argv: Vec<Vec<u8>> = Vec::with_capacity(args.len());
-    for a in args.iter() {
-        match a {
-            Value::String(s) => argv.push(s.as_bytes().to_vec()),
-            Value::Integer(_) | Value::Number(_) => match lua.coerce_string(a.clone())? {
-                Some(s) => argv.push(s.as_bytes().to_vec()),
-                None => return fail("Lua redis lib command arguments must be strings or integers"),
-            },
-            _ => return fail("Lua redis lib command arguments must be strings or integers"),
-        }
-    }
-    let Some(mut spec) = srv.table.get(&argv[0]) else {
-        return fail("Unknown Redis command called from script");
-    };
-    if !spec.subcommands.is_empty() && argv.len() >= 2 {
-        if let Some(sub) = find_sub(spec, &argv[1]) {
-            spec = sub;
-        }
-    }
-    if spec.handler.is_some() && !arity_ok(spec.arity, argv.len()) {
-        return fail("Wrong number of args calling Redis command from script");
-    }
-    if spec.has(flags::NOSCRIPT) {
-        return fail("This Redis command is not allowed from script");
-    }
-    if let Some(user) = &job.user {
-        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        if let Err(d) = user.check(spec, &refs) {
-            if let Some((info, cmd)) = &job.caller {
-                let object = match d {
-                    crate::acl::Denied::Command => spec.name.as_bytes(),
-                    crate::acl::Denied::Key(i) | crate::acl::Denied::Channel(i) => refs[i],
-                };
-                let cur = crate::families::client::Current {
-                    db: job.db,
-                    cmd: srv.table.name_of(*cmd).unwrap_or("eval"),
-                    argv_mem: 0,
-                };
-                crate::acl::log_event_for(
-                    srv,
-                    info,
-                    &cur,
-                    d.reason(),
-                    "lua",
-                    object,
-                    &user.name,
-                    job.now_ms,
-                );
-            }
-            return Ok(Err(d.script_error().to_string()));
-        }
-    }
-    if spec.has(flags::WRITE) {
-        if job.readonly {
-            return fail("Write commands are not allowed from read-only scripts.");
-        }
-        // From here on the script cannot be killed (its effects would be half applied).
-        busy.wrote.store(true, Ordering::Release);
-    }
-    let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-    let mut w = ReplyWriter::new();
-    if resp3 {
-        w.proto = tern_resp::Proto::Resp3;
-    }
-    crate::dispatch::execute(srv, cl, &mut w, &refs, job.now_ms);
-    let frame = match Frame::decode(&w.buf) {
-        Ok((f, _)) => f,
-        Err(_) => return Ok(Ok(Value::Nil)),
-    };
-    if let Frame::Error(e) = &frame {
-        return Ok(Err(convert::error_text(&format!("-{e}"))));
-    }
-    let v = if resp3 {
-        convert::frame_to_lua3(lua, frame)?
-    } else {
-        convert::frame_to_lua(lua, frame)?
-    };
-    Ok(Ok(v))
 }
 
 /// Installs the Rust halves of the library in the private table.

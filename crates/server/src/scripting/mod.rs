@@ -20,6 +20,7 @@
 //! `busy-reply-threshold` passes, after which they get BUSY; SCRIPT KILL sets [`Busy::kill`],
 //! which the Lua instruction-count hook turns into an error, unless the script already wrote.
 
+mod call;
 mod cjson;
 mod convert;
 mod engine;
