@@ -363,10 +363,11 @@ unsafe extern "C-unwind" fn eval_entry(state: *mut mlua::ffi::lua_State) -> std:
     let job = &*job;
     // The stack: the handler (1), the script (2).
     ffi::luaL_checkstack(state, 4, std::ptr::null());
-    for (name, items) in [(c"KEYS", &job.keys), (c"ARGV", &job.argv)] {
+    for (name, keys) in [(c"KEYS", true), (c"ARGV", false)] {
+        let items = job.args.part(keys);
         ffi::lua_pushstring(state, name.as_ptr());
         ffi::lua_createtable(state, items.len().min(1 << 24) as i32, 0);
-        for (i, a) in items.iter().enumerate() {
+        for (i, a) in items.enumerate() {
             ffi::lua_pushlstring(state, a.as_ptr().cast(), a.len());
             ffi::lua_rawseti(state, -2, (i + 1) as ffi::lua_Integer);
         }
@@ -734,12 +735,16 @@ impl Engine {
 
     /// FCALL's two arguments: the keys and the other arguments, as tables of strings.
     fn keys_args_tables(&self, job: &Job) -> mlua::Result<(Table, Table)> {
-        let keys = self.lua.create_table_with_capacity(job.keys.len(), 0)?;
-        for (i, k) in job.keys.iter().enumerate() {
+        let keys = self
+            .lua
+            .create_table_with_capacity(job.args.keys().len(), 0)?;
+        for (i, k) in job.args.keys().enumerate() {
             keys.raw_set(i + 1, self.lua.create_string(k)?)?;
         }
-        let args = self.lua.create_table_with_capacity(job.argv.len(), 0)?;
-        for (i, a) in job.argv.iter().enumerate() {
+        let args = self
+            .lua
+            .create_table_with_capacity(job.args.argv().len(), 0)?;
+        for (i, a) in job.args.argv().enumerate() {
             args.raw_set(i + 1, self.lua.create_string(a)?)?;
         }
         Ok((keys, args))

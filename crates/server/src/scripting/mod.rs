@@ -76,10 +76,8 @@ pub struct Job {
     pub body: Arc<[u8]>,
     /// FCALL / FCALL_RO: the command as sent (FUNCTION STATS shows it); None for EVAL.
     pub fcall: Option<Vec<Vec<u8>>>,
-    /// KEYS.
-    pub keys: Vec<Vec<u8>>,
-    /// ARGV.
-    pub argv: Vec<Vec<u8>>,
+    /// KEYS and ARGV.
+    pub args: Args,
     /// The caller's selected database.
     pub db: usize,
     /// The caller speaks RESP3 (the reply is written in its protocol).
@@ -93,6 +91,59 @@ pub struct Job {
     /// The caller (its CLIENT LIST line goes into ACL LOG entries) and the id of the command
     /// that started the script.
     pub caller: Option<(Arc<crate::clients::ClientInfo>, usize)>,
+}
+
+/// A script's KEYS and ARGV, copied into one buffer (one allocation, not one per argument).
+#[derive(Default)]
+pub struct Args {
+    buf: Vec<u8>,
+    /// Where each argument ends in `buf`.
+    ends: smallvec::SmallVec<[usize; 8]>,
+    nkeys: usize,
+}
+
+impl Args {
+    /// Copies the keys and the other arguments.
+    pub fn new(keys: &[&[u8]], argv: &[&[u8]]) -> Args {
+        let all = || keys.iter().chain(argv);
+        let mut buf = Vec::with_capacity(all().map(|a| a.len()).sum());
+        let ends = all()
+            .map(|a| {
+                buf.extend_from_slice(a);
+                buf.len()
+            })
+            .collect();
+        Args {
+            buf,
+            ends,
+            nkeys: keys.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[start..self.ends[i]]
+    }
+
+    /// KEYS (`keys`) or ARGV.
+    pub fn part(&self, keys: bool) -> impl ExactSizeIterator<Item = &[u8]> {
+        let range = if keys {
+            0..self.nkeys
+        } else {
+            self.nkeys..self.ends.len()
+        };
+        range.map(|i| self.get(i))
+    }
+
+    /// KEYS.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &[u8]> {
+        self.part(true)
+    }
+
+    /// ARGV.
+    pub fn argv(&self) -> impl ExactSizeIterator<Item = &[u8]> {
+        self.part(false)
+    }
 }
 
 /// Scripting state shared by every connection (`Server::scripts`).
