@@ -157,8 +157,8 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
                             && !req.is_empty()
                             && is_script(req.arg(&rbuf[pos - used..], 0))
                         {
-                            // Scripts pipelined right behind this one join the script
-                            // thread's queue now, so one wakeup runs them all.
+                            // Scripts pipelined right behind this one join the worker's
+                            // queue now, so they run in the same turn.
                             let first = cl.blocked.take().expect("a script waits");
                             batch.push(Queued::Wait(first));
                             pos = queue_scripts(
@@ -205,7 +205,7 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
         rbuf.drain(..pos);
         if !batch.is_empty() {
             flush(srv, stream, cl, &mut out).await?;
-            // A script always ends (SCRIPT KILL, or the script thread answers), so its reply
+            // A script always ends (SCRIPT KILL, or its worker answers), so its reply
             // is simply awaited; the connection is read again afterwards.
             for q in batch {
                 match q {
@@ -263,9 +263,9 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
     }
 }
 
-/// Scripts queued behind one another on the script thread, in the order of their replies.
+/// Scripts queued behind one another on the worker, in the order of their replies.
 enum Queued {
-    /// Sent to the script thread: the reply comes through the wait.
+    /// Queued on the worker: the reply comes through the wait.
     Wait(crate::blocking::BlockedWait),
     /// Answered at once (an error such as NOSCRIPT, or a script run inline).
     Ready(Vec<u8>),
@@ -274,7 +274,7 @@ enum Queued {
 /// At most this many pipelined scripts are queued at once per connection.
 const SCRIPT_BATCH: usize = 64;
 
-/// EVAL, EVALSHA, FCALL and their read-only forms: the commands the script thread runs.
+/// EVAL, EVALSHA, FCALL and their read-only forms: the commands queued on the worker.
 fn is_script(name: &[u8]) -> bool {
     matches!(name.len(), 4..=10)
         && [
@@ -290,7 +290,7 @@ fn is_script(name: &[u8]) -> bool {
 }
 
 /// Dispatches the script commands that follow `pos` in `rbuf` while the first one waits for
-/// the script thread, each reply kept apart (in `batch`) so replies leave in request order.
+/// its worker, each reply kept apart (in `batch`) so replies leave in request order.
 /// Stops at the first request that is not a script, is incomplete, or at [`SCRIPT_BATCH`].
 /// Returns the position after the last request dispatched.
 #[allow(clippy::too_many_arguments)]

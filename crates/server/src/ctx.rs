@@ -51,8 +51,8 @@ pub struct Client {
     pub close_after_reply: bool,
     /// True after MONITOR.
     pub monitor: bool,
-    /// Set while the connection queues scripts pipelined behind a script it already sent to
-    /// the script thread: they skip the busy check (the script running may be its own).
+    /// Set while the connection queues scripts pipelined behind a script it already queued:
+    /// they skip the busy check (the script running may be its own).
     pub script_batch: bool,
     /// The worker's counters.
     pub stats: Arc<WorkerStats>,

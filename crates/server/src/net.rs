@@ -262,10 +262,20 @@ async fn wait_for_stop(
     signals: &mut (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
 ) {
     let (term, int) = signals;
+    // `notify_waiters` reaches only the waits that exist when it is called: register first,
+    // then look at the flag, so a SHUTDOWN that came before this wait is not missed (its
+    // worker would wait for our answer forever).
+    let requested = srv.shutdown.notified();
+    tokio::pin!(requested);
+    requested.as_mut().enable();
+    if srv.shutting_down.load(std::sync::atomic::Ordering::SeqCst) {
+        tracing::info!("User requested shutdown...");
+        return;
+    }
     tokio::select! {
         _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
         _ = int.recv() => tracing::info!("Received SIGINT scheduling shutdown..."),
-        _ = srv.shutdown.notified() => tracing::info!("User requested shutdown..."),
+        _ = requested => tracing::info!("User requested shutdown..."),
     }
     srv.request_shutdown();
 }

@@ -118,7 +118,7 @@ pub struct Server {
     pub tracking: crate::tracking::Tracker,
     /// `maxmemory` and eviction.
     pub evict: crate::evict::Evictor,
-    /// Lua scripting: the script cache, the busy-script state, the script thread.
+    /// Lua scripting: the script cache, the busy-script state, the libraries.
     pub scripts: crate::scripting::Scripts,
     /// RDB snapshots: SAVE, BGSAVE, save points.
     pub saver: crate::snapshot::Saver,
@@ -216,7 +216,7 @@ impl Server {
         srv.refresh_hot();
         let pass = srv.config.read().requirepass();
         srv.set_requirepass(pass.as_deref());
-        // The script thread needs a strong reference to the server for each job it runs.
+        // A script job holds a strong reference to the server.
         srv.scripts.set_server(Arc::downgrade(&srv));
         srv.saver.set_server(Arc::downgrade(&srv));
         srv

@@ -1,6 +1,6 @@
 //! Functions (Redis 7.0's functions.c): FCALL, FCALL_RO and FUNCTION (LOAD DELETE FLUSH LIST
 //! STATS KILL DUMP RESTORE HELP). The registry lives in [`crate::scripting::functions`]; FCALL
-//! runs on the same Lua engine and script thread as EVAL (see [`super::scripting::start`]).
+//! runs on the same Lua engines, on the same threads, as EVAL (see [`super::scripting::start`]).
 //!
 //! FUNCTION LOAD, DELETE, FLUSH and RESTORE are propagated as they were sent (they change the
 //! libraries, not the keyspace); FCALL's effects are propagated, never the FCALL itself.

@@ -1,9 +1,10 @@
 //! Scripting commands (Redis's eval.c): EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT (LOAD
 //! EXISTS FLUSH KILL HELP). The engine lives in [`crate::scripting`].
 //!
-//! EVAL validates its arguments, caches the script, and hands the run to the script thread;
-//! the connection waits for the reply as a blocked command does. Inside EXEC (every shard is
-//! already held by this thread) and under the testkit, the script runs inline instead.
+//! EVAL validates its arguments, caches the script, and queues the run on its worker thread,
+//! which runs it between turns of its event loop; the connection waits for the reply as a
+//! blocked command does. Inside EXEC (every shard is already held by this thread), for a
+//! client replaying a stream and under the testkit, the script runs inline instead.
 
 use crate::ctx::Ctx;
 use crate::errors::{CmdError, CmdResult};
@@ -147,8 +148,9 @@ fn eval_generic(cx: &mut Ctx, by_sha: bool, readonly: bool) -> CmdResult {
     Ok(())
 }
 
-/// Runs a script or function job: inline inside EXEC and under the testkit, otherwise on the
-/// script thread while the connection waits.
+/// Runs a script or function job: inline inside EXEC, for a client replaying a stream and
+/// under the testkit, otherwise on the worker between turns of its event loop while the
+/// connection waits.
 pub fn start(cx: &mut Ctx, job: Job) {
     let srv = cx.srv;
     // EVAL and FCALL skip dispatch's MONITOR feed: like Redis, they are shown before the
@@ -161,15 +163,21 @@ pub fn start(cx: &mut Ctx, job: Job) {
         // MULTI block.
         let reply = scripting::run_inline(srv, &job, Some(&mut cx.cl.tx_log));
         cx.out.raw(&reply);
-    } else if srv.scripts.inline.load(Ordering::Relaxed) {
+    } else if srv.scripts.inline.load(Ordering::Relaxed) || cx.cl.replaying {
+        // The testkit runs commands synchronously; a client replaying a stream (a primary's,
+        // the AOF) runs the script in its place in the stream.
         let reply = scripting::run_inline(srv, &job, None);
         cx.out.raw(&reply);
     } else {
-        // The connection waits for the script thread's reply as a blocked command does. (A
-        // synchronous wait for quick scripts was tried and is slower: while the worker waits
-        // here it cannot hand the script thread other connections' scripts, which it
-        // otherwise runs several per wakeup.)
-        cx.cl.blocked = Some(srv.scripts.submit(job));
+        // The connection waits, as a blocked command does, for its worker to run the script
+        // between turns of its event loop (with the other scripts of the turn).
+        match srv.scripts.submit(job) {
+            Ok(wait) => cx.cl.blocked = Some(wait),
+            Err(job) => {
+                let reply = scripting::run_inline(srv, &job, None);
+                cx.out.raw(&reply);
+            }
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 //! A library is validated by running its code once in a throwaway Lua state on the calling
 //! thread ([`super::engine::validate_library`]): that collects the functions it registers
 //! (name, description, flags) and catches every error FUNCTION LOAD reports. The registry
-//! keeps only the code and that metadata; each engine that runs FCALL (the script thread, the
-//! inline engines) loads the libraries into its own state when it sees [`Functions::epoch`]
+//! keeps only the code and that metadata; each engine that runs FCALL (one per thread that
+//! runs scripts) loads the libraries into its own state when it sees [`Functions::epoch`]
 //! change, so no Lua value crosses threads.
 //!
 //! For persistence, [`Functions::codes`] lists every library's code (what an RDB file stores

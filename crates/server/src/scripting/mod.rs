@@ -1,19 +1,25 @@
 //! Lua scripting (Redis's eval.c and script_lua.c): the script cache, the busy-script state,
-//! the script thread, and running one script atomically.
+//! where scripts run, and running one script atomically.
 //!
 //! Where a script runs:
-//! - Normally on the server's *script thread* (one `std::thread`, started on the first EVAL):
-//!   the EVAL handler validates its arguments, sends a [`Job`] over a channel and leaves a
-//!   [`crate::blocking::BlockedWait`] on the client, so the worker thread goes on serving its
-//!   other connections while the script runs; the reply comes back as `Outcome::Served`.
-//! - Inline, on the calling thread, when the caller is inside EXEC (EXEC already holds every
-//!   shard on this thread) or when the server runs under the testkit ([`Scripts::inline`]).
+//! - Normally on the worker thread that received it, between turns of its event loop
+//!   ([`drive_worker`]): the EVAL handler validates its arguments, queues a [`Job`] on the
+//!   worker and leaves a [`crate::blocking::BlockedWait`] on the client; when the turn's tasks
+//!   have run, the worker runs the queued scripts outside its runtime, and the replies come
+//!   back as `Outcome::Served` in the next turn. A script past `busy-reply-threshold` lets the
+//!   worker's other connections in from the Lua hook ([`on_hook`]), as Redis serves events
+//!   while a script is busy.
+//! - Inline, on the calling thread, inside EXEC (EXEC already holds every shard on this
+//!   thread), for clients that replay a stream (a primary's, the AOF: a script from an old
+//!   primary or AOF runs in its place in the stream), off the workers, and under the testkit
+//!   ([`Scripts::inline`]).
 //!
 //! Atomicity: a script runs with every shard held ([`tern_keyspace::Keyspace::hold_all`]), so
 //! `redis.call` runs commands through [`crate::dispatch::execute`] with a script client whose
-//! `lock_key` calls get the held shards. The script client has `in_exec` set, so its writes are
-//! logged between MULTI and EXEC (script *effects* are propagated, never the script) and
-//! blocking commands return at once.
+//! `lock_key` calls get the held shards, and scripts of different threads take turns
+//! ([`Scripts::exec`]). The script client has `in_exec` set, so its writes are logged as a
+//! transaction's (script *effects* are propagated, never the script; two or more wrapped in
+//! MULTI/EXEC) and blocking commands return at once.
 //!
 //! Busy scripts: [`Busy::since_ms`] says a script is running. Dispatch makes commands from
 //! other clients wait (without blocking their worker thread) until the script ends or
@@ -66,7 +72,7 @@ pub struct Busy {
     pub current: Mutex<Option<(String, Vec<Vec<u8>>)>>,
 }
 
-/// One script to run, with everything the script thread needs.
+/// One script to run, with everything the thread that runs it needs.
 pub struct Job {
     /// The server (kept alive for the duration of the job).
     pub srv: Arc<Server>,
@@ -157,13 +163,11 @@ pub struct Scripts {
     pub busy: Arc<Busy>,
     /// Run scripts on the calling thread (the testkit, which runs commands synchronously).
     pub inline: AtomicBool,
-    /// The script thread's job queue, once started.
-    thread: Mutex<Option<JobSender>>,
-    /// Held while a script runs outside EXEC (on the script thread or a worker), so scripts of
-    /// different threads run one at a time. Taken before the shards; EXEC, which holds the
-    /// shards already, runs its scripts without it.
+    /// Held while a script runs outside EXEC, so scripts of different threads run one at a
+    /// time. Taken before the shards; EXEC, which holds the shards already, runs its scripts
+    /// without it.
     exec: Mutex<()>,
-    /// The server itself, so jobs can keep it alive on the script thread.
+    /// The server itself, so a job can hold on to it.
     me: OnceLock<Weak<Server>>,
     /// The loaded function libraries (FUNCTION LOAD).
     pub functions: functions::Functions,
@@ -217,41 +221,24 @@ impl Scripts {
         self.busy.since_ms.load(Ordering::Acquire) != 0
     }
 
-    /// Queues `job` and returns what the caller's connection waits on: on a worker thread, in
-    /// the worker's own queue (see [`drive_worker`]); elsewhere, on the script thread.
-    pub fn submit(&self, job: Job) -> BlockedWait {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let wait = BlockedWait {
-            rx,
-            deadline_ms: None,
-            timeout_reply: |out| out.null(),
-        };
-        let queued = WORKER.with(|w| match &mut *w.borrow_mut() {
+    /// Queues `job` on this worker thread (see [`drive_worker`]) and returns what the caller's
+    /// connection waits on; gives the job back off the workers.
+    pub fn submit(&self, job: Job) -> Result<BlockedWait, Job> {
+        WORKER.with(|w| match &mut *w.borrow_mut() {
             Some(local) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
                 local.jobs.push((job, tx));
                 if let Some(waker) = local.waker.take() {
                     waker.wake();
                 }
-                None
+                Ok(BlockedWait {
+                    rx,
+                    deadline_ms: None,
+                    timeout_reply: |out| out.null(),
+                })
             }
-            None => Some((job, tx)),
-        });
-        if let Some(job) = queued {
-            self.send_jobs(vec![job]);
-        }
-        wait
-    }
-
-    /// Hands jobs to the script thread in one message, starting the thread if needed.
-    fn send_jobs(&self, jobs: Vec<Queued>) {
-        let mut g = self.thread.lock();
-        let sender = g.get_or_insert_with(start_thread);
-        if let Err(std::sync::mpsc::SendError(jobs)) = sender.send(jobs) {
-            // The thread died (a panic in a script): start a new one.
-            let s = start_thread();
-            let _ = s.send(jobs);
-            *g = Some(s);
-        }
+            None => Err(job),
+        })
     }
 
     /// A strong reference to the server, for a job.
@@ -266,52 +253,6 @@ type Queued = (Job, tokio::sync::oneshot::Sender<Outcome>);
 /// A reply and where it goes.
 type Done = (tokio::sync::oneshot::Sender<Outcome>, Vec<u8>);
 
-/// The script thread's job queue: jobs arrive in batches, run in order.
-type JobSender = std::sync::mpsc::Sender<Vec<Queued>>;
-
-thread_local! {
-    /// The script thread's replies not handed over yet (see [`send_replies`]).
-    static REPLIES: std::cell::RefCell<Vec<Done>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Hands the replies of the scripts the script thread has run so far to their connections.
-///
-/// The script thread holds its replies until the end of a batch, since each wakeup of a
-/// worker, on a server pinned to one core, preempts the script thread at once. A script that
-/// runs long does not hold the earlier replies back: the Lua hook calls this too.
-fn send_replies() {
-    let done = REPLIES.with(|r| std::mem::take(&mut *r.borrow_mut()));
-    for (tx, bytes) in done {
-        let _ = tx.send(Outcome::Served(bytes));
-    }
-}
-
-fn start_thread() -> JobSender {
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<Queued>>();
-    std::thread::Builder::new()
-        .name("tern-script".into())
-        .spawn(move || {
-            // The thread's engine belongs to one server (the one that started the thread).
-            let mut engine: Option<engine::Engine> = None;
-            while let Ok(jobs) = rx.recv() {
-                for (job, reply) in jobs {
-                    let e = match &mut engine {
-                        Some(e) => e,
-                        None => engine.insert(engine::Engine::new(&job.srv)),
-                    };
-                    let bytes = {
-                        let _one = job.srv.scripts.exec.lock();
-                        run(&job.srv, e, &job, None)
-                    };
-                    REPLIES.with(|r| r.borrow_mut().push((reply, bytes)));
-                }
-                send_replies();
-            }
-        })
-        .expect("spawn the script thread");
-    tx
-}
-
 thread_local! {
     /// The engine for scripts run inline on this thread, with the address of its server.
     static INLINE: std::cell::RefCell<Option<(usize, Box<engine::Engine>)>> =
@@ -319,8 +260,15 @@ thread_local! {
 }
 
 /// Runs a script on the calling thread and returns the reply bytes. `tx_log` is the caller's
-/// when it runs inside EXEC (the script's writes join the EXEC's).
+/// when it runs inside EXEC (the script's writes join the EXEC's); otherwise the script waits
+/// for its turn ([`Scripts::exec`]).
 pub fn run_inline(srv: &Server, job: &Job, tx_log: Option<&mut crate::log::TxLog>) -> Vec<u8> {
+    let _turn = tx_log.is_none().then(|| srv.scripts.exec.lock());
+    run_here(srv, job, tx_log)
+}
+
+/// Runs a script with this thread's engine (the caller has its turn, or is inside EXEC).
+fn run_here(srv: &Server, job: &Job, tx_log: Option<&mut crate::log::TxLog>) -> Vec<u8> {
     INLINE.with(|cell| {
         // Take the engine out while it runs: a script never runs another script, but a
         // RefCell borrow across Lua callbacks is easier to reason about this way.
@@ -456,7 +404,7 @@ fn run_local_jobs(rt: &tokio::runtime::Runtime) {
             return;
         };
         WORKER.with(|w| w.borrow_mut().as_mut().expect("a worker").running = Some(srv.clone()));
-        let bytes = run_inline(&srv, &job, None);
+        let bytes = run_here(&srv, &job, None);
         drop(one);
         WORKER.with(|w| {
             let mut w = w.borrow_mut();
@@ -467,15 +415,13 @@ fn run_local_jobs(rt: &tokio::runtime::Runtime) {
     }
 }
 
-/// Called by the Lua hook (every [`engine::HOOK_EVERY`] instructions) of a running script.
-/// On the script thread, hands over the replies of the scripts that ran before it. On a
-/// worker, once the script has run past `busy-reply-threshold`, runs one turn of the worker's
+/// Called by the Lua hook (every [`engine::HOOK_EVERY`] instructions) of a running script. On
+/// a worker, once the script has run past `busy-reply-threshold`, runs one turn of the worker's
 /// event loop, so that its other connections get BUSY and can stop the script with SCRIPT
 /// KILL. The script is paused here, and the commands that run meanwhile are those allowed
 /// while a script is busy (SCRIPT KILL, AUTH, MULTI, WATCH, ...): WATCH, the one that looks a
 /// key up, finds this thread's held shards as the script's own commands do, one at a time.
 fn on_hook() {
-    send_replies();
     let rt = WORKER.with(|w| {
         let w = w.borrow();
         let local = w.as_ref()?;

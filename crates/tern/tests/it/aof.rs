@@ -624,3 +624,39 @@ fn config_set_appendonly_yes_starts_an_aof_of_the_dataset_at_run_time() {
     );
     assert_eq!(text(&ok(&mut t.client(), &["DEBUG", "DIGEST"])), digest);
 }
+
+#[test]
+fn scripts_in_an_aof_run_in_their_place_in_the_stream() {
+    // An AOF written by a Redis that replicated scripts verbatim (before Redis 7) holds EVAL;
+    // each must run where it stands, between the commands around it.
+    let dir = temp_dir("eval-in-aof");
+    let aofdir = dir.join("appendonlydir");
+    std::fs::create_dir_all(&aofdir).unwrap();
+    let cmds: &[&[&str]] = &[
+        &["SELECT", "0"],
+        &["EVAL", "redis.call('set', KEYS[1], '1') return 1", "1", "a"],
+        &["APPEND", "a", "2"],
+        &[
+            "EVAL",
+            "return redis.call('append', KEYS[1], ARGV[1])",
+            "1",
+            "a",
+            "3",
+        ],
+        &["APPEND", "a", "4"],
+    ];
+    let mut aof = Vec::new();
+    for c in cmds {
+        let argv: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
+        aof.extend_from_slice(&encode(&argv));
+    }
+    std::fs::write(aofdir.join("appendonly.aof.1.incr.aof"), aof).unwrap();
+    std::fs::write(
+        aofdir.join("appendonly.aof.manifest"),
+        "file appendonly.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    let t = start_in(&dir, &["--appendonly", "yes"]);
+    let mut c = t.raw_conn();
+    assert_eq!(c.cmd(&["GET", "a"]), Resp::bulk("1234"));
+}
