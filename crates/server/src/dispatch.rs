@@ -18,8 +18,8 @@ pub enum Flow {
     Continue,
     /// The command must wait for CLIENT PAUSE to end; run it again afterwards.
     Paused,
-    /// A script is running on another thread: wait a little (or until it ends) and run the
-    /// command again; it gets BUSY once the script runs past `busy-reply-threshold`.
+    /// A script is running: wait a little (or until it ends) and run the command again; it
+    /// gets BUSY once the script runs past `busy-reply-threshold` (a primary's never does).
     ScriptBusy,
 }
 
@@ -232,11 +232,13 @@ fn execute_inner(
     }
     // Scripting: while a script runs (holding every shard), other clients' commands wait
     // without blocking their worker thread, then get BUSY past the threshold. The script's
-    // own client runs with `in_exec` set.
+    // own client runs with `in_exec` set. A primary's stream only ever waits (the replica
+    // link applies the command once the script is over), as in Redis.
     if !cl.in_exec && !cl.script_batch && !spec.has(flags::ALLOW_BUSY) && srv.scripts.running() {
         match crate::scripting::busy_check(srv) {
             crate::scripting::BusyCheck::Free => {}
             crate::scripting::BusyCheck::Wait => return Flow::ScriptBusy,
+            crate::scripting::BusyCheck::Reply if cl.replaying => return Flow::ScriptBusy,
             crate::scripting::BusyCheck::Reply => {
                 reject(
                     srv,

@@ -457,9 +457,21 @@ pub fn eof_push(rdb: &mut Vec<u8>, chunk: &[u8], mark: &[u8]) -> Option<Vec<u8>>
     Some(extra)
 }
 
+/// Why [`apply_commands`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Every complete command was applied.
+    All,
+    /// A `REPLCONF GETACK` was applied: the caller answers it and calls again.
+    GetAck,
+    /// A script is running: the next command waits (unconsumed) until it ends, as Redis
+    /// leaves its primary's stream unread while a script is busy.
+    ScriptBusy,
+}
+
 /// Applies the complete commands at the start of `buf` as the primary's client `cl`, up to
-/// and including a `REPLCONF GETACK` (the caller answers it and calls again). Returns the
-/// bytes consumed and whether a GETACK ended the run.
+/// and including a `REPLCONF GETACK`, or up to a command that must wait for a running script.
+/// Returns the bytes consumed and why it stopped.
 pub fn apply_commands(
     srv: &Server,
     cl: &mut Client,
@@ -467,7 +479,7 @@ pub fn apply_commands(
     out: &mut ReplyWriter,
     buf: &[u8],
     now: i64,
-) -> Result<(usize, bool), String> {
+) -> Result<(usize, Applied), String> {
     let limits = RequestLimits {
         max_bulk_len: u64::MAX,
         unauthenticated: false,
@@ -483,14 +495,22 @@ pub fn apply_commands(
                 let getack = args.len() >= 2
                     && args[0].eq_ignore_ascii_case(b"REPLCONF")
                     && args[1].eq_ignore_ascii_case(b"GETACK");
+                let pending = cl.master_pending.as_ref().map_or(0, |p| p.len());
                 if let Some(p) = cl.master_pending.as_mut() {
                     p.extend_from_slice(bytes);
                 }
                 if !args.is_empty() && !getack && !args[0].eq_ignore_ascii_case(b"PING") {
                     out.buf.clear();
                     tern_keyspace::db::set_master_client(true);
-                    dispatch::execute(srv, cl, out, &args, now);
+                    let flow = dispatch::execute(srv, cl, out, &args, now);
                     tern_keyspace::db::set_master_client(false);
+                    if flow == dispatch::Flow::ScriptBusy {
+                        // Not run: it goes again, whole, once the script is over.
+                        if let Some(p) = cl.master_pending.as_mut() {
+                            p.truncate(pending);
+                        }
+                        return Ok((pos, Applied::ScriptBusy));
+                    }
                     // A primary never sends a blocking command that waits; settle one anyway.
                     if cl.blocked.take().is_some() {
                         srv.blocking.cancel(cl.info.id);
@@ -508,14 +528,14 @@ pub fn apply_commands(
                 }
                 pos += used;
                 if getack {
-                    return Ok((pos, true));
+                    return Ok((pos, Applied::GetAck));
                 }
             }
             Ok(Parsed::Incomplete { .. }) => break,
             Err(e) => return Err(format!("protocol error in the primary's stream: {e}")),
         }
     }
-    Ok((pos, false))
+    Ok((pos, Applied::All))
 }
 
 /// Fuzzing entry (`crate::fuzzing::replica_stream`): `data` as what a primary sends after
@@ -588,11 +608,10 @@ pub fn fuzz_sync_bytes(srv: &Arc<Server>, data: &[u8], now: i64) {
         let mut pos = 0;
         loop {
             match apply_commands(srv, &mut cl, &mut parser, &mut out, &buf[pos..], now) {
-                Ok((used, getack)) => {
+                Ok((used, Applied::GetAck)) => pos += used,
+                Ok((used, _)) => {
                     pos += used;
-                    if !getack {
-                        break;
-                    }
+                    break;
                 }
                 Err(_) => return,
             }
@@ -716,14 +735,15 @@ async fn apply_loop(
         // Apply every complete command in the buffer, answering GETACKs as they come.
         let mut pos = 0;
         loop {
-            let (used, getack) =
+            let (used, applied) =
                 apply_commands(srv, cl, &mut parser, &mut out, &buf[pos..], now_ms())
                     .map_err(err)?;
             pos += used;
-            if !getack {
-                break;
+            match applied {
+                Applied::All => break,
+                Applied::GetAck => send_ack(srv, sock).await?,
+                Applied::ScriptBusy => crate::scripting::wait_not_busy(srv).await,
             }
-            send_ack(srv, sock).await?;
         }
         buf.drain(..pos);
         if up.stop.load(Relaxed) {

@@ -797,3 +797,55 @@ fn repl_backlog_ttl_frees_the_backlog_of_a_primary_without_replicas() {
     wait_in_sync(&p, &r);
     assert_ne!(info(&mut pc, "replication", "repl_backlog_histlen"), "0");
 }
+
+#[test]
+fn a_replica_running_scripts_applies_every_write_of_its_primary() {
+    // Read-only scripts on a replica (EVAL_RO on a read replica) make the server busy while
+    // they run: the primary's stream must wait for them, not be refused, on the script's
+    // own thread (one worker) and on another (two).
+    for threads in ["1", "2"] {
+        let primary = tern(&[]);
+        let replica = tern(&["--server-threads", threads]);
+        replicate(&replica, &primary);
+        wait_in_sync(&primary, &replica);
+        let stop = Arc::new(AtomicBool::new(false));
+        let scripts = {
+            let stop = stop.clone();
+            let mut c = replica.client();
+            std::thread::spawn(move || {
+                // Each script spins for about 20 ms of wall-clock time.
+                let script = "local t0 = redis.call('time')
+while true do
+  local t = redis.call('time')
+  if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 20000 then break end
+end
+return redis.call('get', KEYS[1])";
+                let mut n = 0u32;
+                while !stop.load(Ordering::Relaxed) && n < 500 {
+                    let _: Option<String> = redis::cmd("EVAL_RO")
+                        .arg(script)
+                        .arg(1)
+                        .arg("k0")
+                        .query(&mut c)
+                        .expect("EVAL_RO on the replica");
+                    n += 1;
+                }
+                n
+            })
+        };
+        let mut p = primary.client();
+        for i in 0..2000 {
+            ok(&mut p, &["SET", &format!("k{}", i % 100), &i.to_string()]);
+            ok(&mut p, &["INCR", "counter"]);
+        }
+        stop.store(true, Ordering::Relaxed);
+        let ran = scripts.join().expect("the script thread");
+        assert!(ran > 0);
+        wait_in_sync(&primary, &replica);
+        assert_eq!(
+            text(&ok(&mut replica.client(), &["GET", "counter"])),
+            "2000",
+            "threads {threads}"
+        );
+    }
+}
