@@ -12,6 +12,8 @@
 //!   command names, keys and option words) run through dispatch on a small keyspace;
 //! - [`rdb_load`]: bytes loaded as an RDB file into a keyspace (with the trailing CRC-64
 //!   recomputed by the harness on request, so the fuzzer gets past the checksum);
+//! - [`scripts`]: the same commands run from Lua scripts through `redis.call`/`redis.pcall`,
+//!   their replies converted to Lua and back in RESP2 and RESP3;
 //! - [`restore`]: bytes as a RESTORE payload (footer and CRC computed by the harness on
 //!   request), then the restored key read and changed by the commands of its type;
 //! - [`replica_stream`]: bytes as what a primary sends a replica after PSYNC (the reply line,
@@ -322,7 +324,22 @@ pub fn commands(data: &[u8]) {
     let srv = small_server();
     let mut cl = client(&srv);
     let mut out = ReplyWriter::new();
-    // Every command and subcommand, as (name words).
+    let names = command_names(&srv);
+    for (n, c) in cmds.iter().take(64).enumerate() {
+        let argv = build_argv(&names, c);
+        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        run(&srv, &mut cl, &mut out, &args);
+        // Every few commands, read the whole dataset back (DEBUG DIGEST walks every value)
+        // and save it, so corrupt internals show up as panics here rather than later.
+        if n % 16 == 15 {
+            check_dataset(&srv);
+        }
+    }
+    check_dataset(&srv);
+}
+
+/// Every command and subcommand the generator may send, as (name words), sorted.
+fn command_names(srv: &Server) -> Vec<Vec<String>> {
     let mut names: Vec<Vec<String>> = Vec::new();
     for s in srv.table.iter() {
         if EXCLUDED.contains(&s.name.as_str()) {
@@ -344,30 +361,86 @@ pub fn commands(data: &[u8]) {
     }
     names.push(vec!["config".into(), "set".into()]);
     names.sort();
-    for (n, c) in cmds.iter().take(64).enumerate() {
-        let base = &names[c.name as usize % names.len()];
-        let mut argv: Vec<Vec<u8>> = base.iter().map(|s| s.as_bytes().to_vec()).collect();
-        let is_config_set = base[0] == "config" && base.get(1).is_some_and(|s| s == "set");
-        for (i, a) in c.args.iter().take(16).enumerate() {
-            let b = match a {
-                Arg::Word(w) if is_config_set && i % 2 == 0 => CONFIG_PARAMS
-                    [*w as usize % CONFIG_PARAMS.len()]
-                .as_bytes()
-                .to_vec(),
-                _ if is_config_set && i % 2 == 0 => CONFIG_PARAMS[0].as_bytes().to_vec(),
-                Arg::Word(w) => WORDS[*w as usize % WORDS.len()].as_bytes().to_vec(),
-                Arg::Int(v) => v.to_string().into_bytes(),
-                Arg::Small(v) => (*v as i64 - 64).to_string().into_bytes(),
-                Arg::Bytes(b) => b.iter().take(300).copied().collect(),
-            };
-            argv.push(b);
-        }
+    names
+}
+
+/// The argument vector of one generated command.
+fn build_argv(names: &[Vec<String>], c: &Cmd) -> Vec<Vec<u8>> {
+    let base = &names[c.name as usize % names.len()];
+    let mut argv: Vec<Vec<u8>> = base.iter().map(|s| s.as_bytes().to_vec()).collect();
+    let is_config_set = base[0] == "config" && base.get(1).is_some_and(|s| s == "set");
+    for (i, a) in c.args.iter().take(16).enumerate() {
+        let b = match a {
+            Arg::Word(w) if is_config_set && i % 2 == 0 => CONFIG_PARAMS
+                [*w as usize % CONFIG_PARAMS.len()]
+            .as_bytes()
+            .to_vec(),
+            _ if is_config_set && i % 2 == 0 => CONFIG_PARAMS[0].as_bytes().to_vec(),
+            Arg::Word(w) => WORDS[*w as usize % WORDS.len()].as_bytes().to_vec(),
+            Arg::Int(v) => v.to_string().into_bytes(),
+            Arg::Small(v) => (*v as i64 - 64).to_string().into_bytes(),
+            Arg::Bytes(b) => b.iter().take(300).copied().collect(),
+        };
+        argv.push(b);
+    }
+    argv
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scripts
+
+/// The scripts [`scripts`] runs commands through: `redis.call` and `redis.pcall` with the
+/// command in ARGV, their replies converted to Lua (RESP2 and RESP3) and back, numbers as
+/// arguments, errors raised and caught. None loops.
+const SCRIPTS: &[&str] = &[
+    "return redis.pcall(unpack(ARGV))",
+    "return redis.call(unpack(ARGV))",
+    "redis.setresp(3) return redis.pcall(unpack(ARGV))",
+    "local r = redis.pcall(unpack(ARGV)) return {type(r), r}",
+    "redis.setresp(3) local r = redis.pcall(unpack(ARGV)) \
+     if type(r) == 'table' then return {r.map and 'map' or '', r.set and 'set' or '', \
+     r.double or '', r.big_number or '', r.ok or '', r.err or '', r} end return r",
+    "local a = {} for i, v in ipairs(ARGV) do a[i] = tonumber(v) or v end \
+     return redis.pcall(unpack(a))",
+    "local ok, e = pcall(redis.call, unpack(ARGV)) return {tostring(ok), e}",
+    "return cjson.encode({redis.pcall(unpack(ARGV))})",
+];
+
+/// One command run through one of [`SCRIPTS`], by a RESP2 or RESP3 caller.
+#[derive(Arbitrary, Debug)]
+struct ScriptCmd {
+    script: u8,
+    resp3: bool,
+    cmd: Cmd,
+}
+
+/// Runs arbitrary commands through scripts (`redis.call` / `redis.pcall` and the reply
+/// conversions both ways, on the Lua stack) against a fresh server, then checks the dataset.
+pub fn scripts(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(cmds) = Vec::<ScriptCmd>::arbitrary(&mut u) else {
+        return;
+    };
+    let srv = small_server();
+    let mut cl = client(&srv);
+    let mut out = ReplyWriter::new();
+    let names = command_names(&srv);
+    for c in cmds.iter().take(32) {
+        let script = SCRIPTS[c.script as usize % SCRIPTS.len()];
+        let mut argv: Vec<Vec<u8>> =
+            vec![b"eval".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()];
+        argv.extend(build_argv(&names, &c.cmd));
         let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        out.proto = if c.resp3 {
+            tern_resp::Proto::Resp3
+        } else {
+            tern_resp::Proto::Resp2
+        };
         run(&srv, &mut cl, &mut out, &args);
-        // Every few commands, read the whole dataset back (DEBUG DIGEST walks every value)
-        // and save it, so corrupt internals show up as panics here rather than later.
-        if n % 16 == 15 {
-            check_dataset(&srv);
+        // The reply is one well-formed frame.
+        if !out.buf.is_empty() {
+            let (_, used) = tern_resp::Frame::decode(&out.buf).expect("a script's reply decodes");
+            assert_eq!(used, out.buf.len(), "one reply per script");
         }
     }
     check_dataset(&srv);

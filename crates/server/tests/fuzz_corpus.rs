@@ -46,3 +46,8 @@ fn restore_corpus_replays() {
 fn replica_stream_corpus_replays() {
     replay("replica_stream", tern_server::fuzzing::replica_stream);
 }
+
+#[test]
+fn scripts_corpus_replays() {
+    replay("scripts", tern_server::fuzzing::scripts);
+}
