@@ -20,8 +20,14 @@
 #   CG_CMD="EVALSHA $(printf '%s' "return redis.call('incr',KEYS[1])" | sha1sum | cut -c1-40) 1 key:__rand_int__" \
 #   bench/callgrind.sh
 #
+# With CG_TLS=1 both servers serve only a TLS port (the same test certificates from
+# scripts/gen-test-certs.sh, tls-auth-clients yes) and redis-cli and redis-benchmark connect
+# with --tls --cacert --cert --key. The load run's figure then includes the TLS handshakes of
+# redis-benchmark's connections (CG_C per test).
+#
 # Environment:
 #   CG_N=20000 CG_TESTS=set,get CG_P=16 CG_C=10 CG_R=1000   the fixed load
+#   CG_TLS=0               1: over TLS (see above)
 #   CG_CMD='' CG_SETUP=''                                    a custom command (see above)
 #   CG_PREFILL=''          redis-benchmark arguments for the untimed fill (-P 16, -c CG_C and
 #                          -r CG_R are added), run in both the idle and the load run
@@ -46,13 +52,16 @@ CG_R=${CG_R:-1000}
 CG_PREFILL=${CG_PREFILL:-}
 CG_CMD=${CG_CMD:-}
 CG_SETUP=${CG_SETUP:-}
+CG_TLS=${CG_TLS:-0}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 RESULTS=${RESULTS_DIR:-$ROOT/bench/results}
 OUT=$RESULTS/callgrind
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
-for tool in valgrind callgrind_annotate redis-server redis-benchmark redis-cli taskset timeout awk; do
+TOOLS=(valgrind callgrind_annotate redis-server redis-benchmark redis-cli taskset timeout awk)
+[[ $CG_TLS != 1 ]] || TOOLS+=(openssl)
+for tool in "${TOOLS[@]}"; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "'$tool' not found in PATH (Debian: apt-get install valgrind redis-server redis-tools)"
 done
@@ -87,6 +96,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Server and client arguments for TLS (empty without CG_TLS=1).
+SRV_TLS=()
+CLI=()
+if [[ $CG_TLS == 1 ]]; then
+    bash "$ROOT/scripts/gen-test-certs.sh" "$WORK/certs" >/dev/null || die "could not make test certificates"
+    SRV_TLS=(--tls-cert-file "$WORK/certs/server.crt" --tls-key-file "$WORK/certs/server.key"
+        --tls-ca-cert-file "$WORK/certs/ca.crt")
+    CLI=(--tls --cacert "$WORK/certs/ca.crt" --cert "$WORK/certs/client.crt" --key "$WORK/certs/client.key")
+fi
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() {
     local p i
@@ -103,7 +122,7 @@ start_vg() {
     local vg=(valgrind --tool=callgrind --callgrind-out-file="$cgout" --log-file="$WORK/$s.valgrind.log")
     mkdir -p "$WORK/dir"
     SPORT=""
-    if [[ $s == tern ]]; then
+    if [[ $s == tern && $CG_TLS != 1 ]]; then
         (cd "$WORK/dir" && exec taskset -c "$SERVER_CPU" "${vg[@]}" "$TERN_BIN" server --port 0 --bind 127.0.0.1 \
             --save "" --appendonly no) >/dev/null 2>"$errf" &
         SPID=$!
@@ -114,24 +133,32 @@ start_vg() {
             sleep 0.1
         done
     else
-        # A port picked free can be taken before redis binds it: then redis exits; try another.
-        local attempt
+        # A port picked free can be taken before the server binds it: then it exits; try another.
+        local attempt ports
         for attempt in 1 2 3 4 5; do
             SPORT=$(pick_port)
-            (cd "$WORK/dir" && exec taskset -c "$SERVER_CPU" "${vg[@]}" "$REDIS_SERVER" --port "$SPORT" --bind 127.0.0.1 \
-                --save '' --appendonly no --daemonize no --logfile "$WORK/redis.log") >/dev/null 2>"$errf" &
+            ports=(--port "$SPORT")
+            [[ $CG_TLS != 1 ]] || ports=(--port 0 --tls-port "$SPORT" "${SRV_TLS[@]}")
+            if [[ $s == tern ]]; then
+                (cd "$WORK/dir" && exec taskset -c "$SERVER_CPU" "${vg[@]}" "$TERN_BIN" server "${ports[@]}" \
+                    --bind 127.0.0.1 --save "" --appendonly no --logfile "$WORK/redis.log") >/dev/null 2>"$errf" &
+            else
+                (cd "$WORK/dir" && exec taskset -c "$SERVER_CPU" "${vg[@]}" "$REDIS_SERVER" "${ports[@]}" \
+                    --bind 127.0.0.1 --save '' --appendonly no --daemonize no --logfile "$WORK/redis.log") \
+                    >/dev/null 2>"$errf" &
+            fi
             SPID=$!
             for i in $(seq 1 1200); do
-                [[ $(redis-cli -h 127.0.0.1 -p "$SPORT" PING 2>/dev/null) == PONG ]] && return 0
+                [[ $(redis-cli -h 127.0.0.1 -p "$SPORT" "${CLI[@]}" PING 2>/dev/null) == PONG ]] && return 0
                 kill -0 "$SPID" 2>/dev/null || break
                 sleep 0.1
             done
             wait "$SPID" 2>/dev/null || true
-            echo "   (redis-server exited at startup on port $SPORT: $(tail -n 1 "$WORK/redis.log" 2>/dev/null))" >&2
+            echo "   ($s exited at startup on port $SPORT: $(tail -n 1 "$WORK/redis.log" 2>/dev/null))" >&2
         done
         SPID=""
         cat "$WORK/redis.log" >&2 || true
-        die "redis-server did not start under valgrind"
+        die "$s did not start under valgrind"
     fi
     [[ -n $SPORT ]] || { cat "$errf" "$WORK/$s.valgrind.log" >&2; die "$s did not start under valgrind"; }
     for i in $(seq 1 1200); do
@@ -145,7 +172,7 @@ start_vg() {
 
 stop_vg() { # server: SHUTDOWN NOSAVE, then SIGTERM, then wait for callgrind to write its file
     local s=$1 i
-    timeout 30 redis-cli -h 127.0.0.1 -p "$SPORT" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+    timeout 30 redis-cli -h 127.0.0.1 -p "$SPORT" "${CLI[@]}" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
     for i in $(seq 1 300); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$SPID" 2>/dev/null; then
         echo "   ($s did not exit on SHUTDOWN NOSAVE; sending SIGTERM)" >&2
@@ -173,14 +200,14 @@ total_ir() { # callgrind.out -> total Ir (the summary: line; totals: if there is
 setup() { # server: CG_SETUP, if any
     [[ -n $CG_SETUP ]] || return 0
     # CG_SETUP is shell words (quotes allowed), so a script can be one argument.
-    eval "redis-cli -h 127.0.0.1 -p $SPORT $CG_SETUP" >/dev/null || die "CG_SETUP ($CG_SETUP) failed"
+    eval "redis-cli -h 127.0.0.1 -p $SPORT ${CLI[*]} $CG_SETUP" >/dev/null || die "CG_SETUP ($CG_SETUP) failed"
 }
 
 prefill() { # server: the untimed fill, if any
     local s=$1 rc=0
     [[ -n $CG_PREFILL ]] || return 0
     # shellcheck disable=SC2086
-    timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" -P 16 -c "$CG_C" \
+    timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" "${CLI[@]}" -P 16 -c "$CG_C" \
         -r "$CG_R" --csv $CG_PREFILL >/dev/null 2>"$WORK/$s.prefill.err" || rc=$?
     if ((rc != 0)) || grep -q 'Error from server' "$WORK/$s.prefill.err"; then
         tr '\r' '\n' <"$WORK/$s.prefill.err" | tail -n 5 >&2
@@ -192,7 +219,7 @@ declare -A IR_IDLE IR_LOAD
 for s in tern redis; do
     log "$s: idle run under callgrind (start, PING, ${CG_PREFILL:+prefill $CG_PREFILL, }shutdown)"
     start_vg "$s" "$OUT/$s.idle.callgrind.out"
-    redis-cli -h 127.0.0.1 -p "$SPORT" PING >/dev/null
+    redis-cli -h 127.0.0.1 -p "$SPORT" "${CLI[@]}" PING >/dev/null
     setup
     prefill "$s"
     stop_vg "$s"
@@ -204,7 +231,7 @@ for s in tern redis; do
     prefill "$s"
     rc=0
     if [[ -n $CG_CMD ]]; then what=(); read -r -a what <<<"$CG_CMD"; else what=(-t "$CG_TESTS"); fi
-    timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" -n "$CG_N" \
+    timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$SPORT" "${CLI[@]}" -n "$CG_N" \
         -P "$CG_P" -c "$CG_C" -r "$CG_R" --csv "${what[@]}" >"$OUT/$s.load.benchmark.csv" 2>"$WORK/$s.bench.err" || rc=$?
     if ((rc != 0)) || grep -q 'Error from server' "$WORK/$s.bench.err"; then
         tr '\r' '\n' <"$WORK/$s.bench.err" | tail -n 5 >&2
@@ -232,7 +259,7 @@ RATIO=$(awk -v a="$TPO" -v b="$RPO" 'BEGIN { printf "%.2f", a / b }')
 commas() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
 
 REPORT=$(
-    echo "Callgrind: redis-benchmark ${CG_CMD:--t $CG_TESTS} -n $CG_N -P $CG_P -c $CG_C -r $CG_R ($OPS operations)${CG_PREFILL:+, after an untimed prefill: $CG_PREFILL}"
+    echo "Callgrind${CLI[*]:+ over TLS}: redis-benchmark ${CG_CMD:--t $CG_TESTS} -n $CG_N -P $CG_P -c $CG_C -r $CG_R ($OPS operations)${CG_PREFILL:+, after an untimed prefill: $CG_PREFILL}"
     {
         echo "server|Ir idle (start+PING+${CG_PREFILL:+prefill+}shutdown)|Ir load run|Ir per operation"
         echo "tern|${IR_IDLE[tern]}|${IR_LOAD[tern]}|$TPO"
