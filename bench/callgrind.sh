@@ -38,11 +38,9 @@
 #   SERVER_CPU=0 CLIENT_CPU=1
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-die() { echo "bench/callgrind.sh: error: $*" >&2; exit 1; }
-log() { echo "== $*" >&2; }
 
 CG_N=${CG_N:-20000}
 CG_TESTS=${CG_TESTS:-set,get}
@@ -69,15 +67,7 @@ REDIS_SERVER=$(command -v redis-server)
 taskset -c "$SERVER_CPU" true 2>/dev/null || die "cannot pin to CPU $SERVER_CPU"
 taskset -c "$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPU $CLIENT_CPU"
 
-if [[ -z ${TERN_BIN:-} ]]; then
-    log "building tern (release, with debug symbols) into $CARGO_TARGET_DIR"
-    cargo build --release -p tern >&2 || die "cargo build --release -p tern failed"
-    case $CARGO_TARGET_DIR in
-        /*) TERN_BIN=$CARGO_TARGET_DIR/release/tern ;;
-        *) TERN_BIN=$ROOT/$CARGO_TARGET_DIR/release/tern ;;
-    esac
-fi
-[[ -x $TERN_BIN ]] || die "tern binary not found at $TERN_BIN"
+tern_bin
 
 NTESTS=$(awk -F, '{ print NF }' <<<"$CG_TESTS")
 [[ -z $CG_CMD ]] || NTESTS=1
@@ -106,15 +96,6 @@ if [[ $CG_TLS == 1 ]]; then
     CLI=(--tls --cacert "$WORK/certs/ca.crt" --cert "$WORK/certs/client.crt" --key "$WORK/certs/client.key")
 fi
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() {
-    local p i
-    for i in $(seq 1 50); do
-        p=$((20000 + RANDOM % 30000))
-        port_in_use "$p" || { echo "$p"; return 0; }
-    done
-    die "no free loopback port found"
-}
 
 # start_vg SERVER OUTFILE: starts SERVER under callgrind; sets SPID and SPORT.
 start_vg() {

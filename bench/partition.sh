@@ -10,20 +10,14 @@
 # CARGO_TARGET_DIR, RESULTS_DIR (default bench/results).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PARTITION_S=${PARTITION_S:-600}
 RATE=${RATE:-10000}
 BACKLOG=${BACKLOG:-2gb}
 RESULTS=${RESULTS_DIR:-$ROOT/bench/results}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-if [[ -z ${TERN_BIN:-} ]]; then
-    cargo build --release -p tern >&2
-    case $CARGO_TARGET_DIR in
-        /*) TERN_BIN=$CARGO_TARGET_DIR/release/tern ;;
-        *) TERN_BIN=$ROOT/$CARGO_TARGET_DIR/release/tern ;;
-    esac
-fi
+tern_bin
 P=tp$$p
 R=tp$$r
 WORK=$(mktemp -d /tmp/tern-partition.XXXXXX)

@@ -14,10 +14,8 @@
 # CARGO_TARGET_DIR, RESULTS_DIR (default bench/results), ONLY='regex' (rows to run).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-die() { echo "bench/persist.sh: error: $*" >&2; exit 1; }
-log() { echo "== $*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROUNDS=${ROUNDS:-3}
 KEYS=${KEYS:-"1000000 10000000"}
@@ -30,15 +28,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 for tool in redis-server redis-benchmark redis-cli taskset timeout awk; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (apt-get install redis-server redis-tools)"
 done
-if [[ -z ${TERN_BIN:-} ]]; then
-    log "building tern (release)"
-    cargo build --release -p tern >&2
-    case $CARGO_TARGET_DIR in
-        /*) TERN_BIN=$CARGO_TARGET_DIR/release/tern ;;
-        *) TERN_BIN=$ROOT/$CARGO_TARGET_DIR/release/tern ;;
-    esac
-fi
-[[ -x $TERN_BIN ]] || die "tern binary not found at $TERN_BIN"
+tern_bin
 
 WORK=$(mktemp -d /tmp/tern-persist-bench.XXXXXX)
 PORT=$((20000 + RANDOM % 20000))

@@ -15,10 +15,8 @@
 # TERN_BIN=..., CARGO_TARGET_DIR, RESULTS_DIR (default bench/results), ONLY='regex'.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-die() { echo "bench/repl.sh: error: $*" >&2; exit 1; }
-log() { echo "== $*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROUNDS=${ROUNDS:-3}
 PROBES=${PROBES:-2000}
@@ -32,14 +30,7 @@ for tool in redis-server redis-benchmark redis-cli taskset timeout awk python3; 
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found"
 done
 python3 -c 'import redis' 2>/dev/null || die "python3 redis module missing (pip install redis)"
-if [[ -z ${TERN_BIN:-} ]]; then
-    cargo build --release -p tern >&2
-    case $CARGO_TARGET_DIR in
-        /*) TERN_BIN=$CARGO_TARGET_DIR/release/tern ;;
-        *) TERN_BIN=$ROOT/$CARGO_TARGET_DIR/release/tern ;;
-    esac
-fi
-[[ -x $TERN_BIN ]] || die "tern binary not found at $TERN_BIN"
+tern_bin
 
 WORK=$(mktemp -d /tmp/tern-repl-bench.XXXXXX)
 BASE=$((20000 + RANDOM % 20000))

@@ -26,11 +26,9 @@
 #   SKIP_MEM=1        skip the memory table (the features suite has none)
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-die() { echo "bench/run.sh: error: $*" >&2; exit 1; }
-log() { echo "== $*" >&2; }
 
 ROUNDS=${ROUNDS:-3}
 N_SCALE=${N_SCALE:-1}
@@ -64,15 +62,7 @@ taskset -c "$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPU $CLIENT_CPU 
 [[ $SERVER_CPU != "$CLIENT_CPU" ]] || die "SERVER_CPU and CLIENT_CPU must differ"
 CLK_TCK=$(getconf CLK_TCK)
 
-if [[ -z ${TERN_BIN:-} ]]; then
-    log "building tern (release) into $CARGO_TARGET_DIR"
-    cargo build --release -p tern >&2 || die "cargo build --release -p tern failed"
-    case $CARGO_TARGET_DIR in
-        /*) TERN_BIN=$CARGO_TARGET_DIR/release/tern ;;
-        *) TERN_BIN=$ROOT/$CARGO_TARGET_DIR/release/tern ;;
-    esac
-fi
-[[ -x $TERN_BIN ]] || die "tern binary not found at $TERN_BIN"
+tern_bin
 
 WORK=$(mktemp -d /tmp/tern-bench.XXXXXX)
 RAW=$RESULTS/raw
@@ -87,16 +77,6 @@ note() { NOTES+=("$*"); echo "!! $*" >&2; }
 
 # ---------------------------------------------------------------------------------------------
 # Servers
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-pick_port() {
-    local p i
-    for i in $(seq 1 50); do
-        p=$((20000 + RANDOM % 30000))
-        port_in_use "$p" || { echo "$p"; return 0; }
-    done
-    die "no free loopback port found"
-}
 
 wait_ping() { # port pid name
     local i

@@ -21,11 +21,9 @@
 #   ONLY='-P1$'       run only the rows whose label matches this extended regex
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-die() { echo "bench/tls.sh: error: $*" >&2; exit 1; }
-log() { echo "== $*" >&2; }
 
 ROUNDS=${ROUNDS:-3}
 N_SCALE=${N_SCALE:-1}
@@ -48,15 +46,7 @@ taskset -c "$SERVER_CPU" true 2>/dev/null || die "cannot pin to CPU $SERVER_CPU"
 taskset -c "$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPU $CLIENT_CPU (this needs 2 CPUs)"
 CLK_TCK=$(getconf CLK_TCK)
 
-if [[ -z ${TERN_BIN:-} ]]; then
-    log "building tern (release) into $CARGO_TARGET_DIR"
-    cargo build --release -p tern >&2 || die "cargo build --release -p tern failed"
-    case $CARGO_TARGET_DIR in
-        /*) TERN_BIN=$CARGO_TARGET_DIR/release/tern ;;
-        *) TERN_BIN=$ROOT/$CARGO_TARGET_DIR/release/tern ;;
-    esac
-fi
-[[ -x $TERN_BIN ]] || die "tern binary not found at $TERN_BIN"
+tern_bin
 
 WORK=$(mktemp -d /tmp/tern-bench-tls.XXXXXX)
 RAW=$RESULTS/raw-tls
@@ -70,15 +60,6 @@ TLS_ARGS=(--tls-cert-file "$CERTS/server.crt" --tls-key-file "$CERTS/server.key"
 CLIENT_TLS=(--tls --cacert "$CERTS/ca.crt" --cert "$CERTS/client.crt" --key "$CERTS/client.key")
 
 declare -A PID PORT
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() {
-    local p i
-    for i in $(seq 1 50); do
-        p=$((20000 + RANDOM % 30000))
-        port_in_use "$p" || { echo "$p"; return 0; }
-    done
-    die "no free loopback port found"
-}
 cli() { local port=$1; shift; timeout 30 redis-cli -h 127.0.0.1 -p "$port" "${CLIENT_TLS[@]}" "$@" 2>&1 | tr -d '\r'; }
 wait_ping() { # port pid
     local i
