@@ -118,6 +118,21 @@ impl Backlog {
 }
 
 impl LogInner {
+    /// Adds stream bytes: the offset, the backlog, the disk segments' buffer, and the AOF's
+    /// copy unless `to_aof` is false.
+    fn push(&mut self, bytes: &[u8], to_aof: bool) {
+        self.offset += bytes.len() as u64;
+        self.backlog.push(bytes);
+        if to_aof {
+            if let Some(a) = self.aof.as_mut() {
+                a.extend_from_slice(bytes);
+            }
+        }
+        if let Some(d) = self.disk.as_mut() {
+            d.extend_from_slice(bytes);
+        }
+    }
+
     /// Empties the memory backlog and the disk buffer and continues the stream at `offset`.
     fn restart_at(&mut self, offset: u64) {
         self.offset = offset;
@@ -238,24 +253,15 @@ impl ReplLog {
             let mut sel = Vec::with_capacity(32);
             let mut b = itoa::Buffer::new();
             encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
-            g.offset += sel.len() as u64;
-            g.backlog.push(&sel);
-            if let Some(a) = g.aof.as_mut() {
-                a.extend_from_slice(&sel);
-            }
-            if let Some(d) = g.disk.as_mut() {
-                d.extend_from_slice(&sel);
-            }
+            g.push(&sel, true);
             g.cur_db = Some(db);
         }
-        g.offset += buf.len() as u64;
-        g.backlog.push(buf);
-        if let Some(a) = g.aof.as_mut() {
-            a.extend_from_slice(buf);
-        }
-        if let Some(d) = g.disk.as_mut() {
-            d.extend_from_slice(buf);
-        }
+        g.push(buf, true);
+        self.publish(g)
+    }
+
+    /// Publishes the log's new end to readers and returns it.
+    fn publish(&self, g: parking_lot::MutexGuard<'_, LogInner>) -> u64 {
         let offset = g.offset;
         self.published
             .store(offset, std::sync::atomic::Ordering::Release);
@@ -309,25 +315,11 @@ impl ReplLog {
     /// primary's PINGs and GETACKs, which only replicas need).
     fn append_stream(&self, bytes: &[u8], db: Option<usize>, to_aof: bool) -> u64 {
         let mut g = self.inner.lock();
-        g.offset += bytes.len() as u64;
-        g.backlog.push(bytes);
-        if let Some(d) = g.disk.as_mut() {
-            d.extend_from_slice(bytes);
-        }
-        if to_aof {
-            if let Some(a) = g.aof.as_mut() {
-                a.extend_from_slice(bytes);
-            }
-        }
+        g.push(bytes, to_aof);
         if db.is_some() {
             g.cur_db = db;
         }
-        let offset = g.offset;
-        self.published
-            .store(offset, std::sync::atomic::Ordering::Release);
-        drop(g);
-        self.wake();
-        offset
+        self.publish(g)
     }
 
     /// Restarts the stream at `offset` with an empty backlog (a replica after a full sync
