@@ -120,10 +120,7 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
         let mut now = now_ms();
         let mut batch: Vec<Queued> = Vec::new();
         loop {
-            let limits = RequestLimits {
-                max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
-                unauthenticated: !cl.authenticated,
-            };
+            let limits = request_limits(srv, cl);
             match parser.parse(&rbuf[pos..], &limits) {
                 Ok(Parsed::Complete(used)) => {
                     let req = &parser.request;
@@ -263,6 +260,15 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
     }
 }
 
+/// The parser's limits for the client's next request (they change with CONFIG SET
+/// proto-max-bulk-len and with AUTH).
+fn request_limits(srv: &Server, cl: &Client) -> RequestLimits {
+    RequestLimits {
+        max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
+        unauthenticated: !cl.authenticated,
+    }
+}
+
 /// Scripts queued behind one another on the worker, in the order of their replies.
 enum Queued {
     /// Queued on the worker: the reply comes through the wait.
@@ -304,10 +310,7 @@ fn queue_scripts(
     out: &mut ReplyWriter,
     now: i64,
 ) -> usize {
-    let limits = RequestLimits {
-        max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
-        unauthenticated: !cl.authenticated,
-    };
+    let limits = request_limits(srv, cl);
     cl.script_batch = true;
     while batch.len() < SCRIPT_BATCH && cl.multi.is_none() && !cl.close_after_reply {
         let Ok(Parsed::Complete(used)) = parser.parse(&rbuf[pos..], &limits) else {
