@@ -6,23 +6,13 @@
 use crate::harness::*;
 use std::path::{Path, PathBuf};
 use std::process::Command as Proc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tern_persist::aof::manifest::Manifest;
 use tern_persist::aof::reader::{read_all, starts_with_rdb, Command, Mode};
 
 /// A fresh directory for one test's files.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tern-it-aoffiles-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    test_dir(&format!("aoffiles-{name}"))
 }
 
 /// Starts redis-server with an AOF (fsync always) in `dir`.

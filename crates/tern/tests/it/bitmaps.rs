@@ -14,7 +14,6 @@ const TYPE_ERR: &str =
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const SYNTAX: &str = "ERR syntax error";
-const NOT_INT: &str = "ERR value is not an integer or out of range";
 
 fn arr(v: Vec<Value>) -> Value {
     Value::Array(v)

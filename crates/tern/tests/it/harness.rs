@@ -135,6 +135,35 @@ pub fn test_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Unix time in seconds.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// TTL of `key`.
+pub fn ttl(c: &mut redis::Connection, key: &str) -> i64 {
+    as_int(&ok(c, &["TTL", key]))
+}
+
+/// PTTL of `key`.
+pub fn pttl(c: &mut redis::Connection, key: &str) -> i64 {
+    as_int(&ok(c, &["PTTL", key]))
+}
+
+/// Redis's error for an argument that must be an integer.
+pub const NOT_INT: &str = "ERR value is not an integer or out of range";
+
 /// Starts tern (two workers) with its files in `dir`, then `extra` directives.
 pub fn start_in(dir: &Path, extra: &[&str]) -> TestServer {
     let d = dir.display().to_string();

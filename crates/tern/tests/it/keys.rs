@@ -3,31 +3,8 @@
 
 use crate::harness::*;
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn ttl(c: &mut redis::Connection, key: &str) -> i64 {
-    as_int(&ok(c, &["TTL", key]))
-}
-
-fn pttl(c: &mut redis::Connection, key: &str) -> i64 {
-    as_int(&ok(c, &["PTTL", key]))
-}
-
-const NOT_INT: &str = "ERR value is not an integer or out of range";
 const DB_RANGE: &str = "ERR DB index is out of range";
 
 #[test]

@@ -11,7 +11,6 @@ use proptest::strategy::BoxedStrategy;
 use std::process::Command;
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-const NOT_INT: &str = "ERR value is not an integer or out of range";
 
 fn bulks(items: &[&str]) -> Value {
     Value::Array(items.iter().map(bulk).collect())

@@ -300,10 +300,7 @@ fn read_from_redis(con: &mut redis::Connection, name: &str) -> Canon {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tern-it-rdb-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    test_dir(&format!("rdb-{name}"))
 }
 
 /// Everything read from a file: aux fields, functions, keys by (db, name).

@@ -2,32 +2,9 @@
 //! replies and error texts.
 
 use crate::harness::*;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn pttl(c: &mut redis::Connection, key: &str) -> i64 {
-    as_int(&ok(c, &["PTTL", key]))
-}
-
-fn ttl(c: &mut redis::Connection, key: &str) -> i64 {
-    as_int(&ok(c, &["TTL", key]))
-}
+use std::time::{Duration, Instant};
 
 const INVALID_SET_EXPIRE: &str = "ERR invalid expire time in 'set' command";
-const NOT_INT: &str = "ERR value is not an integer or out of range";
 
 #[test]
 fn set_then_get_returns_the_value_and_get_of_a_missing_key_is_nil() {

@@ -411,6 +411,19 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(|s| s.as_str()).collect()
 }
 
+/// Waits (20 s at most) until `replica`'s link to its primary is up; `what` and the replica's
+/// log make the failure.
+fn wait_link_up(replica: &TestServer, rc: &mut redis::Connection, what: &str) {
+    assert!(
+        wait_for(
+            || info(rc, "replication", "master_link_status") == "up",
+            Duration::from_secs(20)
+        ),
+        "{what}; log:\n{}",
+        replica.logs()
+    );
+}
+
 #[test]
 fn replica_syncs_over_tls_and_a_wrong_ca_is_refused() {
     let dir = test_dir("tls-repl");
@@ -426,14 +439,7 @@ fn replica_syncs_over_tls_and_a_wrong_ca_is_refused() {
     let args = replica_args(&c, "ca.crt", tp);
     let replica = TestServer::start_tern(None, &strs(&args));
     let mut rc = replica.client();
-    assert!(
-        wait_for(
-            || info(&mut rc, "replication", "master_link_status") == "up",
-            Duration::from_secs(20)
-        ),
-        "the replica did not sync; log:\n{}",
-        replica.logs()
-    );
+    wait_link_up(&replica, &mut rc, "the replica did not sync");
     assert_eq!(as_int(&ok(&mut rc, &["DBSIZE"])), 501);
     // Writes after the full sync stream over the same TLS link.
     ok(&mut pc, &["SET", "after", "sync"]);
@@ -491,14 +497,7 @@ fn redis_server_replicates_from_tern_over_tls() {
     let args = replica_args(&c, "ca.crt", tp);
     let redis = TestServer::start_redis(None, &strs(&args));
     let mut rc = redis.client();
-    assert!(
-        wait_for(
-            || info(&mut rc, "replication", "master_link_status") == "up",
-            Duration::from_secs(20)
-        ),
-        "redis-server did not sync over TLS; log:\n{}",
-        redis.logs()
-    );
+    wait_link_up(&redis, &mut rc, "redis-server did not sync over TLS");
     ok(&mut pc, &["SET", "after", "2"]);
     assert!(wait_for(
         || q(&mut rc, &["GET", "after"]).ok() == Some(bulk("2")),
@@ -533,13 +532,10 @@ fn tern_replicates_from_redis_server_over_tls() {
     let args = replica_args(&c, "ca.crt", tp);
     let replica = TestServer::start_tern(None, &strs(&args));
     let mut rc = replica.client();
-    assert!(
-        wait_for(
-            || info(&mut rc, "replication", "master_link_status") == "up",
-            Duration::from_secs(20)
-        ),
-        "tern did not sync from redis-server over TLS; log:\n{}",
-        replica.logs()
+    wait_link_up(
+        &replica,
+        &mut rc,
+        "tern did not sync from redis-server over TLS",
     );
     assert_eq!(text(&ok(&mut rc, &["GET", "before"])), "1");
     ok(&mut pc, &["SET", "after", "2"]);
