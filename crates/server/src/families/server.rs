@@ -157,6 +157,11 @@ fn shutdown(cx: &mut Ctx) -> CmdResult {
         }
         return Err(SYNTAX.into());
     }
+    if !nosave && cx.srv.scripts.running() {
+        // As in Redis: the final save would wait for the script's shards forever; only
+        // SHUTDOWN NOSAVE (or SCRIPT KILL first) gets past a busy script.
+        return Err(CmdError::Static(crate::scripting::busy_error(cx.srv)));
+    }
     tracing::warn!(client = cx.cl.info.id, "User requested shutdown...");
     use crate::snapshot::FinalSave;
     let (tx, rx) = std::sync::mpsc::channel();

@@ -288,6 +288,13 @@ fn busy_script_gets_busy_replies_and_script_kill_stops_it(threads: &str) {
         admin.cmd(&["GET", "x"]),
         error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
     );
+    // SHUTDOWN can save only after the script: refused unless NOSAVE, as in Redis.
+    for shutdown in [&["SHUTDOWN"][..], &["SHUTDOWN", "SAVE"]] {
+        assert_eq!(
+            admin.cmd(shutdown),
+            error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+        );
+    }
     assert_eq!(admin.cmd(&["SCRIPT", "KILL"]), Resp::Simple("OK".into()));
     assert_eq!(
         runner.read_reply(),
