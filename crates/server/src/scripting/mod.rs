@@ -450,12 +450,6 @@ fn run(
     mut tx_log: Option<&mut crate::log::TxLog>,
 ) -> Vec<u8> {
     let busy = &srv.scripts.busy;
-    busy.kill.store(false, Ordering::Release);
-    busy.wrote.store(false, Ordering::Release);
-    busy.function.store(job.fcall.is_some(), Ordering::Release);
-    if let Some(cmd) = &job.fcall {
-        *busy.current.lock() = Some((job.name.clone(), cmd.clone()));
-    }
     // Mark busy before taking the hold, so new commands back off instead of queueing on the
     // shard locks behind the script.
     busy.since_ms.store(now_ms().max(1), Ordering::Release);
@@ -464,6 +458,15 @@ fn run(
     } else {
         Some(srv.keyspace.hold_all())
     };
+    // The busy state is this script's from here: a script run by an EXEC (which holds the
+    // shards without taking turns) may have set and cleared it while we waited for the hold.
+    busy.kill.store(false, Ordering::Release);
+    busy.wrote.store(false, Ordering::Release);
+    busy.function.store(job.fcall.is_some(), Ordering::Release);
+    if let Some(cmd) = &job.fcall {
+        *busy.current.lock() = Some((job.name.clone(), cmd.clone()));
+    }
+    busy.since_ms.store(now_ms().max(1), Ordering::Release);
     let nested = tx_log.is_some();
     e.cl.db = job.db;
     e.cl.in_exec = true;
