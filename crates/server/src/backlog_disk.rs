@@ -35,8 +35,11 @@ struct Inner {
 #[derive(Debug)]
 pub struct DiskBacklog {
     /// A write failed: the segments may miss bytes, so nothing is served from them (readers fall
-    /// back to a full sync) and nothing more is written, until the next reset.
+    /// back to a full sync) and nothing more is written, until the next reset (the log's
+    /// flusher tries one every second, see `ReplLog::flush_disk`).
     broken: std::sync::atomic::AtomicBool,
+    /// The history the segments belong to (for a reset after a failure).
+    replid: Mutex<String>,
     dir: PathBuf,
     max_bytes: u64,
     seg_bytes: u64,
@@ -58,6 +61,7 @@ impl DiskBacklog {
         fs::create_dir_all(dir)?;
         let b = DiskBacklog {
             broken: Default::default(),
+            replid: Mutex::new(replid.to_string()),
             dir: dir.to_path_buf(),
             max_bytes,
             seg_bytes: SEGMENT_BYTES.min(max_bytes.max(1 << 20) / 4).max(1 << 20),
@@ -123,6 +127,7 @@ impl DiskBacklog {
         let file = OpenOptions::new().append(true).open(&last.path)?;
         Ok(DiskBacklog {
             broken: Default::default(),
+            replid: Mutex::new(replid.to_string()),
             dir: dir.to_path_buf(),
             max_bytes,
             seg_bytes: SEGMENT_BYTES.min(max_bytes.max(1 << 20) / 4).max(1 << 20),
@@ -149,6 +154,7 @@ impl DiskBacklog {
             }
         }
         fs::write(self.dir.join("replid"), replid)?;
+        *self.replid.lock() = replid.to_string();
         let path = seg_path(&self.dir, offset);
         g.file = Some(OpenOptions::new().create(true).append(true).open(&path)?);
         g.segments.push(Segment {
@@ -159,6 +165,19 @@ impl DiskBacklog {
         self.broken
             .store(false, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Starts again, empty, at `offset` of the same history, after a failed write: the
+    /// directory is made again if it went away. The history before `offset` is not served.
+    pub fn restart(&self, offset: u64) -> io::Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        let replid = self.replid.lock().clone();
+        self.reset(&replid, offset)
+    }
+
+    /// True after a failed write, until a reset.
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The first offset it can serve, unless it is broken.
@@ -312,7 +331,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_write_stops_serving_until_a_reset() {
+    fn a_failed_write_stops_serving_until_a_restart() {
         let d = dir("broken");
         let b = DiskBacklog::create(&d, 4 << 20, "id", 0).unwrap();
         b.append(&[1u8; 1000]).unwrap();
@@ -326,11 +345,14 @@ mod tests {
             b.append(&[3u8; 10]).is_ok(),
             "later appends are dropped quietly"
         );
-        fs::create_dir_all(&d).unwrap();
-        b.reset("id", 5000).unwrap();
+        // A restart makes the directory again and serves what follows.
+        assert!(b.is_broken());
+        b.restart(5000).unwrap();
+        assert!(!b.is_broken());
         b.append(&[4u8; 10]).unwrap();
         assert_eq!(b.first(), Some(5000));
         assert_eq!(b.read(5000, 100).unwrap(), vec![4u8; 10]);
+        assert_eq!(fs::read_to_string(d.join("replid")).unwrap(), "id");
         let _ = fs::remove_dir_all(&d);
     }
 }

@@ -23,6 +23,8 @@ pub struct ReplLog {
     notify: tokio::sync::Notify,
     /// `offset`, readable without the lock (stored inside the critical section).
     published: std::sync::atomic::AtomicU64,
+    /// After a failed disk backlog write: when `flush_disk` tries the restart again.
+    disk_retry: Mutex<Option<std::time::Instant>>,
 }
 
 struct LogInner {
@@ -220,6 +222,7 @@ impl ReplLog {
             }),
             disk: parking_lot::RwLock::new(None),
             published: Default::default(),
+            disk_retry: Default::default(),
             waiters: Default::default(),
             notify: tokio::sync::Notify::new(),
         }
@@ -393,11 +396,46 @@ impl ReplLog {
         Ok(())
     }
 
-    /// Writes what the disk backlog has not received yet (called by its thread).
+    /// Writes what the disk backlog has not received yet (called by its thread every 10 ms).
+    /// After a failed write it tries, once a second, to start the disk backlog again at the
+    /// stream's current end (so a disk that was full, or a directory that went away, costs the
+    /// history up to then, not the disk backlog for good).
     pub fn flush_disk(&self) -> std::io::Result<()> {
         let Some(disk) = self.disk.read().clone() else {
             return Ok(());
         };
+        if disk.is_broken() {
+            let now = std::time::Instant::now();
+            let mut next = self.disk_retry.lock();
+            if next.is_some_and(|at| now < at) {
+                return Ok(());
+            }
+            // Under the log's lock, so no byte is appended between the offset and the restart.
+            let mut g = self.inner.lock();
+            return match disk.restart(g.offset) {
+                Ok(()) => {
+                    if let Some(d) = g.disk.as_mut() {
+                        d.clear();
+                    }
+                    *next = None;
+                    tracing::warn!(
+                        offset = g.offset,
+                        "The disk backlog writes again; it holds the history from this offset on"
+                    );
+                    Ok(())
+                }
+                Err(e) => {
+                    // Said once; the retries go on quietly.
+                    let first = next.is_none();
+                    *next = Some(now + std::time::Duration::from_secs(1));
+                    if first {
+                        Err(e)
+                    } else {
+                        Ok(())
+                    }
+                }
+            };
+        }
         let bytes = {
             let mut g = self.inner.lock();
             match g.disk.as_mut() {
@@ -526,6 +564,42 @@ pub fn encode_command(out: &mut Vec<u8>, argv: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_disk_backlog_that_failed_to_write_starts_again_at_the_current_offset() {
+        let dir = std::env::temp_dir().join(format!("tern-log-disk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // A memory ring of 64 KB, 8 MB on disk (1 MB segments).
+        let log = ReplLog::new(64 << 10);
+        log.enable_disk(&dir, 8 << 20, "id").unwrap();
+        let value = vec![b'x'; 1000];
+        for _ in 0..300 {
+            log.append(0, &[b"SET", b"k", &value]);
+        }
+        log.flush_disk().unwrap();
+        assert_eq!(log.backlog_range().0, 0, "the disk holds the whole history");
+        // The directory goes away: the next segment cannot be created.
+        std::fs::remove_dir_all(&dir).unwrap();
+        for _ in 0..3000 {
+            log.append(0, &[b"SET", b"k", &value]);
+        }
+        assert!(log.flush_disk().is_err());
+        let end = log.offset();
+        assert!(
+            log.backlog_range().0 > end - (64 << 10) - 1,
+            "only the memory ring is served"
+        );
+        // The next flush starts it again (making the directory) at the current offset, and it
+        // holds what follows.
+        log.flush_disk().unwrap();
+        for _ in 0..100 {
+            log.append(0, &[b"SET", b"k", &value]);
+        }
+        log.flush_disk().unwrap();
+        assert_eq!(log.backlog_range().0, end);
+        assert!(log.read_from(end, 100).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn select_is_inserted_when_the_db_changes() {
