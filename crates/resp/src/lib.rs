@@ -14,4 +14,4 @@ pub mod request;
 
 pub use frame::{DecodeError, Frame};
 pub use reply::{Proto, ReplyWriter};
-pub use request::{ParseError, Request, RequestLimits, RequestParser};
+pub use request::{encode_command, ParseError, Request, RequestLimits, RequestParser};

@@ -248,6 +248,22 @@ fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
     }
 }
 
+/// Encodes a command as a RESP array of bulk strings, as clients send it and as a replication
+/// stream carries it.
+pub fn encode_command(out: &mut Vec<u8>, argv: &[&[u8]]) {
+    let mut b = itoa::Buffer::new();
+    out.push(b'*');
+    out.extend_from_slice(b.format(argv.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        out.push(b'$');
+        out.extend_from_slice(b.format(a.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// Parses a decimal integer as Redis's `string2ll` does: optional '-', digits, no spaces, no
 /// '+', no leading zeros except "0" itself, and no overflow.
 pub fn parse_i64(b: &[u8]) -> Option<i64> {

@@ -546,20 +546,8 @@ impl ReplLog {
     }
 }
 
-/// Encodes a command as a RESP array of bulk strings.
-pub fn encode_command(out: &mut Vec<u8>, argv: &[&[u8]]) {
-    let mut b = itoa::Buffer::new();
-    out.push(b'*');
-    out.extend_from_slice(b.format(argv.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in argv {
-        out.push(b'$');
-        out.extend_from_slice(b.format(a.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
+/// Encodes a command as a RESP array of bulk strings (the stream's form of a command).
+pub use tern_resp::encode_command;
 
 #[cfg(test)]
 mod tests {

@@ -184,3 +184,15 @@ proptest! {
         let _ = parse_all(&buf);
     }
 }
+
+proptest! {
+    /// What `encode_command` writes parses back to the same arguments.
+    #[test]
+    fn encoded_commands_parse_back(argv in proptest::collection::vec(
+        proptest::collection::vec(any::<u8>(), 0..40), 1..8)) {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        let mut buf = Vec::new();
+        encode_command(&mut buf, &refs);
+        prop_assert_eq!(parse_all(&buf).unwrap(), vec![argv.clone()]);
+    }
+}
