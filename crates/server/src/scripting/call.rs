@@ -39,6 +39,9 @@ pub(super) fn create(
     }
 }
 
+/// What a command that panicked replies (the panic itself goes to the server's log).
+pub(super) const INTERNAL_ERROR: &str = "ERR internal error (a bug in tern, see the server log)";
+
 unsafe extern "C-unwind" fn redis_call(state: *mut ffi::lua_State) -> c_int {
     generic(state, false)
 }
@@ -48,9 +51,12 @@ unsafe extern "C-unwind" fn redis_pcall(state: *mut ffi::lua_State) -> c_int {
 }
 
 /// Runs the command; on an error pushes `{err=...}` and raises it (`redis.call`) or returns
-/// it (`redis.pcall`).
+/// it (`redis.pcall`). A panic in the command (a bug) is caught here, as mlua catches its
+/// callbacks' panics, so it never unwinds through Lua's C frames: the script gets an error.
 unsafe fn generic(state: *mut ffi::lua_State, pcall: bool) -> c_int {
-    match call(state) {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(state)))
+        .unwrap_or_else(|_| Err(INTERNAL_ERROR.to_string()));
+    match result {
         Ok(n) => n,
         Err(text) => {
             push_error_table(state, text.as_bytes());

@@ -404,7 +404,20 @@ fn run_local_jobs(rt: &tokio::runtime::Runtime) {
             return;
         };
         WORKER.with(|w| w.borrow_mut().as_mut().expect("a worker").running = Some(srv.clone()));
-        let bytes = run_here(&srv, &job, None);
+        // A panic (a bug) must not take the worker, and its connections, with it: the caller
+        // gets an error, the thread's engine is made again on the next script, and the busy
+        // state is cleared (the shards were released by the unwinding).
+        let bytes =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_here(&srv, &job, None)))
+                .unwrap_or_else(|_| {
+                    let busy = &srv.scripts.busy;
+                    *busy.current.lock() = None;
+                    busy.since_ms.store(0, Ordering::Release);
+                    busy.done.notify_waiters();
+                    let mut out = ReplyWriter::new();
+                    out.error(call::INTERNAL_ERROR);
+                    out.buf
+                });
         drop(one);
         WORKER.with(|w| {
             let mut w = w.borrow_mut();
