@@ -417,8 +417,7 @@ fn new_state(busy: Option<Arc<Busy>>) -> State {
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_lua, dbg| {
-                // Replies of scripts run before this one leave now; a busy script on a worker
-                // lets the worker's other connections in.
+                // A busy script on a worker lets the worker's other connections in.
                 super::on_hook();
                 let dl = deadline.load(Ordering::Relaxed);
                 if dl != 0 && crate::server::now_ms() > dl {
