@@ -47,6 +47,8 @@ pub struct Aof {
     on: AtomicBool,
     /// Log offset up to which the stream is written to the current incr file.
     written: AtomicU64,
+    /// The `ReplLog::aof_only_count` the AOF holds (a writable replica's own writes).
+    aof_only_written: AtomicU64,
     /// `appendfsync`.
     mode: AtomicU8,
     /// The last write or fsync failed.
@@ -75,6 +77,7 @@ impl Default for Aof {
         Aof {
             on: AtomicBool::new(false),
             written: AtomicU64::new(0),
+            aof_only_written: AtomicU64::new(0),
             mode: AtomicU8::new(fsync::EVERYSEC),
             write_err: AtomicBool::new(false),
             last_error: Mutex::new(String::new()),
@@ -195,17 +198,21 @@ impl Aof {
     /// Writes the log's AOF bytes up to at least `need` to the current file (and fsyncs them
     /// with `appendfsync always`). Whoever gets the file lock first writes everyone's bytes.
     pub fn flush_to(&self, srv: &Server, need: u64) -> io::Result<()> {
-        if self.written() >= need {
+        let done = || {
+            self.written() >= need
+                && self.aof_only_written.load(Relaxed) >= srv.log.aof_only_count()
+        };
+        if done() {
             return Ok(());
         }
         let mut g = self.file.lock();
-        if self.written() >= need {
+        if done() {
             return Ok(());
         }
         let Some(cur) = g.as_mut() else {
             return Ok(());
         };
-        let offset = srv.log.aof_take(&mut cur.pending);
+        let (offset, aof_only) = srv.log.aof_take(&mut cur.pending);
         let always = self.mode() == fsync::ALWAYS;
         let result = write_pending(cur).and_then(|()| {
             if always {
@@ -217,6 +224,7 @@ impl Aof {
         match result {
             Ok(()) => {
                 self.written.store(offset, Relaxed);
+                self.aof_only_written.store(aof_only, Relaxed);
                 if self.write_err.swap(false, Relaxed) {
                     tracing::warn!("AOF write error looks solved. Redis can write again.");
                     srv.refresh_misconf();

@@ -522,8 +522,9 @@ async fn flush<S: Transport>(
         return Ok(());
     }
     // With the AOF on, replies to writes leave only once the AOF holds the writes.
-    if srv.aof.on() && cl.last_write > srv.aof.written() {
+    if srv.aof.on() && (cl.last_write > srv.aof.written() || cl.aof_only_write) {
         crate::aof::before_reply(srv, cl.last_write).await;
+        cl.aof_only_write = false;
     }
     // `client-output-buffer-limit normal` (subscribers answer to the pubsub class, enforced
     // where their messages are queued), and the idle `timeout` for a client that stopped

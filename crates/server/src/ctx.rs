@@ -68,6 +68,8 @@ pub struct Client {
     pub in_exec: bool,
     /// While EXEC (or a script) runs: its writes on their way to the replication log.
     pub tx_log: crate::log::TxLog,
+    /// A writable replica's own write went to the AOF only: the reply waits for the AOF.
+    pub aof_only_write: bool,
     /// WATCHed keys and the flag that says one of them changed.
     pub watching: crate::watch::Watching,
     /// Pub/sub: the client's subscriber (once it subscribed) and its message queue.
@@ -131,6 +133,7 @@ impl Client {
             multi: None,
             in_exec: false,
             tx_log: Default::default(),
+            aof_only_write: false,
             watching: Default::default(),
             propagated: 0,
             obuf_soft_since: 0,
@@ -289,8 +292,12 @@ impl<'a> Ctx<'a> {
     pub fn propagate_db(&mut self, lk: &mut Shard, db: usize, argv: &[&[u8]]) {
         if !self.cl.replaying && self.srv.repl.is_replica() {
             // A writable replica's own writes stay local: never upstream, never to its own
-            // replicas (whose stream is the primary's), as in Redis.
+            // replicas (whose stream is the primary's), but in its AOF, as in Redis.
             self.cl.propagated += 1;
+            if self.srv.aof.on() {
+                self.srv.log.append_aof_only(db, argv);
+                self.cl.aof_only_write = true;
+            }
             return;
         }
         if self.cl.replaying {

@@ -25,6 +25,10 @@ pub struct ReplLog {
     published: std::sync::atomic::AtomicU64,
     /// After a failed disk backlog write: when `flush_disk` tries the restart again.
     disk_retry: Mutex<Option<std::time::Instant>>,
+    /// How many commands went into the AOF's copy without being in the stream (a writable
+    /// replica's own writes, [`ReplLog::append_aof_only`]): offsets cannot tell the AOF
+    /// writer they are there, this count can (stored under the lock).
+    aof_only: std::sync::atomic::AtomicU64,
 }
 
 struct LogInner {
@@ -223,6 +227,7 @@ impl ReplLog {
             disk: parking_lot::RwLock::new(None),
             published: Default::default(),
             disk_retry: Default::default(),
+            aof_only: Default::default(),
             waiters: Default::default(),
             notify: tokio::sync::Notify::new(),
         }
@@ -477,9 +482,41 @@ impl ReplLog {
         self.inner.lock().aof.take().unwrap_or_default()
     }
 
-    /// Moves the AOF's pending bytes onto the end of `into`; returns the offset they end at.
-    pub fn aof_take(&self, into: &mut Vec<u8>) -> u64 {
+    /// Adds a command to the AOF's copy only, not to the stream: a writable replica's own
+    /// write, which Redis too writes to its AOF while its replicas (and the stream's offsets)
+    /// only follow the primary. A SELECT before it, and one back after it, keep the AOF's
+    /// database where the stream's bytes expect it.
+    pub fn append_aof_only(&self, db: usize, argv: &[&[u8]]) {
+        let mut cmd = Vec::with_capacity(64);
+        encode_command(&mut cmd, argv);
         let mut g = self.inner.lock();
+        let cur = g.cur_db;
+        let Some(aof) = g.aof.as_mut() else {
+            return;
+        };
+        let mut b = itoa::Buffer::new();
+        if cur != Some(db) {
+            encode_command(aof, &[b"SELECT", b.format(db).as_bytes()]);
+        }
+        aof.extend_from_slice(&cmd);
+        if let Some(c) = cur.filter(|&c| c != db) {
+            encode_command(aof, &[b"SELECT", b.format(c).as_bytes()]);
+        }
+        self.aof_only
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// How many [`ReplLog::append_aof_only`] commands there have been.
+    #[inline]
+    pub fn aof_only_count(&self) -> u64 {
+        self.aof_only.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Moves the AOF's pending bytes onto the end of `into`; returns the offset they end at
+    /// and the [`ReplLog::aof_only_count`] they include.
+    pub fn aof_take(&self, into: &mut Vec<u8>) -> (u64, u64) {
+        let mut g = self.inner.lock();
+        let aof_only = self.aof_only_count();
         if let Some(a) = g.aof.as_mut() {
             if into.is_empty() {
                 std::mem::swap(into, a);
@@ -487,7 +524,7 @@ impl ReplLog {
                 into.append(a);
             }
         }
-        g.offset
+        (g.offset, aof_only)
     }
 
     /// The offset after the last byte appended (`master_repl_offset`).
@@ -655,7 +692,7 @@ mod tests {
         assert!(log.read_from(0, 100).is_none());
         assert_eq!(log.read_from(end, 100).unwrap(), b"");
         let mut aof = Vec::new();
-        log.aof_take(&mut aof);
+        let _ = log.aof_take(&mut aof);
         assert!(
             aof.ends_with(b"$1\r\nb\r\n$1\r\n2\r\n"),
             "the AOF still gets writes"

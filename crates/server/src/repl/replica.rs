@@ -672,6 +672,12 @@ fn swap_in(srv: &Server, mut dbs: Vec<Vec<tern_keyspace::Db>>, id: &str, off: u6
         }
     }
     disconnect_replicas(srv);
+    // The AOF describes the old dataset: a rewrite (started by the cron, at once) makes it
+    // hold the new one, as Redis restarts its AOF after a full sync.
+    if srv.aof.on() {
+        srv.aof.rewrite_scheduled.store(true, Relaxed);
+        tracing::info!("The AOF will be rewritten for the dataset of the full sync");
+    }
     // The old dataset is freed off the link's thread.
     std::thread::spawn(move || drop(dbs));
 }
@@ -746,6 +752,12 @@ async fn apply_loop(
             }
         }
         buf.drain(..pos);
+        // What was applied goes to the AOF now (and is fsynced with `appendfsync always`), as
+        // Redis writes its AOF before each sleep, not at the next once-a-second flush. A
+        // failure is the AOF's to report (MISCONF); the stream goes on.
+        if pos > 0 && srv.aof.on() {
+            let _ = srv.aof.flush_to(srv, srv.log.published_offset());
+        }
         if up.stop.load(Relaxed) {
             return Ok(());
         }

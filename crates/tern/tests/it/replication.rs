@@ -849,3 +849,70 @@ return redis.call('get', KEYS[1])";
         );
     }
 }
+
+#[test]
+fn a_writable_replicas_own_writes_are_in_its_aof() {
+    // As in Redis: the replica's AOF holds its primary's stream and its own writes, each in
+    // its database, so a restart from the AOF alone has both.
+    let p = tern(&[]);
+    let dir = test_dir("writable-replica-aof");
+    let mut r = start_in(
+        &dir,
+        &[
+            "--replica-read-only",
+            "no",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ],
+    );
+    let mut pc = p.client();
+    ok(&mut pc, &["SET", "p1", "1"]);
+    replicate(&r, &p);
+    wait_in_sync(&p, &r);
+    // The full sync's dataset reaches the AOF through a rewrite, as in Redis (the first
+    // rewrite made the AOF at start-up).
+    let mut ri = r.client();
+    assert!(
+        wait_for(
+            || info(&mut ri, "persistence", "aof_rewrites") == "2"
+                && info(&mut ri, "persistence", "aof_rewrite_in_progress") == "0",
+            Duration::from_secs(20)
+        ),
+        "the AOF was rewritten after the full sync"
+    );
+    let mut rc = r.raw_conn();
+    assert_eq!(rc.cmd(&["SELECT", "3"]), Resp::Simple("OK".into()));
+    assert_eq!(rc.cmd(&["SET", "local3", "v"]), Resp::Simple("OK".into()));
+    assert_eq!(rc.cmd(&["SELECT", "0"]), Resp::Simple("OK".into()));
+    assert_eq!(rc.cmd(&["SET", "local0", "w"]), Resp::Simple("OK".into()));
+    ok(&mut pc, &["SET", "p2", "2"]);
+    ok(&mut pc, &["SELECT", "3"]);
+    ok(&mut pc, &["SET", "p3", "3"]);
+    let mut r3 = r.client();
+    ok(&mut r3, &["SELECT", "3"]);
+    assert!(wait_for(
+        || ok(&mut r3, &["GET", "p3"]) == redis::Value::BulkString(b"3".to_vec()),
+        Duration::from_secs(10)
+    ));
+    // Acknowledged with appendfsync always: a kill -9 now loses none of it.
+    signal(&r, libc::SIGKILL);
+    assert!(r.wait_exit(Duration::from_secs(10)).is_some());
+    let s = start_in(&dir, &["--appendonly", "yes"]);
+    let mut c = s.raw_conn();
+    for (db, key, want) in [
+        ("0", "p1", "1"),
+        ("0", "p2", "2"),
+        ("0", "local0", "w"),
+        ("3", "local3", "v"),
+        ("3", "p3", "3"),
+    ] {
+        assert_eq!(c.cmd(&["SELECT", db]), Resp::Simple("OK".into()));
+        assert_eq!(c.cmd(&["GET", key]), Resp::bulk(want), "db {db} key {key}");
+    }
+    assert_eq!(c.cmd(&["SELECT", "0"]), Resp::Simple("OK".into()));
+    assert_eq!(c.cmd(&["DBSIZE"]), Resp::Int(3));
+    assert_eq!(c.cmd(&["SELECT", "3"]), Resp::Simple("OK".into()));
+    assert_eq!(c.cmd(&["DBSIZE"]), Resp::Int(2));
+}
