@@ -213,9 +213,11 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
                     Queued::Ready(reply) => out.raw(&reply),
                 }
             }
-            // The scripts' writes are in the log: the replies wait for the AOF like a write's.
+            // The scripts' writes are in the log (or, on a writable replica, in the AOF only):
+            // the replies wait for the AOF like a write's.
             if srv.aof.on() {
                 cl.last_write = cl.last_write.max(srv.log.published_offset());
+                cl.aof_only_write |= srv.repl.is_replica();
             }
             if cl.info.killed.load(Relaxed) {
                 flush(srv, stream, cl, &mut out).await?;
