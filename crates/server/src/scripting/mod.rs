@@ -223,7 +223,7 @@ impl Scripts {
 
     /// Queues `job` on this worker thread (see [`drive_worker`]) and returns what the caller's
     /// connection waits on; gives the job back off the workers.
-    pub fn submit(&self, job: Job) -> Result<BlockedWait, Job> {
+    pub fn submit(&self, job: Job) -> Result<BlockedWait, Box<Job>> {
         WORKER.with(|w| match &mut *w.borrow_mut() {
             Some(local) => {
                 let (tx, rx) = tokio::sync::oneshot::channel();
@@ -237,7 +237,7 @@ impl Scripts {
                     timeout_reply: |out| out.null(),
                 })
             }
-            None => Err(job),
+            None => Err(Box::new(job)),
         })
     }
 
