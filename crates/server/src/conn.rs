@@ -214,9 +214,10 @@ async fn run<S: Transport>(srv: &Server, stream: &mut S, cl: &mut Client) -> std
                 }
             }
             // The scripts' writes are in the log (or, on a writable replica, in the AOF only):
-            // the replies wait for the AOF like a write's.
+            // the replies wait for the AOF like a write's, and a WAIT after them waits for
+            // replicas to reach them.
+            cl.last_write = cl.last_write.max(srv.log.published_offset());
             if srv.aof.on() {
-                cl.last_write = cl.last_write.max(srv.log.published_offset());
                 cl.aof_only_write |= srv.repl.is_replica();
             }
             if cl.info.killed.load(Relaxed) {

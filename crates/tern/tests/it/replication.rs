@@ -337,6 +337,21 @@ fn wait_counts_replicas_that_acknowledged_the_clients_writes() {
     assert_eq!(as_int(&ok(&mut pc, &["WAIT", "2", "5000"])), 2);
     assert!(err(&mut r2.client(), &["WAIT", "1", "0"])
         .starts_with("ERR WAIT cannot be used with replica instances"));
+    // A script's writes count as the client's: with both replicas stopped, WAIT after an EVAL
+    // that wrote times out with none (Redis counts a script's writes as its caller's too), and
+    // after they resume, both.
+    signal(&r1, libc::SIGSTOP);
+    signal(&r2, libc::SIGSTOP);
+    let _: () = redis::cmd("EVAL")
+        .arg("redis.call('set', KEYS[1], 'v3')")
+        .arg(1)
+        .arg("k")
+        .query(&mut pc)
+        .expect("EVAL");
+    assert_eq!(as_int(&ok(&mut pc, &["WAIT", "1", "300"])), 0);
+    signal(&r1, libc::SIGCONT);
+    signal(&r2, libc::SIGCONT);
+    assert_eq!(as_int(&ok(&mut pc, &["WAIT", "2", "5000"])), 2);
 }
 
 #[test]
