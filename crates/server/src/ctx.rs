@@ -295,7 +295,11 @@ impl<'a> Ctx<'a> {
             // replicas (whose stream is the primary's), but in its AOF, as in Redis.
             self.cl.propagated += 1;
             if self.srv.aof.on() {
-                self.srv.log.append_aof_only(db, argv);
+                if self.cl.in_exec {
+                    self.cl.tx_log.write_aof_only(&self.srv.log, db, argv);
+                } else {
+                    self.srv.log.append_aof_only(db, argv);
+                }
                 self.cl.aof_only_write = true;
             }
             return;

@@ -166,18 +166,16 @@ pub struct TxLog {
     held: Option<usize>,
     /// The held-back write, encoded (the buffer is kept between transactions).
     buf: Vec<u8>,
+    /// The transaction's writes go to the AOF only (a writable replica's own, see
+    /// [`ReplLog::append_aof_only`]).
+    aof_only: bool,
 }
 
 impl TxLog {
-    /// True when the transaction has written (whether or not it reached the log yet).
-    pub fn wrote(&self) -> bool {
-        self.open || self.held.is_some()
-    }
-
     /// Logs a write of the transaction; returns the offset after it, or None when it is held.
     pub fn write(&mut self, log: &ReplLog, db: usize, argv: &[&[u8]]) -> Option<u64> {
         if self.open {
-            return Some(log.append(db, argv));
+            return Some(self.put(log, db, argv));
         }
         match self.held.take() {
             None => {
@@ -187,11 +185,32 @@ impl TxLog {
                 None
             }
             Some(first_db) => {
-                log.append(first_db, &[b"MULTI"]);
-                log.append_encoded(first_db, &self.buf);
+                self.put(log, first_db, &[b"MULTI"]);
+                if self.aof_only {
+                    log.append_aof_only_encoded(first_db, &self.buf);
+                } else {
+                    log.append_encoded(first_db, &self.buf);
+                }
                 self.open = true;
-                Some(log.append(db, argv))
+                Some(self.put(log, db, argv))
             }
+        }
+    }
+
+    /// [`TxLog::write`] of a writable replica's own write: the transaction goes to the AOF
+    /// only, wrapped as a primary's would be.
+    pub fn write_aof_only(&mut self, log: &ReplLog, db: usize, argv: &[&[u8]]) {
+        self.aof_only = true;
+        self.write(log, db, argv);
+    }
+
+    /// Appends one command where this transaction's writes go.
+    fn put(&self, log: &ReplLog, db: usize, argv: &[&[u8]]) -> u64 {
+        if self.aof_only {
+            log.append_aof_only(db, argv);
+            log.published_offset()
+        } else {
+            log.append(db, argv)
         }
     }
 
@@ -199,13 +218,19 @@ impl TxLog {
     /// the one held write. Returns the offset after what it logged, if anything.
     pub fn end(&mut self, log: &ReplLog, db: usize) -> Option<u64> {
         let offset = if self.open {
-            Some(log.append(db, &[b"EXEC"]))
+            Some(self.put(log, db, &[b"EXEC"]))
+        } else if self.aof_only {
+            self.held.map(|first_db| {
+                log.append_aof_only_encoded(first_db, &self.buf);
+                log.published_offset()
+            })
         } else {
             self.held
                 .map(|first_db| log.append_encoded(first_db, &self.buf))
         };
         self.open = false;
         self.held = None;
+        self.aof_only = false;
         if self.buf.capacity() > 64 * 1024 {
             self.buf = Vec::new();
         }
@@ -489,6 +514,11 @@ impl ReplLog {
     pub fn append_aof_only(&self, db: usize, argv: &[&[u8]]) {
         let mut cmd = Vec::with_capacity(64);
         encode_command(&mut cmd, argv);
+        self.append_aof_only_encoded(db, &cmd);
+    }
+
+    /// [`ReplLog::append_aof_only`] of a command already encoded.
+    pub fn append_aof_only_encoded(&self, db: usize, cmd: &[u8]) {
         let mut g = self.inner.lock();
         let cur = g.cur_db;
         let Some(aof) = g.aof.as_mut() else {
@@ -498,7 +528,7 @@ impl ReplLog {
         if cur != Some(db) {
             encode_command(aof, &[b"SELECT", b.format(db).as_bytes()]);
         }
-        aof.extend_from_slice(&cmd);
+        aof.extend_from_slice(cmd);
         if let Some(c) = cur.filter(|&c| c != db) {
             encode_command(aof, &[b"SELECT", b.format(c).as_bytes()]);
         }
@@ -589,6 +619,42 @@ pub use tern_resp::encode_command;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_writable_replicas_transaction_goes_to_the_aof_only_wrapped_when_it_writes_twice() {
+        let log = ReplLog::new(1 << 20);
+        log.aof_switch(|_, _| {});
+        log.append(0, &[b"SET", b"p", b"1"]);
+        let offset = log.offset();
+        let mut aof = Vec::new();
+        let _ = log.aof_take(&mut aof);
+        aof.clear();
+        let mut tx = TxLog::default();
+        tx.write_aof_only(&log, 0, &[b"SET", b"a", b"1"]);
+        tx.write_aof_only(&log, 2, &[b"SET", b"b", b"2"]);
+        tx.end(&log, 0);
+        tx.write_aof_only(&log, 0, &[b"INCR", b"c"]);
+        tx.end(&log, 0);
+        assert_eq!(log.offset(), offset, "nothing reaches the stream");
+        assert_eq!(log.aof_only_count(), 5);
+        let _ = log.aof_take(&mut aof);
+        let mut want = Vec::new();
+        for argv in [
+            &[&b"MULTI"[..]][..],
+            &[b"SET", b"a", b"1"],
+            &[b"SELECT", b"2"],
+            &[b"SET", b"b", b"2"],
+            &[b"SELECT", b"0"],
+            &[b"EXEC"],
+            &[b"INCR", b"c"],
+        ] {
+            encode_command(&mut want, argv);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&aof),
+            String::from_utf8_lossy(&want)
+        );
+    }
 
     #[test]
     fn a_disk_backlog_that_failed_to_write_starts_again_at_the_current_offset() {

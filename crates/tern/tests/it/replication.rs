@@ -902,6 +902,11 @@ fn a_writable_replicas_own_writes_are_in_its_aof() {
     assert_eq!(rc.cmd(&["SET", "local3", "v"]), Resp::Simple("OK".into()));
     assert_eq!(rc.cmd(&["SELECT", "0"]), Resp::Simple("OK".into()));
     assert_eq!(rc.cmd(&["SET", "local0", "w"]), Resp::Simple("OK".into()));
+    // A local transaction reaches the AOF whole (MULTI ... EXEC), as a primary's would.
+    assert_eq!(rc.cmd(&["MULTI"]), Resp::Simple("OK".into()));
+    assert_eq!(rc.cmd(&["SET", "tx1", "a"]), Resp::Simple("QUEUED".into()));
+    assert_eq!(rc.cmd(&["SET", "tx2", "b"]), Resp::Simple("QUEUED".into()));
+    assert!(matches!(rc.cmd(&["EXEC"]), Resp::Array(_)));
     ok(&mut pc, &["SET", "p2", "2"]);
     ok(&mut pc, &["SELECT", "3"]);
     ok(&mut pc, &["SET", "p3", "3"]);
@@ -920,6 +925,8 @@ fn a_writable_replicas_own_writes_are_in_its_aof() {
         ("0", "p1", "1"),
         ("0", "p2", "2"),
         ("0", "local0", "w"),
+        ("0", "tx1", "a"),
+        ("0", "tx2", "b"),
         ("3", "local3", "v"),
         ("3", "p3", "3"),
     ] {
@@ -927,7 +934,7 @@ fn a_writable_replicas_own_writes_are_in_its_aof() {
         assert_eq!(c.cmd(&["GET", key]), Resp::bulk(want), "db {db} key {key}");
     }
     assert_eq!(c.cmd(&["SELECT", "0"]), Resp::Simple("OK".into()));
-    assert_eq!(c.cmd(&["DBSIZE"]), Resp::Int(3));
+    assert_eq!(c.cmd(&["DBSIZE"]), Resp::Int(5));
     assert_eq!(c.cmd(&["SELECT", "3"]), Resp::Simple("OK".into()));
     assert_eq!(c.cmd(&["DBSIZE"]), Resp::Int(2));
 }
