@@ -480,6 +480,16 @@ impl TestServer {
         self.log.lock().unwrap().clone()
     }
 
+    /// Waits until the server's log holds `needle` (a line reaches the test through a pipe a
+    /// moment after the reply that caused it); panics with the log after `limit`.
+    pub fn wait_log(&self, needle: &str, limit: Duration) {
+        assert!(
+            wait_for(|| self.logs().contains(needle), limit),
+            "{needle:?} not in the log within {limit:?}:\n{}",
+            self.logs()
+        );
+    }
+
     /// Resident memory in KiB, from /proc/<pid>/status.
     pub fn rss_kb(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))

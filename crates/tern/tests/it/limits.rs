@@ -154,14 +154,7 @@ fn a_multi_that_queues_forever_is_closed_at_the_query_buffer_limit() {
         "used_memory {before} -> {during}"
     );
     assert_eq!(s.must_cmd(&["EXISTS", "queued"]), int(0));
-    assert!(
-        wait_for(
-            || s.logs().contains("max query buffer length"),
-            Duration::from_secs(10)
-        ),
-        "{}",
-        s.logs()
-    );
+    s.wait_log("max query buffer length", Duration::from_secs(10));
     // A MULTI under the limit still works.
     let mut m = s.raw_conn();
     assert_eq!(m.cmd(&["MULTI"]), Resp::Simple("OK".into()));
@@ -212,14 +205,9 @@ fn a_replica_that_never_reads_is_disconnected_at_the_replica_limit() {
         }
     }
     assert!(dropped, "the replica was never dropped; log:\n{}", s.logs());
-    assert!(
-        wait_for(
-            || s.logs()
-                .contains("scheduled to be closed ASAP for overcoming of output buffer limits"),
-            Duration::from_secs(10)
-        ),
-        "{}",
-        s.logs()
+    s.wait_log(
+        "scheduled to be closed ASAP for overcoming of output buffer limits",
+        Duration::from_secs(10),
     );
     let after = used_memory(&mut c);
     // Bounded by the configuration: 64 keys of 64 KB (4 MB), the replica's limit (4 MB) and
@@ -272,14 +260,9 @@ fn a_client_pipelining_big_gets_without_reading_is_bounded_and_cut_by_the_normal
         hog.closed_within(Duration::from_secs(20)),
         "still connected with a 512 KB normal limit"
     );
-    assert!(
-        wait_for(
-            || s.logs()
-                .contains("scheduled to be closed ASAP for overcoming of output buffer limits"),
-            Duration::from_secs(10)
-        ),
-        "{}",
-        s.logs()
+    s.wait_log(
+        "scheduled to be closed ASAP for overcoming of output buffer limits",
+        Duration::from_secs(10),
     );
     // The soft limit: 1 MB replies over a soft 768 KB limit that lasts 1 s, to a client that
     // does not read: closed once a write stays stuck over it.

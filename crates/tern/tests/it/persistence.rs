@@ -148,14 +148,7 @@ fn a_save_point_triggers_a_background_save() {
         "3 changes after 1 s trigger a save"
     );
     assert!(dir.join("dump.rdb").exists());
-    assert!(
-        wait_for(
-            || t.logs().contains("3 changes in 1 seconds. Saving..."),
-            Duration::from_secs(10)
-        ),
-        "{}",
-        t.logs()
-    );
+    t.wait_log("3 changes in 1 seconds. Saving...", Duration::from_secs(10));
 }
 
 #[test]

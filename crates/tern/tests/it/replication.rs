@@ -778,11 +778,10 @@ fn repl_backlog_ttl_frees_the_backlog_of_a_primary_without_replicas() {
         p.logs()
     );
     // The log line reaches the test through a pipe a moment after INFO changes.
-    assert!(wait_for(
-        || p.logs()
-            .contains("Replication backlog freed after 1 seconds"),
-        Duration::from_secs(10)
-    ));
+    p.wait_log(
+        "Replication backlog freed after 1 seconds",
+        Duration::from_secs(10),
+    );
     assert_ne!(info(&mut pc, "replication", "master_replid"), old_id);
     assert_eq!(info(&mut pc, "replication", "repl_backlog_histlen"), "0");
     assert_eq!(

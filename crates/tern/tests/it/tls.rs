@@ -337,10 +337,7 @@ fn config_set_certificate_serves_new_connections_without_a_restart() {
     let e = err(&mut con, &["CONFIG", "SET", "tls-ciphers", "RC4-MD5"]);
     assert!(e.contains("'tls-ciphers'"), "{e}");
     // The server's log reaches the test through a pipe a moment after the reply.
-    assert!(
-        wait_for(|| srv.logs().contains("'RC4-MD5'"), Duration::from_secs(10)),
-        "the log names the cipher"
-    );
+    srv.wait_log("'RC4-MD5'", Duration::from_secs(10));
     assert_eq!(
         text_of(&ok(&mut con, &["CONFIG", "GET", "tls-cert-file"])),
         format!("tls-cert-file {}", p(&c, "server2.crt"))
@@ -460,27 +457,14 @@ fn replica_syncs_over_tls_and_a_wrong_ca_is_refused() {
     // and nothing of the primary's data arrives.
     let args = replica_args(&c, "other-ca.crt", tp);
     let wrong = TestServer::start_tern(None, &strs(&args));
-    assert!(
-        wait_for(
-            || wrong
-                .logs()
-                .contains("TLS handshake with the primary failed"),
-            Duration::from_secs(20)
-        ),
-        "no handshake failure logged:\n{}",
-        wrong.logs()
+    wrong.wait_log(
+        "TLS handshake with the primary failed",
+        Duration::from_secs(20),
     );
     let mut wc = wrong.client();
     assert_eq!(info(&mut wc, "replication", "master_link_status"), "down");
     assert_eq!(as_int(&ok(&mut wc, &["DBSIZE"])), 0);
-    assert!(
-        wait_for(
-            || wrong.logs().contains("UnknownIssuer"),
-            Duration::from_secs(10)
-        ),
-        "{}",
-        wrong.logs()
-    );
+    wrong.wait_log("UnknownIssuer", Duration::from_secs(10));
     // The primary never counted it as a replica.
     assert_eq!(info(&mut pc, "replication", "connected_slaves"), "1");
     primary.assert_alive();
