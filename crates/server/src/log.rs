@@ -186,11 +186,7 @@ impl TxLog {
             }
             Some(first_db) => {
                 self.put(log, first_db, &[b"MULTI"]);
-                if self.aof_only {
-                    log.append_aof_only_encoded(first_db, &self.buf);
-                } else {
-                    log.append_encoded(first_db, &self.buf);
-                }
+                self.put_encoded(log, first_db, &self.buf);
                 self.open = true;
                 Some(self.put(log, db, argv))
             }
@@ -204,7 +200,7 @@ impl TxLog {
         self.write(log, db, argv);
     }
 
-    /// Appends one command where this transaction's writes go.
+    /// Appends one command where this transaction's writes go; returns the stream's offset.
     fn put(&self, log: &ReplLog, db: usize, argv: &[&[u8]]) -> u64 {
         if self.aof_only {
             log.append_aof_only(db, argv);
@@ -214,19 +210,24 @@ impl TxLog {
         }
     }
 
+    /// [`TxLog::put`] of a command already encoded.
+    fn put_encoded(&self, log: &ReplLog, db: usize, cmd: &[u8]) -> u64 {
+        if self.aof_only {
+            log.append_aof_only_encoded(db, cmd);
+            log.published_offset()
+        } else {
+            log.append_encoded(db, cmd)
+        }
+    }
+
     /// Ends the transaction (`db` is the database EXEC runs in): EXEC after an open MULTI, or
     /// the one held write. Returns the offset after what it logged, if anything.
     pub fn end(&mut self, log: &ReplLog, db: usize) -> Option<u64> {
         let offset = if self.open {
             Some(self.put(log, db, &[b"EXEC"]))
-        } else if self.aof_only {
-            self.held.map(|first_db| {
-                log.append_aof_only_encoded(first_db, &self.buf);
-                log.published_offset()
-            })
         } else {
             self.held
-                .map(|first_db| log.append_encoded(first_db, &self.buf))
+                .map(|first_db| self.put_encoded(log, first_db, &self.buf))
         };
         self.open = false;
         self.held = None;
