@@ -72,6 +72,15 @@ pub struct Busy {
     pub current: Mutex<Option<(String, Vec<Vec<u8>>)>>,
 }
 
+impl Busy {
+    /// No script runs any more: clears the state and wakes the commands waiting on it.
+    fn end(&self) {
+        *self.current.lock() = None;
+        self.since_ms.store(0, Ordering::Release);
+        self.done.notify_waiters();
+    }
+}
+
 /// One script to run, with everything the thread that runs it needs.
 pub struct Job {
     /// The server (kept alive for the duration of the job).
@@ -410,10 +419,7 @@ fn run_local_jobs(rt: &tokio::runtime::Runtime) {
         let bytes =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_here(&srv, &job, None)))
                 .unwrap_or_else(|_| {
-                    let busy = &srv.scripts.busy;
-                    *busy.current.lock() = None;
-                    busy.since_ms.store(0, Ordering::Release);
-                    busy.done.notify_waiters();
+                    srv.scripts.busy.end();
                     let mut out = ReplyWriter::new();
                     out.error(call::INTERNAL_ERROR);
                     out.buf
@@ -499,11 +505,7 @@ fn run(
     }
     e.cl.in_exec = false;
     drop(hold);
-    if job.fcall.is_some() {
-        *busy.current.lock() = None;
-    }
-    busy.since_ms.store(0, Ordering::Release);
-    busy.done.notify_waiters();
+    busy.end();
     // Clients blocked on keys the script filled are served now (or after the enclosing EXEC).
     if !e.cl.pending_ready.is_empty() && !nested {
         let db = e.cl.db;
