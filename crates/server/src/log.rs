@@ -285,8 +285,7 @@ impl ReplLog {
         let mut g = self.inner.lock();
         if g.cur_db != Some(db) {
             let mut sel = Vec::with_capacity(32);
-            let mut b = itoa::Buffer::new();
-            encode_command(&mut sel, &[b"SELECT", b.format(db).as_bytes()]);
+            encode_select(&mut sel, db);
             g.push(&sel, true);
             g.cur_db = Some(db);
         }
@@ -525,13 +524,12 @@ impl ReplLog {
         let Some(aof) = g.aof.as_mut() else {
             return;
         };
-        let mut b = itoa::Buffer::new();
         if cur != Some(db) {
-            encode_command(aof, &[b"SELECT", b.format(db).as_bytes()]);
+            encode_select(aof, db);
         }
         aof.extend_from_slice(cmd);
         if let Some(c) = cur.filter(|&c| c != db) {
-            encode_command(aof, &[b"SELECT", b.format(c).as_bytes()]);
+            encode_select(aof, c);
         }
         self.aof_only
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -616,6 +614,11 @@ impl ReplLog {
 
 /// Encodes a command as a RESP array of bulk strings (the stream's form of a command).
 pub use tern_resp::encode_command;
+
+/// Encodes `SELECT <db>`.
+pub fn encode_select(out: &mut Vec<u8>, db: usize) {
+    encode_command(out, &[b"SELECT", itoa::Buffer::new().format(db).as_bytes()]);
+}
 
 #[cfg(test)]
 mod tests {

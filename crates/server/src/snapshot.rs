@@ -555,8 +555,7 @@ impl Out {
             Sink::Commands(w) => {
                 let mut sel = Vec::new();
                 if switch {
-                    let n = index.to_string();
-                    crate::log::encode_command(&mut sel, &[b"SELECT", n.as_bytes()]);
+                    crate::log::encode_select(&mut sel, index);
                 }
                 w.write_all(&sel).and_then(|()| w.write_all(bytes))
             }
