@@ -92,10 +92,19 @@ impl Redis {
                         child,
                         conn: BufReader::new(s),
                     };
-                    if r.cmd(&[b"PING"]) == Reply::Simple("PONG".into()) {
-                        return r;
+                    // The port, free when picked, may have gone to another test's server before
+                    // ours bound it (ours then exits): only a server that is our child will do.
+                    let pid = format!("process_id:{}\r\n", r.child.id());
+                    match r.cmd(&[b"INFO", b"server"]) {
+                        Reply::Bulk(Some(info))
+                            if String::from_utf8_lossy(&info).contains(&pid) =>
+                        {
+                            return r
+                        }
+                        other => {
+                            last_err = format!("not our redis-server on port {port}: {other:?}")
+                        }
                     }
-                    last_err = "no PONG".into();
                     break;
                 }
                 if Instant::now() > deadline {
