@@ -20,6 +20,7 @@
 #   SERVER_CPU=0 CLIENT_CPU=1
 #   RUN_TIMEOUT=600   seconds allowed for one redis-benchmark invocation
 #   TERN_BIN=...      use this binary instead of building one
+#   TERN_ARGS='...'   more arguments for tern (split on spaces), e.g. '--busy-poll-us 0'
 #   CARGO_TARGET_DIR  honoured by the build (default: target)
 #   RESULTS_DIR       where latest-$SUITE.md and raw/ go (default: bench/results)
 #   ONLY='-P1$'       run only the rows whose label matches this extended regex
@@ -94,7 +95,7 @@ start_tern() {
     mkdir -p "$WORK/tern-dir"
     # --port 0: tern picks a free port and logs it.
     (cd "$WORK/tern-dir" && exec taskset -c "$SERVER_CPU" "$TERN_BIN" server --port 0 --bind 127.0.0.1 \
-        --save "" --appendonly no) >/dev/null 2>"$logf" &
+        --save "" --appendonly no ${TERN_ARGS:-}) >/dev/null 2>"$logf" &
     PID[tern]=$!
     TERN_LOG=$logf
     for i in $(seq 1 300); do

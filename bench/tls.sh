@@ -16,6 +16,7 @@
 # Environment:
 #   ROUNDS=3  N_SCALE=1  SERVER_CPU=0  CLIENT_CPU=1  RUN_TIMEOUT=600
 #   TERN_BIN=...      use this binary instead of building one (release)
+#   TERN_ARGS='...'   more arguments for tern (split on spaces), e.g. '--busy-poll-us 0'
 #   CARGO_TARGET_DIR  honoured by the build (default: target)
 #   RESULTS_DIR       where latest-tls.md and raw/ go (default: bench/results)
 #   ONLY='-P1$'       run only the rows whose label matches this extended regex
@@ -78,7 +79,7 @@ start_server() { # name
         port=$(pick_port)
         if [[ $name == tern ]]; then
             (cd "$WORK/$name-dir" && exec taskset -c "$SERVER_CPU" "$TERN_BIN" server --port 0 \
-                --tls-port "$port" --bind 127.0.0.1 --save "" --appendonly no "${TLS_ARGS[@]}") \
+                --tls-port "$port" --bind 127.0.0.1 --save "" --appendonly no "${TLS_ARGS[@]}" ${TERN_ARGS:-}) \
                 >/dev/null 2>"$WORK/$name.log" &
         else
             taskset -c "$SERVER_CPU" "$REDIS_SERVER" --port 0 --tls-port "$port" --bind 127.0.0.1 \

@@ -491,9 +491,9 @@ pub(crate) static TABLE: &[Directive] = &[
     // Tern: worker threads serving connections; 0 means one per CPU this process may use.
     d("server-threads", int(0, 1024), "0", IMMUTABLE),
     // Tern: how long (at most, in microseconds) a worker keeps polling its sockets after the
-    // last request before it sleeps; adaptive, see crates/server/src/busypoll.rs. 0: never
-    // (the default: polling trades server CPU for the wake-ups a local client pays).
-    d("busy-poll-us", int(0, 1_000_000), "0", IMMUTABLE),
+    // last request before it sleeps; never longer than twice the work before it, and only
+    // while requests come that close together (crates/server/src/busypoll.rs). 0: never.
+    d("busy-poll-us", int(0, 1_000_000), "100", IMMUTABLE),
     // Kernel.
     d(
         "oom-score-adj",

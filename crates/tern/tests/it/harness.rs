@@ -501,6 +501,22 @@ impl TestServer {
             .expect("VmRSS line")
     }
 
+    /// CPU time (user and system, all threads) the process has used, from /proc/<pid>/stat.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .expect("read /proc/<pid>/stat");
+        // The fields after the command name (which is in parentheses and may hold spaces):
+        // state is field 3, utime 14 and stime 15, in clock ticks (USER_HZ, 100 on Linux).
+        let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+        let f: Vec<u64> = rest
+            .split(' ')
+            .skip(11)
+            .take(2)
+            .map(|v| v.parse().expect("ticks"))
+            .collect();
+        Duration::from_millis((f[0] + f[1]) * 10)
+    }
+
     /// Waits up to `timeout` for the process to exit by itself.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let child = self.child.as_mut()?;

@@ -1,10 +1,10 @@
 //! Abuse tests for the limits that keep a slow or hostile client from exhausting the server:
-//! `maxclients` under 10,000 connection attempts, slowloris clients and the idle `timeout`,
+//! `maxclients` under 10,000 connection attempts, the CPU that busy polling may take, slowloris clients and the idle `timeout`,
 //! a MULTI that queues forever, a replica that never reads (`client-output-buffer-limit
 //! replica`), a normal client that pipelines big GETs without reading
 //! (`client-output-buffer-limit normal`), and `protected-mode`. Each checks that the server
 //! stays up, that another client is served meanwhile, and that memory stays bounded (INFO
-//! used_memory or RSS from /proc), never how long anything took.
+//! used_memory or RSS from /proc) or CPU time, never how long anything took.
 
 use crate::harness::*;
 use std::io::{Read, Write};
@@ -506,4 +506,46 @@ fn over_maxmemory_nothing_more_is_queued_in_multi() {
     // Outside MULTI a read is fine.
     assert_eq!(r.cmd(&["GET", "k"]), Resp::bulk("v"));
     ok(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+}
+
+/// Busy polling (`busy-poll-us`, on by default) must not cost an idle or lightly loaded server
+/// its CPU: after a burst of requests from many clients, the workers go back to sleep, and
+/// requests a few milliseconds apart are served without polling between them.
+#[test]
+fn busy_polling_leaves_an_idle_or_lightly_loaded_server_asleep() {
+    let s = TestServer::start();
+    // A burst: 8 clients at one request per round trip, the load polling is for.
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let s = &s;
+            scope.spawn(move || {
+                let mut c = s.client();
+                for i in 0..2_000 {
+                    ok(&mut c, &["SET", &format!("k{t}:{i}"), "v"]);
+                }
+            });
+        }
+    });
+    // Idle: the server cron's work and nothing more.
+    let before = s.cpu_time();
+    std::thread::sleep(Duration::from_secs(2));
+    let idle = s.cpu_time() - before;
+    assert!(
+        idle < Duration::from_millis(200),
+        "an idle server used {idle:?} of CPU in 2 s"
+    );
+    // Light load: one client, a request every 2 ms.
+    let mut c = s.client();
+    let before = s.cpu_time();
+    let start = std::time::Instant::now();
+    for i in 0..500 {
+        ok(&mut c, &["GET", &format!("k0:{i}")]);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let (used, wall) = (s.cpu_time() - before, start.elapsed());
+    assert!(
+        used * 4 < wall,
+        "{used:?} of CPU for 500 GETs 2 ms apart in {wall:?}"
+    );
+    s.assert_alive();
 }
