@@ -499,11 +499,10 @@ impl std::ops::DerefMut for ShardGuard<'_> {
     }
 }
 
-/// What [`HoldAll`] publishes to its thread: which keyspace, and its shards.
+/// What [`HoldAll`] publishes to its thread: which keyspace it holds.
 #[derive(Clone, Copy)]
 struct Held {
     keyspace: *const Keyspace,
-    shards: *const *mut Shard,
 }
 
 thread_local! {
@@ -513,16 +512,23 @@ thread_local! {
 /// Every shard of a keyspace, locked by one thread for the duration of a transaction
 /// (MULTI/EXEC, later scripts). While it lives, [`Keyspace::lock`] on the same thread hands out
 /// the held shards instead of locking, so the commands of the transaction run unchanged and no
-/// other thread sees the keyspace between them.
+/// other thread sees the keyspace between them. It owns the shards' locks without guards (no
+/// allocation per transaction or script); it is not `Send`, as the guards were not.
 pub struct HoldAll<'a> {
-    _guards: Vec<MutexGuard<'a, Shard>>,
-    ptrs: Vec<*mut Shard>,
+    keyspace: &'a Keyspace,
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for HoldAll<'_> {
     fn drop(&mut self) {
         HELD.with(|h| h.set(None));
-        self.ptrs.clear();
+        for s in self.keyspace.shards.iter() {
+            // SAFETY: `hold_all` locked every shard and forgot the guards, so this value owns
+            // the locks and releases each once. The `ShardGuard::Held` borrows handed out
+            // meanwhile belong to the commands of the transaction this value spans, which have
+            // returned (the same rule the guards this replaced relied on).
+            unsafe { s.force_unlock() };
+        }
     }
 }
 
@@ -569,11 +575,11 @@ impl Keyspace {
     pub fn lock(&self, i: usize) -> ShardGuard<'_> {
         if let Some(h) = HELD.with(|h| h.get()) {
             if std::ptr::eq(h.keyspace, self) {
-                // SAFETY: the HoldAll that published these pointers locked every shard and is
+                // SAFETY: the HoldAll that published this keyspace locked every shard and is
                 // alive (it clears HELD before releasing them); it lives on this thread, and
                 // code never holds two guards of the same shard at once (the invariant that
                 // also makes plain locking deadlock-free), so this `&mut` is unique.
-                return ShardGuard::Held(unsafe { &mut **h.shards.add(i) });
+                return ShardGuard::Held(unsafe { &mut *self.shards[i].data_ptr() });
             }
         }
         ShardGuard::Owned(self.shards[i].lock())
@@ -592,17 +598,14 @@ impl Keyspace {
             HELD.with(|h| h.get()).is_none(),
             "hold_all while already holding"
         );
-        let mut guards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(|s| s.lock()).collect();
-        let ptrs: Vec<*mut Shard> = guards.iter_mut().map(|g| &mut **g as *mut Shard).collect();
-        HELD.with(|h| {
-            h.set(Some(Held {
-                keyspace: self,
-                shards: ptrs.as_ptr(),
-            }))
-        });
+        for s in self.shards.iter() {
+            // The lock stays taken; the HoldAll releases it when dropped.
+            std::mem::forget(s.lock());
+        }
+        HELD.with(|h| h.set(Some(Held { keyspace: self })));
         HoldAll {
-            _guards: guards,
-            ptrs,
+            keyspace: self,
+            _not_send: std::marker::PhantomData,
         }
     }
 
@@ -689,6 +692,41 @@ mod tests {
         db.insert(h, b"k", v("z"));
         assert_eq!(db.expires.len(), 0);
         assert!(!db.set_expire(hash_bytes(b"nope"), b"nope", 5));
+    }
+
+    #[test]
+    fn hold_all_hands_the_held_shards_to_its_thread_and_releases_them_when_dropped() {
+        let ks = Keyspace::new(1, 2);
+        for round in 0..2 {
+            let hold = ks.hold_all();
+            assert!(ks.held_here());
+            for i in 0..ks.shard_count() {
+                // Locking on the holding thread gets the held shard instead of deadlocking.
+                let mut g = ks.lock(i);
+                assert!(matches!(g, ShardGuard::Held(_)));
+                g.expired.clear();
+            }
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    assert!(!ks.held_here());
+                    for sh in ks.shards.iter() {
+                        assert!(
+                            sh.try_lock().is_none(),
+                            "shard free while held (round {round})"
+                        );
+                    }
+                });
+            });
+            drop(hold);
+            assert!(!ks.held_here());
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    for i in 0..ks.shard_count() {
+                        assert!(matches!(ks.lock(i), ShardGuard::Owned(_)));
+                    }
+                });
+            });
+        }
     }
 
     #[test]

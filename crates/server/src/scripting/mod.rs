@@ -75,7 +75,10 @@ pub struct Busy {
 impl Busy {
     /// No script runs any more: clears the state and wakes the commands waiting on it.
     fn end(&self) {
-        *self.current.lock() = None;
+        // Only a function sets `current` (FUNCTION STATS); EVAL's end skips the lock.
+        if self.function.load(Ordering::Acquire) {
+            *self.current.lock() = None;
+        }
         self.since_ms.store(0, Ordering::Release);
         self.done.notify_waiters();
     }
