@@ -107,8 +107,13 @@ class Server:
                                 socket_timeout=5, retry=Retry(NoBackoff(), 0))
                 try:
                     c.ping()
-                except redis.AuthenticationError:
-                    pass  # up, and wants a password
+                    # The port may have gone to another test's server between free_port() and
+                    # our bind (ours then exits): the one answering must be our child.
+                    pid = c.info("server").get("process_id")
+                    if pid is not None and pid != self.proc.pid:
+                        raise RuntimeError(f"{self.name}: port {self.port} answered by pid {pid}, not ours")
+                except (redis.AuthenticationError, redis.ResponseError):
+                    pass  # up, and wants a password (or INFO is not allowed)
                 finally:
                     c.close()
                 return self

@@ -431,13 +431,40 @@ impl TestServer {
                 std::thread::sleep(Duration::from_millis(20));
             }
             if up {
-                srv.child = Some(child);
-                return srv;
+                // The port may have gone to another test's redis-server between our probe and
+                // our bind (ours then exits): the one answering must be our child.
+                match srv.answering_pid() {
+                    Some(pid) if pid != child.id() => {
+                        kill_child(&mut child);
+                        last_log =
+                            format!("port {port} answered by another redis-server (pid {pid})");
+                        continue;
+                    }
+                    _ => {
+                        srv.child = Some(child);
+                        return srv;
+                    }
+                }
             }
             kill_child(&mut child);
             last_log = srv.logs();
         }
         panic!("redis-server did not start; log:\n{last_log}");
+    }
+
+    /// The pid the server on our port reports (INFO server `process_id`), authenticating
+    /// with the configured password; None when INFO cannot be asked (a test's ACL rules).
+    fn answering_pid(&self) -> Option<u32> {
+        let url = match &self.password {
+            Some(p) => format!("redis://:{p}@127.0.0.1:{}/", self.port),
+            None => self.url(),
+        };
+        let client = redis::Client::open(url).ok()?;
+        let mut c = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .ok()?;
+        let info: String = redis::cmd("INFO").arg("server").query(&mut c).ok()?;
+        info_field(&info, "process_id")?.parse().ok()
     }
 
     /// Whether a fresh connection gets PONG (any reply to PING counts, even NOAUTH, but not
