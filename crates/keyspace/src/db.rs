@@ -72,7 +72,7 @@ pub mod lfu {
     /// The counter after decay (Redis's `LFUDecrAndReturn`).
     pub fn decayed(counter: u8, ldt: u16) -> u8 {
         let decay = DECAY_TIME.load(Relaxed);
-        let periods = if decay > 0 { elapsed(ldt) / decay } else { 0 };
+        let periods = elapsed(ldt).checked_div(decay).unwrap_or(0);
         counter.saturating_sub(periods.min(255) as u8)
     }
 

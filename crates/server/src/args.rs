@@ -51,22 +51,6 @@ pub fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn floats_follow_strtold_rules() {
-        assert_eq!(parse_float(b"1.5"), Some(1.5));
-        assert_eq!(parse_float(b"-inf"), Some(f64::NEG_INFINITY));
-        assert_eq!(parse_float(b"1e3"), Some(1000.0));
-        assert_eq!(parse_float(b" 1"), None);
-        assert_eq!(parse_float(b""), None);
-        assert_eq!(parse_float(b"nan"), None);
-        assert_eq!(parse_float(b"abc"), None);
-    }
-}
-
 /// C's `strtod` on `arg` (up to its first NUL byte, as C sees it): the value, the bytes
 /// consumed and whether it set ERANGE.
 pub fn strtod(arg: &[u8]) -> (f64, usize, bool) {
@@ -81,5 +65,21 @@ pub fn strtod(arg: &[u8]) -> (f64, usize, bool) {
         let v = libc::strtod(start, &mut end);
         let erange = *libc::__errno_location() == libc::ERANGE;
         (v, end.offset_from(start) as usize, erange)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_follow_strtold_rules() {
+        assert_eq!(parse_float(b"1.5"), Some(1.5));
+        assert_eq!(parse_float(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float(b"1e3"), Some(1000.0));
+        assert_eq!(parse_float(b" 1"), None);
+        assert_eq!(parse_float(b""), None);
+        assert_eq!(parse_float(b"nan"), None);
+        assert_eq!(parse_float(b"abc"), None);
     }
 }

@@ -95,15 +95,16 @@ fn execute_inner(
             return Flow::Continue;
         }
     }
-    if !cl.subs.is_empty() || !cl.psubs.is_empty() || !cl.ssubs.is_empty() {
-        if !out.resp3() && !crate::families::pubsub::allowed_when_subscribed(&spec.name) {
-            let e = CmdError::Msg(format!(
+    if (!cl.subs.is_empty() || !cl.psubs.is_empty() || !cl.ssubs.is_empty())
+        && !out.resp3()
+        && !crate::families::pubsub::allowed_when_subscribed(&spec.name)
+    {
+        let e = CmdError::Msg(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 spec.name
             ));
-            reject(srv, cl, out, Some(spec), e);
-            return Flow::Continue;
-        }
+        reject(srv, cl, out, Some(spec), e);
+        return Flow::Continue;
     }
     // maxmemory: make room first; refuse commands that may grow memory if that failed.
     if !cl.in_exec

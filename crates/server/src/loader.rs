@@ -199,7 +199,8 @@ fn read_rdb(
                 }
                 insert(db, &key, e);
                 out.keys += 1;
-                if out.keys % 1024 == 0 && last_report.elapsed() >= Duration::from_secs(1) {
+                if out.keys.is_multiple_of(1024) && last_report.elapsed() >= Duration::from_secs(1)
+                {
                     last_report = Instant::now();
                     let pos = r.position();
                     tracing::info!(

@@ -27,10 +27,13 @@ impl Watching {
     }
 }
 
+/// The watchers of each (database, key): the dirty flags of the clients watching it.
+type Watchers = HashMap<(usize, Vec<u8>), Vec<Arc<AtomicBool>>>;
+
 /// The registry of watched keys.
 #[derive(Default)]
 pub struct Watches {
-    map: Mutex<HashMap<(usize, Vec<u8>), Vec<Arc<AtomicBool>>>>,
+    map: Mutex<Watchers>,
     /// Number of (client, key) registrations; zero makes `touch` free.
     count: AtomicUsize,
 }

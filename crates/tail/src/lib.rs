@@ -262,6 +262,7 @@ impl StreamDecoder {
 
     /// The next command, None when the buffer holds no complete one. PINGs and SELECTs are
     /// consumed (they only advance the offset, or change the database).
+    #[allow(clippy::should_implement_trait)] // fallible and refillable: not an Iterator
     pub fn next(&mut self) -> Result<Option<Decoded>, Error> {
         let limits = RequestLimits {
             max_bulk_len: u64::MAX,

@@ -19,6 +19,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start-up
 enum Command {
     /// Runs the server. Arguments follow redis-server: an optional config file, then any
     /// directive as `--name value` (for example `--port 7000 --save ""`).

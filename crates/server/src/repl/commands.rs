@@ -69,7 +69,7 @@ pub fn register(t: &mut CommandTable) {
 
 /// REPLCONF option value [option value ...]
 fn replconf(cx: &mut Ctx) -> CmdResult {
-    if cx.argc() % 2 == 0 {
+    if cx.argc().is_multiple_of(2) {
         return Err(SYNTAX.into());
     }
     let mut i = 1;
