@@ -59,13 +59,18 @@ pub fn init_logging(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The CPUs this process may run on.
+fn cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
 /// The number of worker threads: the `server-threads` setting, or the CPUs this process may run on.
 fn worker_count(config: &Config) -> usize {
     match config.get_u64("server-threads") {
         Some(n) if n > 0 => n as usize,
-        _ => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        _ => cpus(),
     }
 }
 
@@ -130,6 +135,18 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
         }
     }
     let workers = worker_count(&config);
+    // A worker that polls keeps its CPU from the others: with more workers than CPUs, polling
+    // would delay their requests rather than save anyone a wakeup, so it is turned off.
+    if workers > cpus() && config.get_u64("busy-poll-us").unwrap_or(0) > 0 {
+        tracing::info!(
+            workers,
+            cpus = cpus(),
+            "busy polling off: more worker threads than CPUs"
+        );
+        config
+            .load_str("busy-poll-us 0", "more workers than CPUs")
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     // TLS is configured before anything is bound: a bad certificate stops start-up.
     let tls =
         crate::tls::build(&config).map_err(|e| anyhow::anyhow!("Failed to configure TLS: {e}"))?;

@@ -549,3 +549,29 @@ fn busy_polling_leaves_an_idle_or_lightly_loaded_server_asleep() {
     );
     s.assert_alive();
 }
+
+/// With more worker threads than CPUs a polling worker would keep its CPU from the others:
+/// polling is off (CONFIG GET shows it) and the log says why.
+#[test]
+fn busy_polling_is_off_with_more_workers_than_cpus() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (cpus + 1).to_string();
+    let s = TestServer::start_with(&["--server-threads", &threads]);
+    let mut c = s.client();
+    assert_eq!(
+        ok(&mut c, &["CONFIG", "GET", "busy-poll-us"]),
+        Value::Array(vec![bulk("busy-poll-us"), bulk("0")])
+    );
+    s.wait_log(
+        "busy polling off: more worker threads than CPUs",
+        Duration::from_secs(5),
+    );
+    // As many workers as CPUs: polling stays on.
+    let cpus_s = cpus.to_string();
+    let s = TestServer::start_with(&["--server-threads", &cpus_s]);
+    let mut c = s.client();
+    assert_eq!(
+        ok(&mut c, &["CONFIG", "GET", "busy-poll-us"]),
+        Value::Array(vec![bulk("busy-poll-us"), bulk("100")])
+    );
+}
