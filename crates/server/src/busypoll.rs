@@ -145,12 +145,12 @@ async fn park(last: u64) -> Instant {
 struct Governor {
     /// `busy-poll-us`: the longest the worker polls in one gap.
     max: Duration,
-    /// Polling earned by work and not yet spent (at most `max`).
+    /// Polling earned by work (at most `max`), as it stood when the current gap began: the
+    /// longest gap polling can cover.
     credit: Duration,
-    /// Polling spent in the current gap (since the last work).
+    /// Polling spent in the current gap (since the last work); what is left is the credit
+    /// minus this.
     spent: Duration,
-    /// The credit when the current gap began: the longest gap polling could have covered.
-    coverable: Duration,
     /// Whether the worker polls after its work, or sleeps at once.
     on: bool,
     /// Sleeps in a row that the credit would not have covered.
@@ -163,7 +163,6 @@ impl Governor {
             max,
             credit: Duration::ZERO,
             spent: Duration::ZERO,
-            coverable: Duration::ZERO,
             on: false,
             misses: 0,
         }
@@ -175,19 +174,17 @@ impl Governor {
         if self.on && !self.spent.is_zero() {
             self.misses = 0;
         }
-        self.credit = (self.credit + d * EARN).min(self.max);
+        self.credit = (self.credit.saturating_sub(self.spent) + d * EARN).min(self.max);
         self.spent = Duration::ZERO;
-        self.coverable = self.credit;
     }
 
     /// Whether the worker polls (rather than sleeps) now that its work is done.
     fn polling(&self) -> bool {
-        self.on && !self.credit.is_zero()
+        self.on && self.spent < self.credit
     }
 
     /// A turn of polling that found nothing: `d` spent. Returns whether to go on polling.
     fn spun(&mut self, d: Duration) -> bool {
-        self.credit = self.credit.saturating_sub(d);
         self.spent += d;
         self.polling()
     }
@@ -195,7 +192,7 @@ impl Governor {
     /// The worker slept `slept` and a read woke it: would the credit have covered the whole
     /// gap (the polling spent in it and the sleep)?
     fn woke(&mut self, slept: Duration) {
-        if self.spent + slept <= self.coverable && !self.coverable.is_zero() {
+        if self.spent + slept <= self.credit && !self.credit.is_zero() {
             self.on = true;
             self.misses = 0;
         } else {
@@ -207,7 +204,6 @@ impl Governor {
         // Credit is for the gaps between bursts of work, not for after a sleep.
         self.credit = Duration::ZERO;
         self.spent = Duration::ZERO;
-        self.coverable = Duration::ZERO;
     }
 }
 
