@@ -137,10 +137,11 @@ pub fn run(mut config: Config) -> anyhow::Result<()> {
     let workers = worker_count(&config);
     // A worker that polls keeps its CPU from the others: with more workers than CPUs, polling
     // would delay their requests rather than save anyone a wakeup, so it is turned off.
-    if workers > cpus() && config.get_u64("busy-poll-us").unwrap_or(0) > 0 {
+    let cpus = cpus();
+    if workers > cpus && config.get_u64("busy-poll-us").unwrap_or(0) > 0 {
         tracing::info!(
             workers,
-            cpus = cpus(),
+            cpus,
             "busy polling off: more worker threads than CPUs"
         );
         config
