@@ -732,21 +732,18 @@ impl Engine {
         }
     }
 
-    /// FCALL's two arguments: the keys and the other arguments, as tables of strings.
+    /// FCALL's two arguments: the keys and the other arguments, as tables of strings (what
+    /// [`eval_entry`] sets as KEYS and ARGV).
     fn keys_args_tables(&self, job: &Job) -> mlua::Result<(Table, Table)> {
-        let keys = self
-            .lua
-            .create_table_with_capacity(job.args.keys().len(), 0)?;
-        for (i, k) in job.args.keys().enumerate() {
-            keys.raw_set(i + 1, self.lua.create_string(k)?)?;
-        }
-        let args = self
-            .lua
-            .create_table_with_capacity(job.args.argv().len(), 0)?;
-        for (i, a) in job.args.argv().enumerate() {
-            args.raw_set(i + 1, self.lua.create_string(a)?)?;
-        }
-        Ok((keys, args))
+        let table = |keys: bool| -> mlua::Result<Table> {
+            let items = job.args.part(keys);
+            let t = self.lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, a) in items.enumerate() {
+                t.raw_set(i + 1, self.lua.create_string(a)?)?;
+            }
+            Ok(t)
+        };
+        Ok((table(true)?, table(false)?))
     }
 }
 

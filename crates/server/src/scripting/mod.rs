@@ -152,16 +152,6 @@ impl Args {
         };
         range.map(|i| self.get(i))
     }
-
-    /// KEYS.
-    pub fn keys(&self) -> impl ExactSizeIterator<Item = &[u8]> {
-        self.part(true)
-    }
-
-    /// ARGV.
-    pub fn argv(&self) -> impl ExactSizeIterator<Item = &[u8]> {
-        self.part(false)
-    }
 }
 
 /// Scripting state shared by every connection (`Server::scripts`).
