@@ -116,7 +116,8 @@ pub fn register(t: &mut CommandTable) {
 // The data structure (pure functions on the string's bytes).
 // ---------------------------------------------------------------------------------------------
 
-/// A sparse HLL whose opcodes do not describe exactly 16384 registers.
+/// A sparse HLL whose opcodes do not describe exactly 16384 registers, or run past the last
+/// ([`walk_sparse`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Corrupt;
 
@@ -240,28 +241,45 @@ fn push_zeros(out: &mut Vec<u8>, len: usize) {
     }
 }
 
+/// Walks the opcodes of the sparse HLL `b`, calling `f(first register, run, value)` for each.
+/// Err if the runs do not cover exactly 16384 registers, or if one would go past the last
+/// register even where the total comes out right: Redis's walks (since the CVE-2025-32023 fix,
+/// in Debian's 7.0.15 too) stop and call the HLL corrupt at the first opcode that overflows.
+fn walk_sparse(b: &[u8], mut f: impl FnMut(usize, usize, u8)) -> Result<(), Corrupt> {
+    let mut idx = 0usize;
+    let mut p = HDR;
+    while p < b.len() {
+        let (run, val, n) = sparse_op(b, p);
+        if idx + run > REGISTERS {
+            return Err(Corrupt);
+        }
+        f(idx, run, val);
+        idx += run;
+        p += n;
+    }
+    if idx == REGISTERS {
+        Ok(())
+    } else {
+        Err(Corrupt)
+    }
+}
+
 /// Converts a sparse HLL to dense (Redis's `hllSparseToDense`), keeping the header (and so
-/// the cached cardinality). None if the opcodes do not cover exactly 16384 registers.
+/// the cached cardinality). None if the sparse HLL is corrupt ([`walk_sparse`]).
 pub fn sparse_to_dense(s: &[u8]) -> Option<Vec<u8>> {
     let mut d = vec![0u8; DENSE_SIZE];
     d[..HDR].copy_from_slice(&s[..HDR]);
     d[4] = DENSE;
-    let mut idx = 0usize;
-    let mut p = HDR;
-    while p < s.len() {
-        let (run, val, n) = sparse_op(s, p);
+    let regs = &mut d[HDR..];
+    walk_sparse(s, |first, run, val| {
         if val > 0 {
-            if run + idx > REGISTERS {
-                break;
-            }
-            for i in idx..idx + run {
-                dense_set(&mut d[HDR..], i, val);
+            for i in first..first + run {
+                dense_set(regs, i, val);
             }
         }
-        idx += run;
-        p += n;
-    }
-    (idx == REGISTERS).then_some(d)
+    })
+    .ok()?;
+    Some(d)
 }
 
 /// Raises register `index` to `count` in the HLL `b` (either encoding), as Redis's
@@ -407,30 +425,16 @@ pub fn merge_into(max: &mut [u8; REGISTERS], b: &[u8]) -> Result<(), Corrupt> {
         }
         return Ok(());
     }
-    let mut i = 0usize;
-    let mut p = HDR;
-    while p < b.len() {
-        let (run, val, n) = sparse_op(b, p);
+    walk_sparse(b, |first, run, val| {
         if val > 0 {
-            if run + i > REGISTERS {
-                break;
-            }
-            for m in &mut max[i..i + run] {
+            for m in &mut max[first..first + run] {
                 *m = (*m).max(val);
             }
         }
-        i += run;
-        p += n;
-    }
-    if i == REGISTERS {
-        Ok(())
-    } else {
-        Err(Corrupt)
-    }
+    })
 }
 
-/// The register histogram of an HLL; Err for a sparse HLL that does not cover 16384
-/// registers.
+/// The register histogram of an HLL; Err for a corrupt sparse HLL ([`walk_sparse`]).
 pub fn histogram(b: &[u8]) -> Result<[u32; 64], Corrupt> {
     let mut h = [0u32; 64];
     let r = &b[HDR..];
@@ -444,19 +448,8 @@ pub fn histogram(b: &[u8]) -> Result<[u32; 64], Corrupt> {
         }
         return Ok(h);
     }
-    let mut idx = 0usize;
-    let mut p = HDR;
-    while p < b.len() {
-        let (run, val, n) = sparse_op(b, p);
-        idx += run;
-        h[val as usize] += run as u32;
-        p += n;
-    }
-    if idx == REGISTERS {
-        Ok(h)
-    } else {
-        Err(Corrupt)
-    }
+    walk_sparse(b, |_, run, val| h[val as usize] += run as u32)?;
+    Ok(h)
 }
 
 /// The histogram of raw (one byte each) registers.

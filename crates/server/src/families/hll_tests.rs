@@ -128,6 +128,19 @@ fn corrupt_sparse_hlls_are_detected() {
 }
 
 #[test]
+fn an_opcode_past_the_last_register_is_corrupt_even_when_the_total_is_reached_first() {
+    // XZERO:16384 then VAL:1,1: the first opcode alone covers every register.
+    let mut h = new_hll();
+    h.push(0x80);
+    assert!(histogram(&h).is_err());
+    assert!(sparse_to_dense(&h).is_none());
+    assert!(merge_into(&mut Box::new([0u8; REGISTERS]), &h).is_err());
+    // Without the extra opcode it is the empty HLL.
+    h.pop();
+    assert!(merge_into(&mut Box::new([0u8; REGISTERS]), &h).is_ok());
+}
+
+#[test]
 fn pfadd_pfcount_pfmerge_replies() {
     let mut t = TestDb::new();
     assert_eq!(t.run(&["PFADD", "h", "a", "b", "c"]), int(1));

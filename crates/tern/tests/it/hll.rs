@@ -235,6 +235,54 @@ fn hll_bytes_are_identical_to_redis_and_interchangeable() {
     }
 }
 
+/// Sparse HLLs whose last opcode runs past register 16383, though earlier runs end exactly at
+/// it (the differential test found one: a SETRANGE that lengthened a ZERO run by one): every
+/// command reads them as Redis does since the CVE-2025-32023 fix, corrupt.
+#[test]
+fn a_sparse_hll_with_an_opcode_past_the_last_register_is_corrupt_as_in_redis() {
+    let tern = TestServer::start();
+    let redis = RedisServer::start();
+    let (mut t, mut r) = (tern.client(), redis.client());
+    // Header (sparse, cache invalid), XZERO:16383, then VAL:1,1 twice: 16385 registers.
+    let header = b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80".to_vec();
+    let xzero_16383 = [0x40 | (16382 >> 8) as u8, (16382 & 0xff) as u8];
+    let mut past_the_end = header.clone();
+    past_the_end.extend(xzero_16383);
+    past_the_end.extend([0x80, 0x80]);
+    // The same with a ZERO:2 last (the total alone tells this one).
+    let mut zero_past_the_end = header;
+    zero_past_the_end.extend(xzero_16383);
+    zero_past_the_end.push(0x01);
+    for (name, bytes) in [
+        ("past_the_end", &past_the_end),
+        ("zero_past_the_end", &zero_past_the_end),
+    ] {
+        for c in [&mut t, &mut r] {
+            ok(c, &["PFADD", "ok", "a", "b"]);
+        }
+        for args in [
+            vec!["PFCOUNT", name],
+            vec!["PFCOUNT", name, "ok"],
+            vec!["PFMERGE", "dst", name],
+            vec!["PFMERGE", "dst", "ok", name],
+            vec!["PFADD", name, "a", "b", "c"],
+            vec!["PFDEBUG", "GETREG", name],
+            vec!["PFDEBUG", "TODENSE", name],
+        ] {
+            for c in [&mut t, &mut r] {
+                set_bytes(c, name, bytes);
+            }
+            let (a, b) = (q(&mut t, &args), q(&mut r, &args));
+            assert_eq!(a, b, "{args:?}");
+        }
+    }
+    // Not two wrong answers that agree: both call the first one corrupt.
+    for c in [&mut t, &mut r] {
+        set_bytes(c, "x", &past_the_end);
+        assert_eq!(err(c, &["PFCOUNT", "x", "ok"]), INVALID);
+    }
+}
+
 #[test]
 fn hll_replies_over_resp3_and_redis_cli() {
     let s = TestServer::start();
