@@ -253,13 +253,13 @@ fn a_sparse_hll_with_an_opcode_past_the_last_register_is_corrupt_as_in_redis() {
     let mut zero_past_the_end = header;
     zero_past_the_end.extend(xzero_16383);
     zero_past_the_end.push(0x01);
+    for c in [&mut t, &mut r] {
+        ok(c, &["PFADD", "ok", "a", "b"]);
+    }
     for (name, bytes) in [
         ("past_the_end", &past_the_end),
         ("zero_past_the_end", &zero_past_the_end),
     ] {
-        for c in [&mut t, &mut r] {
-            ok(c, &["PFADD", "ok", "a", "b"]);
-        }
         for args in [
             vec!["PFCOUNT", name],
             vec!["PFCOUNT", name, "ok"],

@@ -2,9 +2,9 @@
 //! `maxclients` under 10,000 connection attempts, the CPU that busy polling may take,
 //! slowloris clients and the idle `timeout`, a MULTI that queues forever, a replica that never
 //! reads (`client-output-buffer-limit replica`), a normal client that pipelines big GETs
-//! without reading (`client-output-buffer-limit normal`), and `protected-mode`. Each checks that the server
-//! stays up, that another client is served meanwhile, and that memory stays bounded (INFO
-//! used_memory or RSS from /proc) or CPU time, never how long anything took.
+//! without reading (`client-output-buffer-limit normal`), and `protected-mode`. Each checks
+//! that the server stays up, that another client is served meanwhile, and that memory stays
+//! bounded (INFO used_memory or RSS from /proc) or CPU time, never how long anything took.
 
 use crate::harness::*;
 use std::io::{Read, Write};
